@@ -1,0 +1,268 @@
+import { expandEnv, type Environment } from './expandEnv';
+import {
+  KEY_SPECS,
+  SECTIONS,
+  defaultOf,
+  specFor,
+  writtenName,
+  type KeyScope,
+  type SectionName,
+} from './schema';
+import { didYouMean } from './suggest';
+import type {
+  Algorithm,
+  Config,
+  ConfigProblem,
+  ConfigResult,
+  FrontendConfig,
+  LogLevel,
+  PoolConfig,
+  ServerConfig,
+} from './types';
+import type { Address } from './values';
+
+/** What an INI parser returns: sections as objects, values as strings (or booleans, lists). */
+export type RawIni = Readonly<Record<string, unknown>>;
+
+interface SectionValues {
+  /** Every key written in the section, valid or not. */
+  readonly given: Set<string>;
+  readonly pool: Map<string, unknown>;
+  /** server number → key → value; key '' and 'addr' both hold the address. */
+  readonly servers: Map<number, Map<string, unknown>>;
+}
+
+const SERVER_KEY = /^server(\d+)(?:_(.*))?$/;
+
+class ProblemList {
+  readonly items: ConfigProblem[] = [];
+  constructor(readonly file: string) {}
+  add(section: string | undefined, key: string | undefined, message: string): void {
+    this.items.push({ file: this.file, section, key, message });
+  }
+}
+
+function candidateNames(section: SectionName, serverNumber: string): string[] {
+  return KEY_SPECS.filter((spec) => spec.sections.includes(section)).map((spec) =>
+    writtenName(spec, serverNumber),
+  );
+}
+
+function rawText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.trim();
+  if (typeof value === 'boolean') return String(value);
+  return undefined;
+}
+
+function serverEntry(values: SectionValues, number: number): Map<string, unknown> {
+  const server = values.servers.get(number) ?? new Map<string, unknown>();
+  values.servers.set(number, server);
+  return server;
+}
+
+function readSection(
+  section: SectionName,
+  entries: Readonly<Record<string, unknown>>,
+  env: Environment,
+  problems: ProblemList,
+): SectionValues {
+  const values: SectionValues = { given: new Set(), pool: new Map(), servers: new Map() };
+  for (const [key, value] of Object.entries(entries)) {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      problems.add(`${section}.${key}`, undefined, 'unknown section');
+      continue;
+    }
+    const text = rawText(value);
+    if (text === undefined) {
+      problems.add(section, key, 'is given as a list; write it once as key=value');
+      continue;
+    }
+    values.given.add(key);
+    const serverMatch = SERVER_KEY.exec(key);
+    const scope: KeyScope = section === 'frontend' ? 'frontend' : serverMatch ? 'server' : 'pool';
+    const specKey = scope === 'server' ? (serverMatch?.[2] ?? '') : key;
+    const spec = specFor(section, scope, specKey);
+    const server = scope === 'server' ? serverEntry(values, Number(serverMatch?.[1])) : undefined;
+    if (!spec) {
+      const suggestion = didYouMean(key, candidateNames(section, serverMatch?.[1] ?? '1'));
+      problems.add(section, key, `unknown key${suggestion}`);
+      continue;
+    }
+    const expanded = expandEnv(text, env);
+    const parsed = expanded.ok ? spec.parse(expanded.value.trim()) : expanded;
+    if (!parsed.ok) {
+      problems.add(section, key, parsed.error);
+      continue;
+    }
+    if (server) {
+      server.set(specKey, parsed.value);
+    } else {
+      values.pool.set(key, parsed.value);
+    }
+  }
+  return values;
+}
+
+function readFrontend(values: SectionValues | undefined, problems: ProblemList) {
+  if (!values) {
+    problems.add('frontend', undefined, 'missing section (host and port are required)');
+    return undefined;
+  }
+  const host = values.pool.get('host') as string | undefined;
+  const port = values.pool.get('port') as number | undefined;
+  for (const key of ['host', 'port']) {
+    if (!values.given.has(key)) problems.add('frontend', key, 'is required');
+  }
+  if (host === undefined || port === undefined) return undefined;
+  const frontend: FrontendConfig = {
+    host,
+    port,
+    logLevel:
+      (values.pool.get('log_level') as LogLevel | undefined) ??
+      defaultOf('frontend', 'frontend', 'log_level'),
+    drainTimeoutMs:
+      (values.pool.get('drain_timeout') as number | undefined) ??
+      defaultOf('frontend', 'frontend', 'drain_timeout'),
+  };
+  return frontend;
+}
+
+function readServer(
+  section: SectionName,
+  number: number,
+  keys: Map<string, unknown>,
+  values: SectionValues,
+  problems: ProblemList,
+): ServerConfig | undefined {
+  const pool = values.pool;
+  const name = `server${number}`;
+  const plain = keys.get('') as Address | undefined;
+  const addr = keys.get('addr') as Address | undefined;
+  if (plain && addr && (plain.host !== addr.host || plain.port !== addr.port)) {
+    problems.add(section, `${name}_addr`, `conflicts with ${name}=${formatAddress(plain)}`);
+  }
+  const address = addr ?? plain;
+  if (!address) {
+    const addressGiven = values.given.has(name) || values.given.has(`${name}_addr`);
+    if (!addressGiven) {
+      problems.add(section, name, `has settings but no address (add ${name}=host:port)`);
+    }
+    return undefined;
+  }
+  const setting = (key: string): number =>
+    (keys.get(key) as number | undefined) ??
+    (pool.get(key) as number | undefined) ??
+    defaultOf<number>(section, 'server', key);
+  const server: ServerConfig = {
+    name,
+    number,
+    host: address.host,
+    port: address.port,
+    address: formatAddress(address),
+    maxWorkers: setting('max_workers'),
+    minWorkers: setting('min_workers'),
+    workerTimeoutMs: setting('worker_timeout'),
+    bufferSize: setting('buffer_size'),
+  };
+  if (server.minWorkers > server.maxWorkers) {
+    const key = keys.has('min_workers')
+      ? `${name}_min_workers`
+      : keys.has('max_workers')
+        ? `${name}_max_workers`
+        : 'min_workers';
+    problems.add(
+      section,
+      key,
+      `min_workers (${server.minWorkers}) is greater than max_workers (${server.maxWorkers}) for ${name}`,
+    );
+  }
+  return server;
+}
+
+function formatAddress(address: Address): string {
+  return address.host.includes(':')
+    ? `[${address.host}]:${address.port}`
+    : `${address.host}:${address.port}`;
+}
+
+function readPool(
+  kind: 'http' | 'websocket',
+  values: SectionValues,
+  problems: ProblemList,
+): PoolConfig {
+  const servers = [...values.servers.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([number, keys]) => readServer(kind, number, keys, values, problems))
+    .filter((server): server is ServerConfig => server !== undefined);
+  if (values.servers.size === 0) {
+    problems.add(kind, undefined, 'no servers (add server1=host:port)');
+  }
+  const setting = <T>(key: string): T =>
+    (values.pool.get(key) as T | undefined) ?? defaultOf<T>(kind, 'pool', key);
+  return {
+    kind,
+    algorithm: setting<Algorithm>('algorithm'),
+    enableHealthCheck: setting<boolean>('enable_health_check'),
+    healthCheckIntervalMs: setting<number>('health_check_interval'),
+    connectTimeoutMs: setting<number>('connect_timeout'),
+    responseTimeoutMs: setting<number>('response_timeout'),
+    servers,
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Turns a parsed INI file into a frozen Config, or lists every problem found, each naming the
+ * file, section and key.
+ */
+export function buildConfig(
+  raw: RawIni,
+  file: string,
+  env: Environment,
+  earlierProblems: readonly ConfigProblem[] = [],
+): ConfigResult {
+  const problems = new ProblemList(file);
+  problems.items.push(...earlierProblems);
+  const sections = new Map<SectionName, SectionValues>();
+  for (const [name, entries] of Object.entries(raw)) {
+    if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) {
+      problems.add(
+        undefined,
+        name,
+        `key outside any section (put it under [frontend], [http] or [websocket])`,
+      );
+    } else if ((SECTIONS as readonly string[]).includes(name)) {
+      const section = name as SectionName;
+      sections.set(
+        section,
+        readSection(section, entries as Record<string, unknown>, env, problems),
+      );
+    } else {
+      problems.add(name, undefined, `unknown section${didYouMean(name, SECTIONS)}`);
+    }
+  }
+  const frontend = readFrontend(sections.get('frontend'), problems);
+  const httpValues = sections.get('http');
+  const websocketValues = sections.get('websocket');
+  const http = httpValues && readPool('http', httpValues, problems);
+  const websocket = websocketValues && readPool('websocket', websocketValues, problems);
+  if (!httpValues && !websocketValues) {
+    problems.add(
+      undefined,
+      undefined,
+      'no [http] or [websocket] section: there is nothing to proxy to',
+    );
+  }
+  if (problems.items.length > 0 || !frontend) {
+    return { ok: false, problems: problems.items };
+  }
+  const config: Config = { file, frontend, http, websocket };
+  return { ok: true, config: deepFreeze(config) };
+}

@@ -1,0 +1,67 @@
+export const ALGORITHMS = ['round-robin', 'random'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type PoolKind = 'http' | 'websocket';
+
+export interface FrontendConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: LogLevel;
+  readonly drainTimeoutMs: number;
+}
+
+export interface ServerConfig {
+  /** The key that named it, e.g. `server3`. */
+  readonly name: string;
+  readonly number: number;
+  readonly host: string;
+  readonly port: number;
+  /** `host:port` as written in the file (IPv6 hosts in brackets). */
+  readonly address: string;
+  readonly maxWorkers: number;
+  readonly minWorkers: number;
+  readonly workerTimeoutMs: number;
+  readonly bufferSize: number;
+}
+
+export interface PoolConfig {
+  readonly kind: PoolKind;
+  readonly algorithm: Algorithm;
+  readonly enableHealthCheck: boolean;
+  readonly healthCheckIntervalMs: number;
+  readonly connectTimeoutMs: number;
+  readonly responseTimeoutMs: number;
+  /** Ordered by server number. */
+  readonly servers: readonly ServerConfig[];
+}
+
+export interface Config {
+  /** The file the configuration came from, used in messages. */
+  readonly file: string;
+  readonly frontend: FrontendConfig;
+  readonly http: PoolConfig | undefined;
+  readonly websocket: PoolConfig | undefined;
+}
+
+export interface ConfigProblem {
+  readonly file: string;
+  readonly section?: string;
+  readonly key?: string;
+  readonly message: string;
+}
+
+export type ConfigResult =
+  | { readonly ok: true; readonly config: Config }
+  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+
+export function formatProblem(problem: ConfigProblem): string {
+  const parts = [
+    problem.section === undefined ? undefined : `[${problem.section}]`,
+    problem.key,
+  ].filter((part) => part !== undefined);
+  const where = parts.length === 0 ? '' : ` ${parts.join(' ')}:`;
+  return `${problem.file}:${where} ${problem.message}`;
+}

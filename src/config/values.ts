@@ -1,0 +1,113 @@
+import { ALGORITHMS, LOG_LEVELS, type Algorithm, type LogLevel } from './types';
+
+/** A parsed value, or the reason the text is not one. */
+export type Parsed<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const fail = <T>(error: string): Parsed<T> => ({ ok: false, error });
+
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/;
+
+/** A plain number is seconds, as in the original; `500ms`, `2s`, `1m`, `1h` also work. */
+export function parseDurationMs(text: string, minMs: number): Parsed<number> {
+  const match = DURATION.exec(text);
+  if (!match) {
+    return fail(`"${text}" is not a duration (use seconds, or a number with ms, s, m or h)`);
+  }
+  const ms = Math.round(Number(match[1]) * (DURATION_UNITS_MS[match[2] ?? 's'] ?? 1000));
+  if (ms < minMs) {
+    return fail(minMs <= 0 ? `"${text}" must not be negative` : `"${text}" must be greater than 0`);
+  }
+  return ok(ms);
+}
+
+export function parseInteger(text: string, min: number): Parsed<number> {
+  if (!/^-?\d+$/.test(text)) {
+    return fail(`"${text}" is not a whole number`);
+  }
+  const value = Number(text);
+  if (value < min) {
+    return fail(`${value} is too small (at least ${min})`);
+  }
+  if (!Number.isSafeInteger(value)) {
+    return fail(`${text} is too large`);
+  }
+  return ok(value);
+}
+
+export function parsePort(text: string, min: number): Parsed<number> {
+  if (!/^\d+$/.test(text)) {
+    return fail(`"${text}" is not a port number`);
+  }
+  const port = Number(text);
+  if (port < min || port > 65535) {
+    return fail(`port ${text} is out of range (${min}-65535)`);
+  }
+  return ok(port);
+}
+
+const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
+const FALSE_WORDS = new Set(['false', 'no', 'off', '0']);
+
+export function parseBoolean(text: string): Parsed<boolean> {
+  const word = text.toLowerCase();
+  if (TRUE_WORDS.has(word)) return ok(true);
+  if (FALSE_WORDS.has(word)) return ok(false);
+  return fail(`"${text}" is not true or false`);
+}
+
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+const IPV6 = /^[0-9A-Fa-f:.]+(?:%[\w.-]+)?$/;
+
+/** Syntax only: hostnames are resolved when connecting, never at validation time. */
+export function parseHost(text: string): Parsed<string> {
+  if (text === '') return fail('is empty');
+  if (HOSTNAME.test(text)) return ok(text);
+  if (text.includes(':') && IPV6.test(text)) return ok(text);
+  return fail(`"${text}" is not a hostname or IP address`);
+}
+
+/** `host:port`, `[v6]:port`. */
+export function parseAddress(text: string): Parsed<Address> {
+  const bracketed = /^\[([^\]]+)\]:(.*)$/.exec(text);
+  const separator = text.lastIndexOf(':');
+  if (!bracketed && (separator <= 0 || text.indexOf(':') !== separator)) {
+    return fail(`"${text}" is not host:port`);
+  }
+  const hostText = bracketed ? (bracketed[1] ?? '') : text.slice(0, separator);
+  const portText = bracketed ? (bracketed[2] ?? '') : text.slice(separator + 1);
+  const host = parseHost(hostText);
+  if (!host.ok) return fail(`"${text}": host ${host.error}`);
+  const port = parsePort(portText, 1);
+  if (!port.ok) return fail(`"${text}": ${port.error}`);
+  return ok({ host: host.value, port: port.value });
+}
+
+function parseChoice<T extends string>(choices: readonly T[], what: string) {
+  return (text: string): Parsed<T> =>
+    (choices as readonly string[]).includes(text)
+      ? ok(text as T)
+      : fail(`unknown ${what} "${text}" (one of: ${choices.join(', ')})`);
+}
+
+export const parseAlgorithm: (text: string) => Parsed<Algorithm> = parseChoice(
+  ALGORITHMS,
+  'algorithm',
+);
+export const parseLogLevel: (text: string) => Parsed<LogLevel> = parseChoice(
+  LOG_LEVELS,
+  'log level',
+);
