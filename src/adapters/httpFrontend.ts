@@ -1,0 +1,53 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ProxyEvent } from '../events';
+
+type ClientErrorEvent = Extract<ProxyEvent, { type: 'client-error' }>;
+
+const CLIENT_ERROR_STATUS: Readonly<Record<string, readonly [number, string]>> = {
+  HPE_HEADER_OVERFLOW: [431, 'request header fields too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request timeout'],
+  ERR_HTTP_HEADERS_TIMEOUT: [408, 'request timeout'],
+};
+
+function rejectRaw(socket: Socket, status: number, error: string): void {
+  const body = JSON.stringify({ error });
+  socket.end(
+    `HTTP/1.1 ${status} ${error}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+export interface FrontendHandlers {
+  readonly onRequest: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly onClientError: (event: ClientErrorEvent) => void;
+}
+
+/**
+ * The client-facing HTTP server. Requests that the parser rejects never reach a backend: they
+ * get a JSON 400 (431 for oversized headers, 408 for slow ones) and the connection is closed.
+ */
+export function createFrontend(handlers: FrontendHandlers): Server {
+  const server = createServer({
+    // Uploads may legitimately take long; upstream phases have their own timeouts.
+    requestTimeout: 0,
+    keepAliveTimeout: 75_000,
+  });
+  server.on('request', handlers.onRequest);
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const code = error.code ?? 'UNKNOWN';
+    handlers.onClientError({
+      type: 'client-error',
+      code,
+      message: error.message,
+      remoteAddress: socket.remoteAddress,
+    });
+    if (code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, text] = CLIENT_ERROR_STATUS[code] ?? [400, 'bad request'];
+    rejectRaw(socket, status, text);
+  });
+  return server;
+}

@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { config as rxjsConfig, firstValueFrom } from 'rxjs';
+import { loadConfigFile, parseConfigText } from './adapters/configFile';
+import { startDemoBackends, type DemoBackends } from './adapters/demoBackends';
+import { createLogger, writeLogRecords } from './adapters/logger';
+import { packageVersion } from './adapters/packageInfo';
+import { fromSignals } from './adapters/processSignals';
+import { LOG_LEVELS, formatProblem, type Config, type LogLevel } from './config';
+import { demoConfigText, demoInstructions } from './demo';
+import { createProxy } from './proxy';
+import { logRecords } from './streams/logRecords';
+import { describeConfig } from './summary';
+
+export const DEFAULT_CONFIG_PATH = '/prod/reverse-proxy-config.ini';
+
+const USAGE = `Usage: rxproxy [--config FILE] [--check] [--demo] [--version] [--help]
+
+  --config FILE  configuration file (default: $RXPROXY_CONFIG, else ${DEFAULT_CONFIG_PATH})
+  --check        validate the configuration, print a summary and exit (1 if it has problems)
+  --demo         start three demo backends on loopback and the proxy in front of them
+                 on 127.0.0.1:8080 (PORT overrides)
+  --version      print the version
+  --help         print this help
+
+Environment: RXPROXY_CONFIG (config path), LOG_LEVEL (overrides [frontend] log_level), PORT (demo).
+`;
+
+interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+interface Loaded {
+  readonly config: Config;
+  readonly demo?: DemoBackends;
+}
+
+async function loadConfig(configPath: string, demo: boolean, io: Io): Promise<Loaded | number> {
+  if (demo) {
+    const backends = await startDemoBackends();
+    const result = parseConfigText(
+      demoConfigText(backends.backends, io.env.PORT ?? '8080'),
+      'demo',
+      io.env,
+    );
+    if (result.ok) return { config: result.config, demo: backends };
+    await backends.close();
+    io.err(`${result.problems.map(formatProblem).join('\n')}\n`);
+    return 1;
+  }
+  const result = loadConfigFile(configPath, io.env);
+  if (result.ok) return { config: result.config };
+  if ('notFound' in result) {
+    io.err(`rxproxy: config file ${configPath} not found; pass --config FILE, or try --demo\n`);
+  } else {
+    io.err(`${result.problems.map(formatProblem).join('\n')}\n`);
+  }
+  return 1;
+}
+
+function logLevelFor(config: Config, env: NodeJS.ProcessEnv): LogLevel | string {
+  return env.LOG_LEVEL ?? config.frontend.logLevel;
+}
+
+async function serve(loaded: Loaded, io: Io): Promise<number> {
+  const { config, demo } = loaded;
+  const level = logLevelFor(config, io.env);
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    io.err(`rxproxy: LOG_LEVEL "${level}" is not one of ${LOG_LEVELS.join(', ')}\n`);
+    await demo?.close();
+    return 1;
+  }
+  const logger = createLogger(level as LogLevel);
+  rxjsConfig.onUnhandledError = (error: unknown) => logger.error({ err: error }, 'unhandled error');
+  const proxy = createProxy(config);
+  const logging = writeLogRecords(logRecords(proxy.events$), logger);
+  try {
+    const address = await proxy.start();
+    if (demo) io.out(`${demoInstructions(address.port, demo.backends)}\n`);
+  } catch (error) {
+    logger.fatal({ err: error }, 'cannot listen');
+    await proxy.stop();
+    await demo?.close();
+    logger.flush();
+    return 1;
+  }
+  const signal = await firstValueFrom(fromSignals());
+  logger.info({ signal }, 'shutting down');
+  const forced = fromSignals().subscribe((again) => {
+    logger.warn({ signal: again }, 'second signal: exiting without waiting');
+    logger.flush();
+    process.exit(1);
+  });
+  await proxy.stop();
+  await demo?.close();
+  forced.unsubscribe();
+  logging.unsubscribe();
+  logger.flush();
+  return 0;
+}
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        config: { type: 'string' },
+        check: { type: 'boolean' },
+        demo: { type: 'boolean' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    io.err(`rxproxy: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    io.out(`${packageVersion()}\n`);
+    return 0;
+  }
+  const configPath = values.config ?? io.env.RXPROXY_CONFIG ?? DEFAULT_CONFIG_PATH;
+  const loaded = await loadConfig(configPath, values.demo ?? false, io);
+  if (typeof loaded === 'number') return loaded;
+  if (values.check) {
+    io.out(`${describeConfig(loaded.config)}\n`);
+    await loaded.demo?.close();
+    return 0;
+  }
+  return serve(loaded, io);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    env: process.env,
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`rxproxy: ${String((error as Error)?.stack ?? error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,26 @@
+/** Everything that happens in the proxy, as one typed stream: logs, metrics and hooks read it. */
+export type ProxyEvent =
+  | { readonly type: 'listening'; readonly host: string; readonly port: number }
+  | {
+      readonly type: 'request';
+      readonly method: string;
+      readonly url: string;
+      /** `server1`, … or undefined when no backend was chosen. */
+      readonly backend: string | undefined;
+      readonly status: number;
+      readonly durationMs: number;
+      /** Why the proxy answered itself or cut the response, when it did. */
+      readonly error?: string;
+    }
+  | {
+      readonly type: 'client-error';
+      readonly code: string;
+      readonly message: string;
+      readonly remoteAddress: string | undefined;
+    }
+  | { readonly type: 'internal-error'; readonly source: string; readonly message: string }
+  | { readonly type: 'draining'; readonly inFlight: number; readonly timeoutMs: number }
+  | { readonly type: 'stopped'; readonly drained: boolean; readonly abandoned: number };
+
+export type ProxyEventType = ProxyEvent['type'];
+export type ProxyEventOf<T extends ProxyEventType> = Extract<ProxyEvent, { type: T }>;

@@ -1,0 +1,133 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Subject, defer, filter, lastValueFrom, map, startWith, type Observable } from 'rxjs';
+import {
+  answer,
+  HttpExchange,
+  type ExchangeContext,
+  type ExchangeOutcome,
+} from './adapters/httpExchange';
+import { createFrontend } from './adapters/httpFrontend';
+import { createHttpUpstream, type HttpUpstream } from './adapters/httpUpstream';
+import { createPicker, type RandomSource } from './balancing';
+import type { Config, PoolConfig } from './config';
+import type { ProxyEvent } from './events';
+import { NO_BACKEND } from './forwarding/failures';
+import { drainOutcome, type DrainOutcome } from './streams/drainOutcome';
+
+export interface ProxyOptions {
+  /** Source for the random algorithm; tests pass a seeded one. */
+  readonly random?: RandomSource;
+}
+
+export interface Proxy {
+  /** Binds the frontend; resolves with the bound address (port 0 becomes a real port). */
+  start(): Promise<AddressInfo>;
+  /**
+   * Stops accepting, lets in-flight requests finish for up to drain_timeout, then closes
+   * everything. Safe to call more than once.
+   */
+  stop(): Promise<DrainOutcome>;
+  readonly address: AddressInfo | undefined;
+  readonly events$: Observable<ProxyEvent>;
+}
+
+/** HTTP requests go to the [http] pool, or to the [websocket] servers when there is none. */
+function httpPool(config: Config): PoolConfig {
+  const pool = config.http ?? config.websocket;
+  if (!pool) throw new Error(`${config.file}: no [http] or [websocket] section`);
+  return pool;
+}
+
+export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
+  const events = new Subject<ProxyEvent>();
+  const pool = httpPool(config);
+  const upstreams: readonly HttpUpstream[] = pool.servers.map((server) =>
+    createHttpUpstream(server, pool),
+  );
+  const pick = createPicker(pool.algorithm, options.random);
+  let inFlight = 0;
+  let draining = false;
+  let address: AddressInfo | undefined;
+  let stopping: Promise<DrainOutcome> | undefined;
+
+  const context: ExchangeContext = {
+    draining: () => draining,
+    onFinished: (outcome: ExchangeOutcome) => {
+      inFlight--;
+      events.next({
+        type: 'request',
+        method: outcome.req.method ?? '',
+        url: outcome.req.url ?? '',
+        backend: outcome.backend,
+        status: outcome.status,
+        durationMs: outcome.durationMs,
+        ...(outcome.error === undefined ? {} : { error: outcome.error }),
+      });
+    },
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const upstream = pick(upstreams);
+    if (!upstream) {
+      answer(res, NO_BACKEND, ['retry-after', '1']);
+      return;
+    }
+    inFlight++;
+    new HttpExchange(req, res, upstream, context).start();
+  };
+
+  const server = createFrontend({
+    onRequest,
+    onClientError: (event) => events.next(event),
+  });
+
+  const inFlight$ = defer(() =>
+    events.pipe(
+      filter((event) => event.type === 'request'),
+      map(() => inFlight),
+      startWith(inFlight),
+    ),
+  );
+
+  async function closeServer(): Promise<void> {
+    if (!server.listening) return;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async function drainAndClose(): Promise<DrainOutcome> {
+    draining = true;
+    events.next({ type: 'draining', inFlight, timeoutMs: config.frontend.drainTimeoutMs });
+    const closed = closeServer();
+    server.closeIdleConnections();
+    const outcome = await lastValueFrom(drainOutcome(inFlight$, config.frontend.drainTimeoutMs));
+    server.closeAllConnections();
+    await closed;
+    await Promise.all(upstreams.map((upstream) => upstream.close()));
+    events.next({ type: 'stopped', drained: outcome.drained, abandoned: outcome.remaining });
+    events.complete();
+    return outcome;
+  }
+
+  return {
+    get address() {
+      return address;
+    },
+    events$: events.asObservable(),
+    start: () =>
+      new Promise<AddressInfo>((resolve, reject) => {
+        const onError = (error: Error) => reject(error);
+        server.once('error', onError);
+        server.listen(config.frontend.port, config.frontend.host, () => {
+          server.off('error', onError);
+          server.on('error', (error) =>
+            events.next({ type: 'internal-error', source: 'frontend', message: error.message }),
+          );
+          address = server.address() as AddressInfo;
+          events.next({ type: 'listening', host: address.address, port: address.port });
+          resolve(address);
+        });
+      }),
+    stop: () => (stopping ??= drainAndClose()),
+  };
+}

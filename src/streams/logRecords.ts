@@ -1,0 +1,42 @@
+import { map, type Observable } from 'rxjs';
+import type { ProxyEvent } from '../events';
+
+export type LogLevelName = 'error' | 'warn' | 'info' | 'debug';
+
+export interface LogRecord {
+  readonly level: LogLevelName;
+  readonly msg: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+function levelOf(event: ProxyEvent): LogLevelName {
+  switch (event.type) {
+    case 'request':
+      return event.status >= 500 ? 'warn' : 'info';
+    case 'internal-error':
+      return 'error';
+    case 'client-error':
+      return event.code === 'ECONNRESET' ? 'debug' : 'info';
+    default:
+      return 'info';
+  }
+}
+
+const MESSAGES: Readonly<Record<ProxyEvent['type'], string>> = {
+  listening: 'listening',
+  request: 'request completed',
+  'client-error': 'client error',
+  'internal-error': 'internal error',
+  draining: 'draining',
+  stopped: 'stopped',
+};
+
+export function toLogRecord(event: ProxyEvent): LogRecord {
+  const { type, ...fields } = event;
+  return { level: levelOf(event), msg: MESSAGES[type], fields: { event: type, ...fields } };
+}
+
+/** Every proxy event as a structured log record. */
+export function logRecords(events$: Observable<ProxyEvent>): Observable<LogRecord> {
+  return events$.pipe(map(toLogRecord));
+}
