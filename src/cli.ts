@@ -60,7 +60,7 @@ async function loadConfig(configPath: string, demo: boolean, io: Io): Promise<Lo
   return 1;
 }
 
-function logLevelFor(config: Config, env: NodeJS.ProcessEnv): LogLevel | string {
+function logLevelFor(config: Config, env: NodeJS.ProcessEnv): string {
   return env.LOG_LEVEL ?? config.frontend.logLevel;
 }
 
