@@ -1,0 +1,24 @@
+# syntax=docker/dockerfile:1
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY src/ ./src/
+# The prepare script runs the TypeScript build, so sources must be present first.
+RUN npm ci --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: prepare would try to build without typescript installed.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# dist/ must sit next to package.json: the CLI reads ../package.json for its version.
+COPY --from=build /app/dist ./dist
+# Mount the configuration at /prod/reverse-proxy-config.ini.
+RUN mkdir -p /prod && chown node:node /prod
+USER node
+ENV RXPROXY_CONFIG=/prod/reverse-proxy-config.ini
+EXPOSE 8080
+# Exec form: node is PID 1 and handles SIGTERM/SIGINT itself (graceful drain).
+CMD ["node", "dist/cli.js"]

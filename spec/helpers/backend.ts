@@ -1,0 +1,96 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface ReceivedRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly rawHeaders: readonly string[];
+  readonly headers: IncomingMessage['headers'];
+}
+
+export type BackendHandler = (req: IncomingMessage, res: ServerResponse, name: string) => void;
+
+export interface TestBackend {
+  readonly name: string;
+  readonly port: number;
+  /** `127.0.0.1:port`, as a config file names it. */
+  readonly address: string;
+  readonly received: ReceivedRequest[];
+  close(): Promise<void>;
+}
+
+/** Answers JSON naming the backend, after reading the whole request body. */
+export const answerWithName: BackendHandler = (req, res, name) => {
+  req.resume();
+  req.on('end', () => {
+    const body = JSON.stringify({ backend: name, url: req.url });
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(body);
+  });
+};
+
+/** A real HTTP server on a loopback ephemeral port, with scripted behaviour. */
+export async function startBackend(
+  name: string,
+  handler: BackendHandler = answerWithName,
+): Promise<TestBackend> {
+  const received: ReceivedRequest[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    received.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      rawHeaders: req.rawHeaders,
+      headers: req.headers,
+    });
+    handler(req, res, name);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    name,
+    port,
+    address: `127.0.0.1:${port}`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
+/** A loopback port with nothing listening on it: connections are refused. */
+export async function refusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Sends raw bytes over a fresh loopback connection and resolves with everything read until close. */
+export async function rawExchange(port: number, bytes: string, endAfterMs = 2000): Promise<string> {
+  const { connect } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    const timer = setTimeout(() => socket.end(), endAfterMs);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    });
+  });
+}
