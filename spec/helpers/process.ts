@@ -1,0 +1,60 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+export const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
+
+export interface CliProcess {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code; kills the process if it has not exited within `withinMs`. */
+  exited(withinMs?: number): Promise<number | null>;
+  /** Resolves once stdout contains `text`, rejects after `withinMs`. */
+  waitFor(text: string, withinMs?: number): Promise<void>;
+}
+
+export function runCli(args: readonly string[], env: Record<string, string> = {}): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited: async (withinMs = 15_000) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), withinMs);
+      const code = await exit;
+      clearTimeout(timer);
+      return code;
+    },
+    waitFor: (text, withinMs = 10_000) =>
+      new Promise<void>((resolve, reject) => {
+        const deadline = Date.now() + withinMs;
+        const poll = setInterval(() => {
+          if (out.includes(text)) {
+            clearInterval(poll);
+            resolve();
+          } else if (Date.now() > deadline || child.exitCode !== null) {
+            clearInterval(poll);
+            reject(new Error(`"${text}" not seen; stdout: ${out}\nstderr: ${err}`));
+          }
+        }, 20);
+      }),
+  };
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

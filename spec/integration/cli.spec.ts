@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { main } from '../../src/cli';
+import { startBackend, type TestBackend } from '../helpers/backend';
+import { freePort, runCli } from '../helpers/process';
+
+const fixture = (name: string) => join(__dirname, '..', 'fixtures', name);
+
+async function runMain(args: string[], env: NodeJS.ProcessEnv = {}) {
+  let out = '';
+  let err = '';
+  const code = await main(args, {
+    out: (text) => (out += text),
+    err: (text) => (err += text),
+    env,
+  });
+  return { code, out, err };
+}
+
+describe('rxproxy CLI', () => {
+  let folder: string;
+  beforeAll(() => {
+    folder = mkdtempSync(join(tmpdir(), 'rxproxy-cli-'));
+  });
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('--check accepts the original README example as printed', async () => {
+    const { code, out, err } = await runMain([
+      '--check',
+      '--config',
+      fixture('original-example.ini'),
+    ]);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toContain('configuration is valid');
+    expect(out).toContain('[http] random, health checks every 10s, 3 server(s):');
+    expect(out).toContain('server1 es1_hc:8080 workers 3-10, idle 3s, queue 20');
+  });
+
+  it('--check lists one line per problem, each naming section and key, and exits 1', async () => {
+    const { code, out, err } = await runMain(['--check', '--config', fixture('many-problems.ini')]);
+    expect(code).toBe(1);
+    expect(out).toBe('');
+    const lines = err.trim().split('\n');
+    expect(lines).toHaveLength(10);
+    for (const line of lines) {
+      expect(line).toMatch(/^.*many-problems\.ini: \[(frontend|http)\] \w+: .+$/);
+    }
+  });
+
+  it('reads the path from RXPROXY_CONFIG', async () => {
+    const { code } = await runMain(['--check'], {
+      RXPROXY_CONFIG: fixture('original-example.ini'),
+    });
+    expect(code).toBe(0);
+  });
+
+  it('says in one line what to do when the file is missing', async () => {
+    const { code, err } = await runMain([], { RXPROXY_CONFIG: join(folder, 'nope.ini') });
+    expect(code).toBe(1);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err).toContain('nope.ini not found');
+    expect(err).toContain('--config');
+    expect(err).toContain('--demo');
+  });
+
+  it('defaults to the original Docker path', async () => {
+    const { code, err } = await runMain([]);
+    expect(code).toBe(1);
+    expect(err).toContain('/prod/reverse-proxy-config.ini not found');
+  });
+
+  it('prints help and version, and rejects unknown flags with exit 2', async () => {
+    expect(await runMain(['--help'])).toMatchObject({
+      code: 0,
+      out: expect.stringContaining('Usage: rxproxy') as unknown,
+    });
+    expect((await runMain(['--version'])).out).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(await runMain(['--bogus'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--bogus') as unknown,
+    });
+  });
+
+  it('rejects an unknown LOG_LEVEL before listening', async () => {
+    const { code, err } = await runMain(['--config', fixture('original-example.ini')], {
+      LOG_LEVEL: 'loud',
+    });
+    expect(code).toBe(1);
+    expect(err).toContain('LOG_LEVEL "loud"');
+  });
+
+  describe('as a process', () => {
+    let backend: TestBackend;
+    afterEach(async () => backend?.close());
+
+    it('on SIGTERM finishes the request in flight, then exits 0', async () => {
+      backend = await startBackend('slow', (req, res) => {
+        req.resume();
+        setTimeout(() => res.end('finished'), 700);
+      });
+      const port = await freePort();
+      const file = join(folder, 'slow.ini');
+      writeFileSync(
+        file,
+        `[frontend]\nhost=127.0.0.1\nport=${port}\n[http]\nserver1=${backend.address}\n`,
+      );
+      const proxy = runCli(['--config', file]);
+      await proxy.waitFor('"event":"listening"');
+      const pending = request(`http://127.0.0.1:${port}/slow`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      proxy.child.kill('SIGTERM');
+      const response = await pending;
+      expect(response.statusCode).toBe(200);
+      expect(await response.body.text()).toBe('finished');
+      expect(await proxy.exited()).toBe(0);
+      expect(proxy.stdout()).toContain('"event":"stopped","drained":true');
+    });
+
+    it('--demo rotates requests over three demo backends', async () => {
+      const port = await freePort();
+      const demo = runCli(['--demo'], { PORT: String(port) });
+      await demo.waitFor('Press Ctrl+C to stop.');
+      const names: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const response = await request(`http://127.0.0.1:${port}/hello?n=${i}`);
+        const body = (await response.body.json()) as { backend: string; query: string };
+        expect(body.query).toBe(`?n=${i}`);
+        names.push(body.backend);
+      }
+      expect(names).toEqual(['demo-1', 'demo-2', 'demo-3', 'demo-1', 'demo-2', 'demo-3']);
+      const health = await request(`http://127.0.0.1:${port}/healthCheck`);
+      expect(await health.body.json()).toEqual({ status: 200 });
+      demo.child.kill('SIGINT');
+      expect(await demo.exited()).toBe(0);
+    });
+  });
+});
