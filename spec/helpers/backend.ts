@@ -67,8 +67,8 @@ export async function startBackend(
   };
 }
 
-/** A loopback port with nothing listening on it: connections are refused. */
-export async function refusedPort(): Promise<number> {
+/** A loopback port with nothing listening on it: connections are refused, and it is free to bind. */
+export async function unusedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

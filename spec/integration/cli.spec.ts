@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { main } from '../../src/cli';
-import { startBackend, type TestBackend } from '../helpers/backend';
-import { freePort, runCli } from '../helpers/process';
+import { startBackend, unusedPort, type TestBackend } from '../helpers/backend';
+import { runCli } from '../helpers/process';
 
 const fixture = (name: string) => join(__dirname, '..', 'fixtures', name);
 
@@ -101,7 +101,7 @@ describe('rxproxy CLI', () => {
         req.resume();
         setTimeout(() => res.end('finished'), 700);
       });
-      const port = await freePort();
+      const port = await unusedPort();
       const file = join(folder, 'slow.ini');
       writeFileSync(
         file,
@@ -120,7 +120,7 @@ describe('rxproxy CLI', () => {
     });
 
     it('--demo rotates requests over three demo backends', async () => {
-      const port = await freePort();
+      const port = await unusedPort();
       const demo = runCli(['--demo'], { PORT: String(port) });
       await demo.waitFor('Press Ctrl+C to stop.');
       const names: string[] = [];

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request, type Agent } from 'undici';
-import { rawExchange, refusedPort, startBackend, type TestBackend } from '../helpers/backend';
+import { rawExchange, unusedPort, startBackend, type TestBackend } from '../helpers/backend';
 import { getJson, iniWith, startProxy, testClient, type RunningProxy } from '../helpers/proxy';
 
 describe('HTTP forwarding', () => {
@@ -137,7 +137,7 @@ describe('HTTP forwarding', () => {
   });
 
   it('answers 502 JSON when the backend refuses connections', async () => {
-    const running = await proxy(`[http]\nserver1=127.0.0.1:${await refusedPort()}\n`);
+    const running = await proxy(`[http]\nserver1=127.0.0.1:${await unusedPort()}\n`);
     const { status, body, headers } = await getJson(client, `${running.url}/x`);
     expect(status).toBe(502);
     expect(headers['content-type']).toBe('application/json');
