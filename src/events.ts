@@ -18,6 +18,19 @@ export type ProxyEvent =
       readonly message: string;
       readonly remoteAddress: string | undefined;
     }
+  | {
+      readonly type: 'worker';
+      readonly backend: string;
+      readonly worker: number;
+      /** spawned (connecting), connected, retired (idle or shut down) or lost (connection closed or failed). */
+      readonly action: 'spawned' | 'connected' | 'retired' | 'lost';
+      /** Why a worker was spawned: to reach min_workers, under pressure, or to replace a lost one. */
+      readonly reason?: 'min' | 'pressure' | 'replace';
+      /** Workers of this backend after the change. */
+      readonly workers: number;
+      readonly error?: string;
+    }
+  | { readonly type: 'queue'; readonly backend: string; readonly depth: number }
   | { readonly type: 'internal-error'; readonly source: string; readonly message: string }
   | { readonly type: 'draining'; readonly inFlight: number; readonly timeoutMs: number }
   | { readonly type: 'stopped'; readonly drained: boolean; readonly abandoned: number };

@@ -1,18 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Subject, defer, filter, lastValueFrom, map, startWith, type Observable } from 'rxjs';
-import {
-  answer,
-  HttpExchange,
-  type ExchangeContext,
-  type ExchangeOutcome,
-} from './adapters/httpExchange';
+import { HttpExchange, type ExchangeContext, type ExchangeOutcome } from './adapters/httpExchange';
 import { createFrontend } from './adapters/httpFrontend';
-import { createHttpUpstream, type HttpUpstream } from './adapters/httpUpstream';
+import { WorkerPool } from './adapters/workerPool';
 import { createPicker, type RandomSource } from './balancing';
 import type { Config, PoolConfig } from './config';
 import type { ProxyEvent } from './events';
-import { NO_BACKEND } from './forwarding/failures';
 import { drainOutcome, type DrainOutcome } from './streams/drainOutcome';
 
 export interface ProxyOptions {
@@ -42,16 +36,20 @@ function httpPool(config: Config): PoolConfig {
 export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   const events = new Subject<ProxyEvent>();
   const pool = httpPool(config);
-  const upstreams: readonly HttpUpstream[] = pool.servers.map((server) =>
-    createHttpUpstream(server, pool),
+  const emit = (event: ProxyEvent) => events.next(event);
+  const backends: readonly WorkerPool[] = pool.servers.map(
+    (server) => new WorkerPool(server, pool, emit),
   );
-  const pick = createPicker(pool.algorithm, options.random);
+  const picker = createPicker(pool.algorithm, options.random);
   let inFlight = 0;
   let draining = false;
   let address: AddressInfo | undefined;
   let stopping: Promise<DrainOutcome> | undefined;
 
   const context: ExchangeContext = {
+    pool,
+    pick: (excluded) =>
+      picker(excluded ? backends.filter((backend) => !excluded.includes(backend)) : backends),
     draining: () => draining,
     onFinished: (outcome: ExchangeOutcome) => {
       inFlight--;
@@ -68,16 +66,12 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const upstream = pick(upstreams);
-    if (!upstream) {
-      answer(res, NO_BACKEND, ['retry-after', '1']);
-      return;
-    }
     inFlight++;
-    new HttpExchange(req, res, upstream, context).start();
+    new HttpExchange(req, res, context).start();
   };
 
   const server = createFrontend({
+    headerTimeoutMs: config.frontend.headerTimeoutMs,
     onRequest,
     onClientError: (event) => events.next(event),
   });
@@ -103,7 +97,7 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     const outcome = await lastValueFrom(drainOutcome(inFlight$, config.frontend.drainTimeoutMs));
     server.closeAllConnections();
     await closed;
-    await Promise.all(upstreams.map((upstream) => upstream.close()));
+    for (const backend of backends) backend.destroy();
     events.next({ type: 'stopped', drained: outcome.drained, abandoned: outcome.remaining });
     events.complete();
     return outcome;
@@ -125,7 +119,10 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
           );
           address = server.address() as AddressInfo;
           events.next({ type: 'listening', host: address.address, port: address.port });
-          resolve(address);
+          const listening = address;
+          void Promise.all(backends.map((backend) => backend.start())).then(() =>
+            resolve(listening),
+          );
         });
       }),
     stop: () => (stopping ??= drainAndClose()),

@@ -28,6 +28,7 @@ describe('buildConfig', () => {
       port: 8080,
       logLevel: 'info',
       drainTimeoutMs: 10_000,
+      headerTimeoutMs: 10_000,
     });
     expect(config.websocket?.algorithm).toBe('round-robin');
     expect(config.websocket?.servers.map((server) => server.address)).toEqual([
@@ -59,6 +60,9 @@ describe('buildConfig', () => {
       healthCheckIntervalMs: 10_000,
       connectTimeoutMs: 5000,
       responseTimeoutMs: 60_000,
+      queueTimeoutMs: 5000,
+      retries: 1,
+      preserveHost: true,
     });
     expect(config.http?.servers[0]).toMatchObject({
       maxWorkers: 3,

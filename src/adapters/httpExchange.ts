@@ -1,14 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import { clientResponseHeaders, upstreamRequestHeaders } from '../forwarding/headers';
+import type { PoolConfig } from '../config';
 import {
-  BAD_REQUEST,
+  IDEMPOTENT_METHODS,
+  SERVICE_UNAVAILABLE,
   answerBody,
   answerForUpstreamError,
+  isConnectionFailure,
+  isStaleConnectionFailure,
   type ProxyAnswer,
 } from '../forwarding/failures';
-import type { HttpUpstream } from './httpUpstream';
+import { clientResponseHeaders, upstreamRequestHeaders } from '../forwarding/headers';
+import { asksToClose, trailerPairs } from '../forwarding/responseHeaders';
+import type { UpstreamWorker } from './upstreamWorker';
+import type { WorkerPool, WorkerRequest } from './workerPool';
 
 /** nginx's status for a request the client gave up on before the response was complete. */
 export const CLIENT_CLOSED_REQUEST = 499;
@@ -19,9 +25,14 @@ export interface ExchangeOutcome {
   readonly status: number;
   readonly durationMs: number;
   readonly error: string | undefined;
+  /** Attempts made on backends (1 when the first one answered). */
+  readonly attempts: number;
 }
 
 export interface ExchangeContext {
+  readonly pool: PoolConfig;
+  /** The next backend the algorithm picks, leaving out `excluded`; undefined when none is left. */
+  readonly pick: (excluded: readonly WorkerPool[] | undefined) => WorkerPool | undefined;
   /** While the proxy drains, responses close their connection. */
   readonly draining: () => boolean;
   readonly onFinished: (outcome: ExchangeOutcome) => void;
@@ -54,62 +65,91 @@ function originFormPath(url: string): string {
 function ignoreLateWriteError(): void {}
 
 /** Writes the proxy's own JSON answer, or cuts the response if the backend's has begun. */
-export function answer(res: ServerResponse, reply: ProxyAnswer, extraHeaders: string[] = []): void {
+export function answer(res: ServerResponse, reply: ProxyAnswer, closeConnection = false): void {
+  if (res.destroyed) return;
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = answerBody(reply);
-  res.writeHead(reply.status, [
+  const headers = [
     'content-type',
     'application/json',
     'content-length',
     String(Buffer.byteLength(body)),
-    ...extraHeaders,
-  ]);
+  ];
+  if (reply.retryAfter !== undefined) headers.push('retry-after', String(reply.retryAfter));
+  if (closeConnection) headers.push('connection', 'close');
+  res.writeHead(reply.status, headers);
   res.end(body);
 }
 
 /**
- * One client request relayed to one backend: an undici dispatch handler that streams the
- * response into the client's, with backpressure both ways.
+ * One client request: placed on a backend's worker (or its queue), relayed with backpressure
+ * both ways as an undici dispatch handler, and retried on another backend when the connection
+ * fails before any response byte and retrying is safe.
  */
-export class HttpExchange implements Dispatcher.DispatchHandler {
+export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
   private readonly startedAt = performance.now();
-  private abortUpstream: ((error?: Error) => void) | undefined;
+  private readonly method: string;
+  private readonly withBody: boolean;
+  private readonly sharedHeaders: string[] | undefined;
+  private pool: WorkerPool | undefined;
+  private worker: UpstreamWorker | undefined;
+  private tried: WorkerPool[] | undefined;
+  private retriesLeft: number;
+  private staleRetryUsed = false;
+  private attempts = 0;
+  private dispatched = false;
   private upstreamDone = false;
+  private reusable = true;
+  private abortUpstream: ((error?: Error) => void) | undefined;
   private status = 0;
   private error: string | undefined;
 
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
-    private readonly upstream: HttpUpstream,
     private readonly context: ExchangeContext,
   ) {
+    this.method = req.method ?? 'GET';
+    this.withBody = hasBody(req);
+    this.retriesLeft = context.pool.retries;
+    this.sharedHeaders = context.pool.preserveHost ? this.upstreamHeaders(undefined) : undefined;
     res.on('close', this.onClientClose);
     res.on('error', ignoreLateWriteError);
   }
 
   start(): void {
-    const { req } = this;
-    this.upstream.dispatch(
+    this.route(undefined, undefined);
+  }
+
+  runOn(worker: UpstreamWorker): void {
+    this.worker = worker;
+    this.dispatched = true;
+    this.upstreamDone = false;
+    this.reusable = true;
+    this.abortUpstream = undefined;
+    this.attempts++;
+    worker.dispatch(
       {
-        path: originFormPath(req.url ?? '/'),
-        method: req.method ?? 'GET',
-        headers: upstreamRequestHeaders(req.rawHeaders, {
-          clientAddress: req.socket.remoteAddress,
-          proto: 'http',
-        }),
-        body: hasBody(req) ? req : null,
+        path: originFormPath(this.req.url ?? '/'),
+        method: this.method,
+        headers: this.sharedHeaders ?? this.upstreamHeaders(this.pool?.server.address),
+        body: this.withBody ? this.req : null,
       },
       this,
     );
   }
 
+  failBeforeDispatch(error: NodeJS.ErrnoException): void {
+    this.dispatched = false;
+    this.fail(error);
+  }
+
   onConnect(abort: (error?: Error) => void): void {
     this.abortUpstream = abort;
-    if (this.res.destroyed && !this.res.writableFinished) abort(new ClientClosedError());
+    if (this.clientGone()) abort(new ClientClosedError());
   }
 
   onHeaders(
@@ -119,6 +159,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     statusText: string,
   ): boolean {
     if (statusCode < 200) return true;
+    if (asksToClose(rawHeaders)) this.reusable = false;
     const headers = clientResponseHeaders(rawHeaders);
     if (this.context.draining()) headers.push('connection', 'close');
     this.status = statusCode;
@@ -137,36 +178,120 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     return this.res.write(chunk);
   }
 
-  onComplete(): void {
+  onComplete(trailers: (Buffer | string)[] | null): void {
     this.upstreamDone = true;
+    if (trailers && trailers.length > 0 && !this.res.destroyed) {
+      this.res.addTrailers(trailerPairs(trailers));
+    }
     this.res.end();
+    this.releaseWorker(this.reusable);
   }
 
   onError(error: Error): void {
     this.upstreamDone = true;
+    this.releaseWorker(false);
     if (error instanceof ClientClosedError) return;
-    const code = (error as NodeJS.ErrnoException).code;
-    this.error ??= code === undefined ? error.message : `${code}: ${error.message}`;
+    this.fail(error as NodeJS.ErrnoException);
+  }
+
+  private upstreamHeaders(hostOverride: string | undefined): string[] {
+    return upstreamRequestHeaders(this.req.rawHeaders, {
+      clientAddress: this.req.socket.remoteAddress,
+      proto: 'http',
+      ...(hostOverride === undefined ? {} : { hostOverride }),
+    });
+  }
+
+  /** Places the request on the next backend with room; `failure` is answered if none is left. */
+  private route(
+    excluded: WorkerPool[] | undefined,
+    failure: NodeJS.ErrnoException | undefined,
+  ): void {
+    let skip = excluded;
+    for (;;) {
+      const pool = this.context.pick(skip);
+      if (!pool) {
+        this.reply(failure ? answerForUpstreamError(failure.code) : SERVICE_UNAVAILABLE);
+        return;
+      }
+      this.pool = pool;
+      this.worker = undefined;
+      if (pool.acquire(this) !== 'full') return;
+      skip = skip ? [...skip, pool] : [pool];
+    }
+  }
+
+  private fail(error: NodeJS.ErrnoException): void {
+    if (this.clientGone()) return;
+    const code = error.code;
+    this.error = code === undefined ? error.message : `${code}: ${error.message}`;
     if (this.res.headersSent) {
       this.res.destroy();
       return;
     }
-    const reply = code === 'UND_ERR_INVALID_ARG' ? BAD_REQUEST : answerForUpstreamError(code);
+    const retry = this.retryKind(code);
+    if (retry === 'stale') {
+      this.route(this.tried, error);
+    } else if (retry === 'next' && this.pool) {
+      this.tried = this.tried ? [...this.tried, this.pool] : [this.pool];
+      this.route(this.tried, error);
+    } else {
+      this.reply(answerForUpstreamError(code));
+    }
+  }
+
+  /**
+   * `stale`: a reused connection the backend had closed; try a fresh one once, any backend.
+   * `next`: the backend could not be reached; an idempotent request tries another one.
+   */
+  private retryKind(code: string | undefined): 'stale' | 'next' | undefined {
+    if (!isConnectionFailure(code) || (this.dispatched && this.withBody)) return undefined;
+    const reused = this.dispatched && (this.worker?.served ?? 0) > 1;
+    if (
+      (reused || code === 'WORKER_CLOSED') &&
+      isStaleConnectionFailure(code) &&
+      !this.staleRetryUsed
+    ) {
+      this.staleRetryUsed = true;
+      return 'stale';
+    }
+    if (IDEMPOTENT_METHODS.has(this.method) && this.retriesLeft > 0) {
+      this.retriesLeft--;
+      return 'next';
+    }
+    return undefined;
+  }
+
+  private reply(reply: ProxyAnswer): void {
     this.status = reply.status;
-    answer(this.res, reply, this.context.draining() ? ['connection', 'close'] : []);
+    this.error ??= reply.error;
+    answer(this.res, reply, this.context.draining());
+  }
+
+  private releaseWorker(reusable: boolean): void {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = undefined;
+    this.pool?.release(worker, reusable);
+  }
+
+  private clientGone(): boolean {
+    return this.res.destroyed && !this.res.writableFinished;
   }
 
   private readonly onClientClose = (): void => {
     const completed = this.res.writableFinished;
-    if (!completed && !this.upstreamDone) {
-      this.abortUpstream?.(new ClientClosedError());
+    if (!completed) {
+      if (!this.dispatched) this.pool?.cancel(this);
+      else if (!this.upstreamDone) this.abortUpstream?.(new ClientClosedError());
     }
     this.context.onFinished({
       req: this.req,
-      backend: this.upstream.server.name,
+      backend: this.pool?.server.name,
       status: completed ? this.status : CLIENT_CLOSED_REQUEST,
       durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
       error: completed ? this.error : (this.error ?? 'client closed the connection'),
+      attempts: this.attempts,
     });
   };
 }

@@ -19,6 +19,8 @@ function rejectRaw(socket: Socket, status: number, error: string): void {
 }
 
 export interface FrontendHandlers {
+  /** Time a client has to send complete request headers. */
+  readonly headerTimeoutMs: number;
   readonly onRequest: (req: IncomingMessage, res: ServerResponse) => void;
   readonly onClientError: (event: ClientErrorEvent) => void;
 }
@@ -32,6 +34,9 @@ export function createFrontend(handlers: FrontendHandlers): Server {
     // Uploads may legitimately take long; upstream phases have their own timeouts.
     requestTimeout: 0,
     keepAliveTimeout: 75_000,
+    headersTimeout: handlers.headerTimeoutMs,
+    // Node checks header deadlines on this period; keep it well under the timeout.
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, handlers.headerTimeoutMs / 4)),
   });
   server.on('request', handlers.onRequest);
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {

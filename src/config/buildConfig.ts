@@ -114,15 +114,14 @@ function readFrontend(values: SectionValues | undefined, problems: ProblemList) 
     if (!values.given.has(key)) problems.add('frontend', key, 'is required');
   }
   if (host === undefined || port === undefined) return undefined;
+  const setting = <T>(key: string): T =>
+    (values.pool.get(key) as T | undefined) ?? defaultOf<T>('frontend', 'frontend', key);
   const frontend: FrontendConfig = {
     host,
     port,
-    logLevel:
-      (values.pool.get('log_level') as LogLevel | undefined) ??
-      defaultOf('frontend', 'frontend', 'log_level'),
-    drainTimeoutMs:
-      (values.pool.get('drain_timeout') as number | undefined) ??
-      defaultOf('frontend', 'frontend', 'drain_timeout'),
+    logLevel: setting<LogLevel>('log_level'),
+    drainTimeoutMs: setting<number>('drain_timeout'),
+    headerTimeoutMs: setting<number>('header_timeout'),
   };
   return frontend;
 }
@@ -206,6 +205,9 @@ function readPool(
     healthCheckIntervalMs: setting<number>('health_check_interval'),
     connectTimeoutMs: setting<number>('connect_timeout'),
     responseTimeoutMs: setting<number>('response_timeout'),
+    queueTimeoutMs: setting<number>('queue_timeout'),
+    retries: setting<number>('retries'),
+    preserveHost: setting<boolean>('preserve_host'),
     servers,
   };
 }

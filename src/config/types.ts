@@ -11,6 +11,7 @@ export interface FrontendConfig {
   readonly port: number;
   readonly logLevel: LogLevel;
   readonly drainTimeoutMs: number;
+  readonly headerTimeoutMs: number;
 }
 
 export interface ServerConfig {
@@ -34,6 +35,11 @@ export interface PoolConfig {
   readonly healthCheckIntervalMs: number;
   readonly connectTimeoutMs: number;
   readonly responseTimeoutMs: number;
+  readonly queueTimeoutMs: number;
+  /** Further backends tried after a connection failure, for idempotent requests. */
+  readonly retries: number;
+  /** Send the client's Host header (true) or the backend's address (false). */
+  readonly preserveHost: boolean;
   /** Ordered by server number. */
   readonly servers: readonly ServerConfig[];
 }

@@ -2,12 +2,18 @@
 export interface ProxyAnswer {
   readonly status: number;
   readonly error: string;
+  /** Seconds for a Retry-After header, when the client should simply try again later. */
+  readonly retryAfter?: number;
 }
 
 export const BAD_GATEWAY: ProxyAnswer = { status: 502, error: 'bad gateway' };
 export const GATEWAY_TIMEOUT: ProxyAnswer = { status: 504, error: 'gateway timeout' };
 export const BAD_REQUEST: ProxyAnswer = { status: 400, error: 'bad request' };
-export const NO_BACKEND: ProxyAnswer = { status: 503, error: 'no backend available' };
+export const SERVICE_UNAVAILABLE: ProxyAnswer = {
+  status: 503,
+  error: 'service unavailable',
+  retryAfter: 1,
+};
 
 const TIMEOUT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
@@ -16,8 +22,44 @@ const TIMEOUT_CODES = new Set([
   'ETIMEDOUT',
 ]);
 
+/** Failures to reach a backend at all, or a connection that broke before any response byte. */
+const CONNECTION_FAILURES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'WORKER_CLOSED',
+]);
+
+/** Failures on a reused connection that mean the backend had closed it meanwhile. */
+const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'WORKER_CLOSED']);
+
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'OPTIONS',
+  'PUT',
+  'DELETE',
+  'TRACE',
+]);
+
+export function isConnectionFailure(code: string | undefined): boolean {
+  return code !== undefined && CONNECTION_FAILURES.has(code);
+}
+
+export function isStaleConnectionFailure(code: string | undefined): boolean {
+  return code !== undefined && STALE_CONNECTION.has(code);
+}
+
 /** Maps an upstream failure before any response byte to the answer the client gets. */
 export function answerForUpstreamError(code: string | undefined): ProxyAnswer {
+  if (code === 'QUEUE_TIMEOUT' || code === 'SHUTTING_DOWN') return SERVICE_UNAVAILABLE;
   if (code !== undefined && TIMEOUT_CODES.has(code)) return GATEWAY_TIMEOUT;
   if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') return BAD_REQUEST;
   return BAD_GATEWAY;

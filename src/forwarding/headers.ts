@@ -25,6 +25,8 @@ function connectionTokens(rawHeaders: readonly string[]): Set<string> | undefine
 export interface ForwardedFor {
   readonly clientAddress: string | undefined;
   readonly proto: 'http' | 'https';
+  /** Sent as Host instead of the client's (preserve_host=false). */
+  readonly hostOverride?: string;
 }
 
 /**
@@ -50,7 +52,11 @@ export function upstreamRequestHeaders(
       continue;
     }
     if (lower === 'x-forwarded-proto' || lower === 'x-forwarded-host') continue;
-    if (lower === 'host') host = value;
+    if (lower === 'host') {
+      host = value;
+      headers.push(name, forwarded.hostOverride ?? value);
+      continue;
+    }
     headers.push(name, value);
   }
   const client = forwarded.clientAddress ?? 'unknown';
@@ -59,7 +65,11 @@ export function upstreamRequestHeaders(
     forwardedFor === undefined ? client : `${forwardedFor}, ${client}`,
   );
   headers.push('x-forwarded-proto', forwarded.proto);
-  if (host !== undefined) headers.push('x-forwarded-host', host);
+  if (host !== undefined) {
+    headers.push('x-forwarded-host', host);
+  } else if (forwarded.hostOverride !== undefined) {
+    headers.push('host', forwarded.hostOverride);
+  }
   return headers;
 }
 

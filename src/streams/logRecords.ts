@@ -15,6 +15,9 @@ function levelOf(event: ProxyEvent): LogLevelName {
       return event.status >= 500 ? 'warn' : 'info';
     case 'internal-error':
       return 'error';
+    case 'worker':
+    case 'queue':
+      return 'debug';
     case 'client-error':
       return event.code === 'ECONNRESET' ? 'debug' : 'info';
     default:
@@ -27,6 +30,8 @@ const MESSAGES: Readonly<Record<ProxyEvent['type'], string>> = {
   request: 'request completed',
   'client-error': 'client error',
   'internal-error': 'internal error',
+  worker: 'worker',
+  queue: 'queue depth',
   draining: 'draining',
   stopped: 'stopped',
 };
