@@ -16,6 +16,10 @@ export interface TestBackend {
   /** `127.0.0.1:port`, as a config file names it. */
   readonly address: string;
   readonly received: ReceivedRequest[];
+  /** TCP connections: open now, most open at once, accepted in all. */
+  readonly connections: { open: number; peak: number; total: number };
+  /** Destroys every open connection, as a restarting backend would. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -48,9 +52,16 @@ export async function startBackend(
     });
     handler(req, res, name);
   });
+  const connections = { open: 0, peak: 0, total: 0 };
   server.on('connection', (socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    connections.open++;
+    connections.total++;
+    connections.peak = Math.max(connections.peak, connections.open);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      connections.open--;
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -59,6 +70,10 @@ export async function startBackend(
     port,
     address: `127.0.0.1:${port}`,
     received,
+    connections,
+    dropConnections: () => {
+      for (const socket of sockets) socket.destroy();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

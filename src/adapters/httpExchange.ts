@@ -46,9 +46,8 @@ class ClientClosedError extends Error {
 }
 
 function hasBody(req: IncomingMessage): boolean {
-  return (
-    req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
-  );
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
 function originFormPath(url: string): string {
@@ -101,6 +100,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
   private staleRetryUsed = false;
   private attempts = 0;
   private dispatched = false;
+  /** Whether the current attempt went out on a connection that had served requests before. */
+  private reusedConnection = false;
   private upstreamDone = false;
   private reusable = true;
   private abortUpstream: ((error?: Error) => void) | undefined;
@@ -127,6 +128,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
   runOn(worker: UpstreamWorker): void {
     this.worker = worker;
     this.dispatched = true;
+    this.reusedConnection = worker.served > 0;
     this.upstreamDone = false;
     this.reusable = true;
     this.abortUpstream = undefined;
@@ -144,6 +146,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
 
   failBeforeDispatch(error: NodeJS.ErrnoException): void {
     this.dispatched = false;
+    this.reusedConnection = false;
     this.fail(error);
   }
 
@@ -191,7 +194,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
     this.upstreamDone = true;
     this.releaseWorker(false);
     if (error instanceof ClientClosedError) return;
-    this.fail(error as NodeJS.ErrnoException);
+    this.fail(error);
   }
 
   private upstreamHeaders(hostOverride: string | undefined): string[] {
@@ -246,9 +249,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
    */
   private retryKind(code: string | undefined): 'stale' | 'next' | undefined {
     if (!isConnectionFailure(code) || (this.dispatched && this.withBody)) return undefined;
-    const reused = this.dispatched && (this.worker?.served ?? 0) > 1;
     if (
-      (reused || code === 'WORKER_CLOSED') &&
+      (this.reusedConnection || code === 'WORKER_CLOSED') &&
       isStaleConnectionFailure(code) &&
       !this.staleRetryUsed
     ) {

@@ -86,8 +86,8 @@ export class WorkerPool implements WorkerOwner {
       maxWorkers: server.maxWorkers,
       idleTimeoutMs: server.workerTimeoutMs,
     };
-    this.scaling = poolScaling(merge(this.signals, idle$), limits, scheduler).subscribe(
-      this.execute,
+    this.scaling = poolScaling(merge(this.signals, idle$), limits, scheduler).subscribe((command) =>
+      this.execute(command),
     );
     return this.initialAttempts;
   }
@@ -162,10 +162,7 @@ export class WorkerPool implements WorkerOwner {
     }
     this.removeWorker(worker, 'lost', error);
     if (!connected && this.workers.size === 0) {
-      this.failQueue(
-        (error as NodeJS.ErrnoException | undefined) ??
-          upstreamError('ECONNREFUSED', 'connection failed'),
-      );
+      this.failQueue(error ?? upstreamError('ECONNREFUSED', 'connection failed'));
     }
     this.signals.next({ type: 'lost', worker: worker.id, connected });
     if (this.queue.length > 0) {
@@ -195,13 +192,13 @@ export class WorkerPool implements WorkerOwner {
     for (const worker of [...this.workers.values()]) this.removeWorker(worker, 'retired');
   }
 
-  private readonly execute = (command: PoolCommand): void => {
+  private execute(command: PoolCommand): void {
     if (command.type === 'spawn') {
       this.spawn(command.worker, command.reason);
     } else {
       this.retire(command.worker);
     }
-  };
+  }
 
   private spawn(id: number, reason: SpawnReason): void {
     if (this.closed) return;
