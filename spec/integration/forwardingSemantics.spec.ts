@@ -4,8 +4,8 @@ import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Agent, buildConnector, request } from 'undici';
-import { rawExchange, startBackend, type TestBackend } from '../helpers/backend';
-import { iniWith, startProxy, type RunningProxy } from '../helpers/proxy';
+import { rawExchange, type TestBackend } from '../helpers/backend';
+import { useHarness } from '../helpers/harness';
 
 /** Longest any single wait in this file may take. */
 const WAIT_MS = 5000;
@@ -139,33 +139,12 @@ function sha256(data: Buffer): string {
 }
 
 describe('forwarding semantics', () => {
-  let client: Agent;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  beforeEach(() => {
-    client = boundedAgent();
-    cleanups.push(() => client.close());
-  });
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  async function backend(...args: Parameters<typeof startBackend>): Promise<TestBackend> {
-    const started = await startBackend(...args);
-    cleanups.push(() => started.close());
-    return started;
-  }
-
-  async function proxy(sections: string, frontend = ''): Promise<RunningProxy> {
-    const started = await startProxy(iniWith(sections, frontend));
-    cleanups.push(() => started.stop());
-    return started;
-  }
+  const harness = useHarness(boundedAgent);
+  const { backend, proxy } = harness;
 
   async function raw(port: number): Promise<RawConnection> {
     const connection = await openRaw(port);
-    cleanups.push(() => {
+    harness.onCleanup(() => {
       connection.destroy();
       return Promise.resolve();
     });
@@ -184,7 +163,7 @@ describe('forwarding semantics', () => {
         connector(options, callback);
       },
     });
-    cleanups.push(() => agent.close());
+    harness.onCleanup(() => agent.close());
     return { agent, connections: () => opened };
   }
 
@@ -288,7 +267,7 @@ describe('forwarding semantics', () => {
         'set-cookie: c=3; HttpOnly',
       ]);
 
-      const viaUndici = await request(`${running.url}/cookies`, { dispatcher: client });
+      const viaUndici = await request(`${running.url}/cookies`, { dispatcher: harness.client });
       expect(await viaUndici.body.text()).toBe('ok');
       expect(viaUndici.headers['set-cookie']).toEqual(['a=1', 'b=2; Path=/', 'c=3; HttpOnly']);
     });
@@ -349,7 +328,7 @@ describe('forwarding semantics', () => {
       const body = randomBytes(200_000);
       const response = await request(`${running.url}/fixed`, {
         method: 'PUT',
-        dispatcher: client,
+        dispatcher: harness.client,
         body,
       });
       expect(response.statusCode).toBe(200);
@@ -367,7 +346,7 @@ describe('forwarding semantics', () => {
       const pieces = [randomBytes(10), randomBytes(70_000), randomBytes(1)];
       const response = await request(`${running.url}/chunked`, {
         method: 'POST',
-        dispatcher: client,
+        dispatcher: harness.client,
         body: Readable.from(pieces),
       });
       expect(response.statusCode).toBe(200);
@@ -396,12 +375,14 @@ describe('forwarding semantics', () => {
       });
       const running = await proxy(`[http]\nserver1=${target.address}\n`);
 
-      const fixedResponse = await request(`${running.url}/fixed`, { dispatcher: client });
+      const fixedResponse = await request(`${running.url}/fixed`, { dispatcher: harness.client });
       expect(fixedResponse.statusCode).toBe(200);
       expect(fixedResponse.headers['content-length']).toBe('300000');
       expect(Buffer.from(await fixedResponse.body.arrayBuffer()).equals(fixed)).toBe(true);
 
-      const chunkedResponse = await request(`${running.url}/chunked`, { dispatcher: client });
+      const chunkedResponse = await request(`${running.url}/chunked`, {
+        dispatcher: harness.client,
+      });
       expect(chunkedResponse.statusCode).toBe(200);
       expect(chunkedResponse.headers['transfer-encoding']).toBe('chunked');
       expect(chunkedResponse.headers['content-length']).toBeUndefined();
@@ -431,7 +412,7 @@ describe('forwarding semantics', () => {
         writeNext();
       });
       const running = await proxy(`[http]\nserver1=${target.address}\n`);
-      const response = await request(`${running.url}/slow`, { dispatcher: client });
+      const response = await request(`${running.url}/slow`, { dispatcher: harness.client });
       expect(response.statusCode).toBe(200);
       const received = Buffer.from(await response.body.arrayBuffer());
       expect(received.length).toBe(1024 * 1024);
@@ -534,7 +515,7 @@ describe('forwarding semantics', () => {
       res.end('part two');
     });
     const running = await proxy(`[http]\nserver1=${target.address}\n`);
-    const response = await request(`${running.url}/trailers`, { dispatcher: client });
+    const response = await request(`${running.url}/trailers`, { dispatcher: harness.client });
     expect(response.statusCode).toBe(200);
     expect(await response.body.text()).toBe('part one, part two');
     expect(response.trailers).toEqual({ 'x-checksum': 'abc' });
@@ -547,7 +528,7 @@ describe('forwarding semantics', () => {
       res.end();
     });
     const running = await proxy(`[http]\nserver1=${target.address}\n`);
-    const response = await request(`${running.url}/moved`, { dispatcher: client });
+    const response = await request(`${running.url}/moved`, { dispatcher: harness.client });
     expect(response.statusCode).toBe(302);
     expect(response.headers.location).toBe('http://127.0.0.1:1/elsewhere');
     expect(await response.body.text()).toBe('');
@@ -568,7 +549,7 @@ describe('forwarding semantics', () => {
     });
     const running = await proxy(`[http]\nserver1=${target.address}\n`);
     const response = await request(`${running.url}/gz`, {
-      dispatcher: client,
+      dispatcher: harness.client,
       headers: { 'accept-encoding': 'gzip' },
     });
     expect(response.statusCode).toBe(200);

@@ -1,33 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { request, type Agent } from 'undici';
-import { rawExchange, unusedPort, startBackend, type TestBackend } from '../helpers/backend';
-import { getJson, iniWith, startProxy, testClient, type RunningProxy } from '../helpers/proxy';
+import { request } from 'undici';
+import { rawExchange, unusedPort } from '../helpers/backend';
+import { useHarness } from '../helpers/harness';
+import { getJson } from '../helpers/proxy';
 
 describe('HTTP forwarding', () => {
-  let client: Agent;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  beforeEach(() => {
-    client = testClient();
-    cleanups.push(() => client.close());
-  });
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  async function backend(...args: Parameters<typeof startBackend>): Promise<TestBackend> {
-    const started = await startBackend(...args);
-    cleanups.push(() => started.close());
-    return started;
-  }
-
-  async function proxy(sections: string, frontend = ''): Promise<RunningProxy> {
-    const started = await startProxy(iniWith(sections, frontend));
-    cleanups.push(() => started.stop());
-    return started;
-  }
+  const harness = useHarness();
+  const { backend, proxy } = harness;
 
   async function spread(algorithm: string, times: number): Promise<[number, number]> {
     const [a, b] = [await backend('a'), await backend('b')];
@@ -35,7 +15,7 @@ describe('HTTP forwarding', () => {
       `[http]\nalgorithm=${algorithm}\nserver1=${a.address}\nserver2=${b.address}\n`,
     );
     for (let i = 0; i < times; i++) {
-      const { status } = await getJson(client, `${running.url}/n/${i}`);
+      const { status } = await getJson(harness.client, `${running.url}/n/${i}`);
       expect(status).toBe(200);
     }
     return [a.received.length, b.received.length];
@@ -58,7 +38,7 @@ describe('HTTP forwarding', () => {
     const path = '/some/path;p=1?b=2&a=1&a=%20x&empty=&flag&%E2%9C%93=%2F';
     const response = await request(`${running.url}${path}`, {
       method: 'PATCH',
-      dispatcher: client,
+      dispatcher: harness.client,
       body: 'x',
     });
     await response.body.text();
@@ -87,7 +67,7 @@ describe('HTTP forwarding', () => {
     });
     const response = await request(`${running.url}/upload`, {
       method: 'POST',
-      dispatcher: client,
+      dispatcher: harness.client,
       body: Readable.from(chunks),
       headers: { 'content-type': 'application/octet-stream' },
     });
@@ -109,7 +89,7 @@ describe('HTTP forwarding', () => {
       setTimeout(() => res.end('second'), 20);
     });
     const running = await proxy(`[http]\nserver1=${target.address}\n`);
-    const response = await request(`${running.url}/stream`, { dispatcher: client });
+    const response = await request(`${running.url}/stream`, { dispatcher: harness.client });
     expect(response.statusCode).toBe(201);
     expect(response.headers['set-cookie']).toEqual(['a=1', 'b=2']);
     expect(response.headers['x-custom']).toBe('kept');
@@ -138,7 +118,7 @@ describe('HTTP forwarding', () => {
 
   it('answers 502 JSON when the backend refuses connections', async () => {
     const running = await proxy(`[http]\nserver1=127.0.0.1:${await unusedPort()}\n`);
-    const { status, body, headers } = await getJson(client, `${running.url}/x`);
+    const { status, body, headers } = await getJson(harness.client, `${running.url}/x`);
     expect(status).toBe(502);
     expect(headers['content-type']).toBe('application/json');
     expect(body).toEqual({ error: 'bad gateway' });
@@ -151,7 +131,7 @@ describe('HTTP forwarding', () => {
     const target = await backend('silent', (req) => req.resume());
     const running = await proxy(`[http]\nresponse_timeout=300ms\nserver1=${target.address}\n`);
     const startedAt = Date.now();
-    const { status, body } = await getJson(client, `${running.url}/slow`);
+    const { status, body } = await getJson(harness.client, `${running.url}/slow`);
     expect(status).toBe(504);
     expect(body).toEqual({ error: 'gateway timeout' });
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(290);
@@ -160,7 +140,7 @@ describe('HTTP forwarding', () => {
   it('emits listening, request and stopped events', async () => {
     const target = await backend('a');
     const running = await proxy(`[http]\nserver1=${target.address}\n`);
-    await getJson(client, `${running.url}/e?x=1`);
+    await getJson(harness.client, `${running.url}/e?x=1`);
     await running.stop();
     const lifecycle = running.events.filter((event) => !['worker', 'queue'].includes(event.type));
     expect(lifecycle.map((event) => event.type)).toEqual([
@@ -184,7 +164,7 @@ describe('HTTP forwarding', () => {
       setTimeout(() => res.end('done'), 300);
     });
     const running = await proxy(`[http]\nserver1=${target.address}\n`);
-    const pending = request(`${running.url}/slow`, { dispatcher: client });
+    const pending = request(`${running.url}/slow`, { dispatcher: harness.client });
     await new Promise((resolve) => setTimeout(resolve, 100));
     const stopped = running.proxy.stop();
     const response = await pending;
@@ -197,7 +177,7 @@ describe('HTTP forwarding', () => {
   it('sends HTTP requests to the [websocket] servers when there is no [http] section', async () => {
     const target = await backend('ws-only');
     const running = await proxy(`[websocket]\nserver1=${target.address}\n`);
-    expect((await getJson(client, `${running.url}/`)).body).toEqual({
+    expect((await getJson(harness.client, `${running.url}/`)).body).toEqual({
       backend: 'ws-only',
       url: '/',
     });

@@ -1,15 +1,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { request, type Agent } from 'undici';
+import { request } from 'undici';
 import type { ProxyEvent } from '../../src/events';
-import {
-  startBackend,
-  unusedPort,
-  type BackendHandler,
-  type TestBackend,
-} from '../helpers/backend';
-import { getJson, iniWith, startProxy, testClient, type RunningProxy } from '../helpers/proxy';
+import { unusedPort, type BackendHandler } from '../helpers/backend';
 import { startBlackhole } from '../helpers/blackhole';
+import { useHarness } from '../helpers/harness';
+import { getJson } from '../helpers/proxy';
 import { sleep, waitUntil } from '../helpers/waitUntil';
 
 const slowly =
@@ -24,29 +20,8 @@ const workerEvents = (events: ProxyEvent[], action: string) =>
   events.filter((event) => event.type === 'worker' && event.action === action);
 
 describe('worker pools', () => {
-  let client: Agent;
-  const cleanups: (() => Promise<void> | void)[] = [];
-
-  beforeEach(() => {
-    client = testClient();
-    cleanups.push(() => client.close());
-  });
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  async function backend(...args: Parameters<typeof startBackend>): Promise<TestBackend> {
-    const started = await startBackend(...args);
-    cleanups.push(() => started.close());
-    return started;
-  }
-
-  async function proxy(sections: string): Promise<RunningProxy> {
-    const started = await startProxy(iniWith(sections));
-    cleanups.push(() => started.stop());
-    return started;
-  }
+  const harness = useHarness();
+  const { backend, proxy } = harness;
 
   it('connects min_workers before any request', async () => {
     const target = await backend('a');
@@ -67,10 +42,12 @@ describe('worker pools', () => {
     );
     const statuses = await Promise.all(
       Array.from({ length: 32 }, (_, index) =>
-        request(`${running.url}/load/${index}`, { dispatcher: client }).then(async (response) => {
-          await response.body.text();
-          return response.statusCode;
-        }),
+        request(`${running.url}/load/${index}`, { dispatcher: harness.client }).then(
+          async (response) => {
+            await response.body.text();
+            return response.statusCode;
+          },
+        ),
       ),
     );
     expect(target.connections.peak).toBeLessThanOrEqual(4);
@@ -92,13 +69,13 @@ describe('worker pools', () => {
       `[http]\nalgorithm=round-robin\nmax_workers=1\nbuffer_size=1\n` +
         `server1=${a.address}\nserver2=${b.address}\n`,
     );
-    const pending = Array.from({ length: 4 }, () => getJson(client, `${running.url}/x`));
+    const pending = Array.from({ length: 4 }, () => getJson(harness.client, `${running.url}/x`));
     const results = await Promise.all(pending);
     expect(results.map((result) => result.status)).toEqual([200, 200, 200, 200]);
     expect(a.received).toHaveLength(2);
     expect(b.received).toHaveLength(2);
     const fifth = await Promise.all(
-      Array.from({ length: 5 }, () => getJson(client, `${running.url}/y`)),
+      Array.from({ length: 5 }, () => getJson(harness.client, `${running.url}/y`)),
     );
     const unavailable = fifth.filter((result) => result.status === 503);
     expect(unavailable).toHaveLength(1);
@@ -111,9 +88,9 @@ describe('worker pools', () => {
     const running = await proxy(
       `[http]\nqueue_timeout=200ms\nserver1=${target.address}\nserver1_max_workers=1\n`,
     );
-    const first = getJson(client, `${running.url}/first`);
+    const first = getJson(harness.client, `${running.url}/first`);
     await waitUntil(() => target.received.length === 1, 'the first request reached the backend');
-    const second = await getJson(client, `${running.url}/second`);
+    const second = await getJson(harness.client, `${running.url}/second`);
     expect(second.status).toBe(503);
     expect(second.headers['retry-after']).toBe('1');
     expect(second.body).toEqual({ error: 'service unavailable' });
@@ -134,7 +111,7 @@ describe('worker pools', () => {
     expect(running.events).toContainEqual(
       expect.objectContaining({ type: 'worker', action: 'spawned', reason: 'replace' }),
     );
-    expect((await getJson(client, `${running.url}/after`)).status).toBe(200);
+    expect((await getJson(harness.client, `${running.url}/after`)).status).toBe(200);
   });
 
   it('with one backend refusing, retries every GET on the other and answers POSTs to it with 502', async () => {
@@ -144,14 +121,14 @@ describe('worker pools', () => {
     );
     const gets = [];
     for (let i = 0; i < 200; i++)
-      gets.push((await getJson(client, `${running.url}/get/${i}`)).status);
+      gets.push((await getJson(harness.client, `${running.url}/get/${i}`)).status);
     expect(gets.filter((status) => status === 200)).toHaveLength(200);
     const posts: number[] = [];
     for (let i = 0; i < 200; i++) {
       const response = await request(`${running.url}/post/${i}`, {
         method: 'POST',
         body: 'x',
-        dispatcher: client,
+        dispatcher: harness.client,
       });
       await response.body.text();
       posts.push(response.statusCode);
@@ -163,18 +140,18 @@ describe('worker pools', () => {
 
   it('answers 504 when connect_timeout passes', async () => {
     const blackhole = await startBlackhole();
-    cleanups.push(() => blackhole.close());
+    harness.onCleanup(() => blackhole.close());
     const running = await proxy(
       `[http]\nconnect_timeout=300ms\nserver1=127.0.0.1:${blackhole.port}\n`,
     );
-    const { status, body } = await getJson(client, `${running.url}/x`);
+    const { status, body } = await getJson(harness.client, `${running.url}/x`);
     expect(status).toBe(504);
     expect(body).toEqual({ error: 'gateway timeout' });
   });
 
   it('answers 502 when the only backend refuses, after its retry', async () => {
     const running = await proxy(`[http]\nserver1=127.0.0.1:${await unusedPort()}\n`);
-    const { status, body } = await getJson(client, `${running.url}/x`);
+    const { status, body } = await getJson(harness.client, `${running.url}/x`);
     expect(status).toBe(502);
     expect(body).toEqual({ error: 'bad gateway' });
   });
@@ -218,7 +195,10 @@ describe('worker pools', () => {
       async (method) => {
         const running = await proxy(`[http]\nserver1=127.0.0.1:${port}\nserver1_max_workers=1\n`);
         for (let i = 0; i < 3; i++) {
-          const response = await request(`${running.url}/r/${i}`, { method, dispatcher: client });
+          const response = await request(`${running.url}/r/${i}`, {
+            method,
+            dispatcher: harness.client,
+          });
           expect(response.statusCode).toBe(200);
           expect(await response.body.text()).toBe('ok');
         }
@@ -238,7 +218,7 @@ describe('worker pools', () => {
     const running = await proxy(`[http]\nserver1=${target.address}\nserver1_max_workers=1\n`);
     const controller = new AbortController();
     const hanging = request(`${running.url}/hang`, {
-      dispatcher: client,
+      dispatcher: harness.client,
       signal: controller.signal,
     });
     await waitUntil(() => target.received.length === 1, 'the request reached the backend');
@@ -249,7 +229,7 @@ describe('worker pools', () => {
       () => running.events.some((event) => event.type === 'request' && event.status === 499),
       'the request is logged as 499',
     );
-    const after = await request(`${running.url}/next`, { dispatcher: client });
+    const after = await request(`${running.url}/next`, { dispatcher: harness.client });
     expect(after.statusCode).toBe(200);
     expect(await after.body.text()).toBe('fine');
   });
@@ -266,10 +246,10 @@ describe('worker pools', () => {
       res.end('whole');
     });
     const running = await proxy(`[http]\nserver1=${target.address}\n`);
-    const response = await request(`${running.url}/die`, { dispatcher: client });
+    const response = await request(`${running.url}/die`, { dispatcher: harness.client });
     expect(response.statusCode).toBe(200);
     await expect(response.body.text()).rejects.toThrow();
-    const after = await request(`${running.url}/next`, { dispatcher: client });
+    const after = await request(`${running.url}/next`, { dispatcher: harness.client });
     expect(await after.body.text()).toBe('whole');
     expect(workerEvents(running.events, 'lost').length).toBeGreaterThanOrEqual(1);
   });
@@ -277,7 +257,10 @@ describe('worker pools', () => {
   it('publishes queue depth changes', async () => {
     const target = await backend('a', slowly(200));
     const running = await proxy(`[http]\nserver1=${target.address}\nserver1_max_workers=1\n`);
-    await Promise.all([getJson(client, `${running.url}/1`), getJson(client, `${running.url}/2`)]);
+    await Promise.all([
+      getJson(harness.client, `${running.url}/1`),
+      getJson(harness.client, `${running.url}/2`),
+    ]);
     const depths = running.events.flatMap((event) => (event.type === 'queue' ? [event.depth] : []));
     expect(depths).toEqual([1, 0]);
   });
