@@ -30,6 +30,15 @@ export type ProxyEvent =
       readonly workers: number;
       readonly error?: string;
     }
+  | {
+      readonly type: 'health';
+      readonly pool: 'http' | 'websocket';
+      readonly backend: string;
+      /** Whether the backend is in rotation now. */
+      readonly healthy: boolean;
+      /** Why it left rotation: a failed health check or an ejection. */
+      readonly reason?: string;
+    }
   | { readonly type: 'queue'; readonly backend: string; readonly depth: number }
   | { readonly type: 'internal-error'; readonly source: string; readonly message: string }
   | { readonly type: 'draining'; readonly inFlight: number; readonly timeoutMs: number }

@@ -4,7 +4,10 @@ import { Subject, defer, filter, lastValueFrom, map, startWith, type Observable 
 import { HttpExchange, type ExchangeContext, type ExchangeOutcome } from './adapters/httpExchange';
 import { createFrontend } from './adapters/httpFrontend';
 import { WorkerPool } from './adapters/workerPool';
-import { createPicker, type RandomSource } from './balancing';
+import { createHealthProber } from './adapters/healthProbe';
+import { BackendGroup } from './backendGroup';
+import type { RandomSource } from './balancing';
+import { hashKeyOf } from './forwarding/hashKey';
 import type { Config, PoolConfig } from './config';
 import type { ProxyEvent } from './events';
 import { drainOutcome, type DrainOutcome } from './streams/drainOutcome';
@@ -40,7 +43,25 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   const backends: readonly WorkerPool[] = pool.servers.map(
     (server) => new WorkerPool(server, pool, emit),
   );
-  const picker = createPicker(pool.algorithm, options.random);
+  const random = options.random ? { random: options.random } : {};
+  const httpProber = createHealthProber(pool);
+  const httpGroup = new BackendGroup(pool, backends, { probe: httpProber.probe, emit, ...random });
+  // WebSocket backends are balanced by the data plane of the WebSocket issue; their health is
+  // tracked already. Without [http] the [websocket] servers are the HTTP group itself.
+  const wsPool = config.http ? config.websocket : undefined;
+  const wsProber = wsPool && createHealthProber(wsPool);
+  const wsGroup =
+    wsPool &&
+    wsProber &&
+    new BackendGroup(
+      wsPool,
+      wsPool.servers.map((server) => ({ name: server.name, load: 0 })),
+      { probe: wsProber.probe, emit, ...random },
+    );
+  const requestHashKey =
+    pool.algorithm === 'consistent-hash'
+      ? (req: IncomingMessage) => hashKeyOf(pool.hashKey, req)
+      : () => undefined;
   let inFlight = 0;
   let draining = false;
   let address: AddressInfo | undefined;
@@ -48,8 +69,10 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
 
   const context: ExchangeContext = {
     pool,
-    pick: (excluded) =>
-      picker(excluded ? backends.filter((backend) => !excluded.includes(backend)) : backends),
+    pick: (hashKey, excluded) => httpGroup.pick(hashKey, excluded),
+    healthyCount: () => httpGroup.healthyCount,
+    hashKeyOf: requestHashKey,
+    reportOutcome: (backend, ok) => httpGroup.reportOutcome(backend, ok),
     draining: () => draining,
     onFinished: (outcome: ExchangeOutcome) => {
       inFlight--;
@@ -98,6 +121,9 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     server.closeAllConnections();
     await closed;
     for (const backend of backends) backend.destroy();
+    httpGroup.stop();
+    wsGroup?.stop();
+    await Promise.all([httpProber.close(), wsProber?.close()]);
     events.next({ type: 'stopped', drained: outcome.drained, abandoned: outcome.remaining });
     events.complete();
     return outcome;
@@ -120,6 +146,8 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
           address = server.address() as AddressInfo;
           events.next({ type: 'listening', host: address.address, port: address.port });
           const listening = address;
+          httpGroup.start();
+          wsGroup?.start();
           void Promise.all(backends.map((backend) => backend.start())).then(() =>
             resolve(listening),
           );

@@ -49,6 +49,7 @@ describe('buildConfig', () => {
       minWorkers: 3,
       workerTimeoutMs: 3000,
       bufferSize: 20,
+      weight: 1,
     });
   });
 
@@ -141,7 +142,7 @@ describe('buildConfig', () => {
   it('lists every problem, one line each, naming section and key', () => {
     expect(problemLines(parseConfigText(fixture('many-problems.ini'), 'bad.ini', {}))).toEqual([
       'bad.ini: [frontend] port: port 70000 is out of range (0-65535)',
-      'bad.ini: [http] algorithm: unknown algorithm "fastest" (one of: round-robin, random)',
+      'bad.ini: [http] algorithm: unknown algorithm "fastest" (one of: round-robin, random, weighted-round-robin, least-connections, power-of-two, consistent-hash)',
       'bad.ini: [http] health_check_interval: "soon" is not a duration (use seconds, or a number with ms, s, m or h)',
       'bad.ini: [http] server2_buffer_size: 0 is too small (at least 1)',
       'bad.ini: [http] server3_max_worker: unknown key (did you mean server3_max_workers?)',

@@ -4,7 +4,9 @@ import type { Dispatcher } from 'undici';
 import type { PoolConfig } from '../config';
 import {
   IDEMPOTENT_METHODS,
+  NO_HEALTHY_BACKEND,
   SERVICE_UNAVAILABLE,
+  isProxyRefusal,
   answerBody,
   answerForUpstreamError,
   isConnectionFailure,
@@ -32,7 +34,16 @@ export interface ExchangeOutcome {
 export interface ExchangeContext {
   readonly pool: PoolConfig;
   /** The next backend the algorithm picks, leaving out `excluded`; undefined when none is left. */
-  readonly pick: (excluded: readonly WorkerPool[] | undefined) => WorkerPool | undefined;
+  readonly pick: (
+    hashKey: string | undefined,
+    excluded: ReadonlySet<string> | undefined,
+  ) => WorkerPool | undefined;
+  /** Backends in rotation now. */
+  readonly healthyCount: () => number;
+  /** consistent-hash's key for a request (undefined for other algorithms). */
+  readonly hashKeyOf: (req: IncomingMessage) => string | undefined;
+  /** Passive health: whether a backend served an attempt (no connection error, no 5xx). */
+  readonly reportOutcome: (backend: string, ok: boolean) => void;
   /** While the proxy drains, responses close their connection. */
   readonly draining: () => boolean;
   readonly onFinished: (outcome: ExchangeOutcome) => void;
@@ -95,7 +106,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
   private readonly sharedHeaders: string[] | undefined;
   private pool: WorkerPool | undefined;
   private worker: UpstreamWorker | undefined;
-  private tried: WorkerPool[] | undefined;
+  private readonly hashKey: string | undefined;
+  private tried: Set<string> | undefined;
   private retriesLeft: number;
   private staleRetryUsed = false;
   private attempts = 0;
@@ -116,13 +128,14 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
     this.method = req.method ?? 'GET';
     this.withBody = hasBody(req);
     this.retriesLeft = context.pool.retries;
+    this.hashKey = context.hashKeyOf(req);
     this.sharedHeaders = context.pool.preserveHost ? this.upstreamHeaders(undefined) : undefined;
     res.on('close', this.onClientClose);
     res.on('error', ignoreLateWriteError);
   }
 
   start(): void {
-    this.route(undefined, undefined);
+    this.route(undefined);
   }
 
   runOn(worker: UpstreamWorker): void {
@@ -163,6 +176,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
   ): boolean {
     if (statusCode < 200) return true;
     if (asksToClose(rawHeaders)) this.reusable = false;
+    if (this.pool) this.context.reportOutcome(this.pool.name, statusCode < 500);
     const headers = clientResponseHeaders(rawHeaders);
     if (this.context.draining()) headers.push('connection', 'close');
     this.status = statusCode;
@@ -206,21 +220,20 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
   }
 
   /** Places the request on the next backend with room; `failure` is answered if none is left. */
-  private route(
-    excluded: WorkerPool[] | undefined,
-    failure: NodeJS.ErrnoException | undefined,
-  ): void {
-    let skip = excluded;
+  private route(failure: NodeJS.ErrnoException | undefined): void {
+    let skip = this.tried;
     for (;;) {
-      const pool = this.context.pick(skip);
+      const pool = this.context.pick(this.hashKey, skip);
       if (!pool) {
-        this.reply(failure ? answerForUpstreamError(failure.code) : SERVICE_UNAVAILABLE);
+        if (this.context.healthyCount() === 0) this.reply(NO_HEALTHY_BACKEND);
+        else this.reply(failure ? answerForUpstreamError(failure.code) : SERVICE_UNAVAILABLE);
         return;
       }
       this.pool = pool;
       this.worker = undefined;
       if (pool.acquire(this) !== 'full') return;
-      skip = skip ? [...skip, pool] : [pool];
+      skip = new Set(skip);
+      skip.add(pool.name);
     }
   }
 
@@ -232,12 +245,14 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
       this.res.destroy();
       return;
     }
+    if (this.pool && !isProxyRefusal(code)) this.context.reportOutcome(this.pool.name, false);
     const retry = this.retryKind(code);
     if (retry === 'stale') {
-      this.route(this.tried, error);
+      this.route(error);
     } else if (retry === 'next' && this.pool) {
-      this.tried = this.tried ? [...this.tried, this.pool] : [this.pool];
-      this.route(this.tried, error);
+      this.tried ??= new Set();
+      this.tried.add(this.pool.name);
+      this.route(error);
     } else {
       this.reply(answerForUpstreamError(code));
     }

@@ -92,8 +92,17 @@ export class WorkerPool implements WorkerOwner {
     return this.initialAttempts;
   }
 
+  get name(): string {
+    return this.server.name;
+  }
+
   get busy(): number {
     return this.workers.size - this.idle.length - this.connecting;
+  }
+
+  /** Requests running or waiting: what least-connections compares. */
+  get load(): number {
+    return this.busy + this.queue.length;
   }
 
   get queued(): number {

@@ -1,6 +1,8 @@
 import {
   parseAddress,
   parseAlgorithm,
+  parseHashKey,
+  parsePath,
   parseBoolean,
   parseDurationMs,
   parseHost,
@@ -19,13 +21,17 @@ export type SectionName = (typeof SECTIONS)[number];
  */
 export type KeyScope = 'frontend' | 'pool' | 'server';
 
+export type Unit = 'seconds' | 'count' | 'port' | 'boolean' | 'text' | 'host:port' | 'percent';
+type Origin = KeySpec['origin'];
+type Parser = KeySpec['parse'];
+
 export interface KeySpec {
   readonly key: string;
   readonly scope: KeyScope;
   readonly sections: readonly SectionName[];
   /** The documented default, parsed like a written value; undefined when the key is required. */
   readonly defaultText: string | undefined;
-  readonly unit: 'seconds' | 'count' | 'port' | 'boolean' | 'text' | 'host:port';
+  readonly unit: Unit;
   /** Whether the Go original had the key (our compatibility contract) or rxproxy added it. */
   readonly origin: 'original' | 'rxproxy';
   readonly parse: (text: string) => Parsed<unknown>;
@@ -39,187 +45,71 @@ const positiveDuration = (text: string) => parseDurationMs(text, 1);
 const duration = (text: string) => parseDurationMs(text, 0);
 const atLeastOne = (text: string) => parseInteger(text, 1);
 const atLeastZero = (text: string) => parseInteger(text, 0);
+const percent = (text: string) => parseInteger(text, 0, 100);
+const balanceFactor = (text: string) => {
+  const parsed = parseInteger(text, 0);
+  return parsed.ok && parsed.value > 0 && parsed.value < 100
+    ? { ok: false as const, error: `${text} must be 0 (off) or at least 100 (percent of the mean)` }
+    : parsed;
+};
+const port = (text: string) => parsePort(text, 0);
 
-const workerKeys = (scope: KeyScope, origin: KeySpec['origin']): KeySpec[] => [
-  {
-    key: 'max_workers',
-    scope,
-    sections: HTTP,
-    defaultText: '3',
-    unit: 'count',
-    origin,
-    parse: atLeastOne,
-  },
-  {
-    key: 'min_workers',
-    scope,
-    sections: HTTP,
-    defaultText: '1',
-    unit: 'count',
-    origin,
-    parse: atLeastZero,
-  },
-  {
-    key: 'worker_timeout',
-    scope,
-    sections: HTTP,
-    defaultText: '3',
-    unit: 'seconds',
-    origin,
-    parse: positiveDuration,
-  },
-  {
-    key: 'buffer_size',
-    scope,
-    sections: HTTP,
-    defaultText: '10',
-    unit: 'count',
-    origin,
-    parse: atLeastOne,
-  },
+type Row = [string, KeyScope, readonly SectionName[], string | undefined, Unit, Origin, Parser];
+
+/** One row per key: name, scope, sections, default, unit, origin, parser. */
+const ROWS: readonly Row[] = [
+  ['host', 'frontend', FRONTEND, undefined, 'text', 'original', parseHost],
+  ['port', 'frontend', FRONTEND, undefined, 'port', 'original', port],
+  ['log_level', 'frontend', FRONTEND, 'info', 'text', 'rxproxy', parseLogLevel],
+  ['drain_timeout', 'frontend', FRONTEND, '10', 'seconds', 'rxproxy', duration],
+  ['header_timeout', 'frontend', FRONTEND, '10', 'seconds', 'rxproxy', positiveDuration],
+
+  ['enable_health_check', 'pool', POOLS, 'false', 'boolean', 'original', parseBoolean],
+  ['health_check_interval', 'pool', POOLS, '10', 'seconds', 'original', positiveDuration],
+  ['algorithm', 'pool', POOLS, 'random', 'text', 'original', parseAlgorithm],
+  ['health_check_path', 'pool', POOLS, '/healthCheck', 'text', 'rxproxy', parsePath],
+  ['health_check_timeout', 'pool', POOLS, '2', 'seconds', 'rxproxy', positiveDuration],
+  ['health_check_fall', 'pool', POOLS, '1', 'count', 'rxproxy', atLeastOne],
+  ['health_check_rise', 'pool', POOLS, '2', 'count', 'rxproxy', atLeastOne],
+  ['passive_health_check', 'pool', POOLS, 'true', 'boolean', 'rxproxy', parseBoolean],
+  ['max_fails', 'pool', POOLS, '5', 'count', 'rxproxy', atLeastOne],
+  ['eject_time', 'pool', POOLS, '30', 'seconds', 'rxproxy', positiveDuration],
+  ['max_ejection_percent', 'pool', POOLS, '50', 'percent', 'rxproxy', percent],
+  ['dynamic_weights', 'pool', POOLS, 'false', 'boolean', 'rxproxy', parseBoolean],
+  ['slow_start', 'pool', POOLS, '0', 'seconds', 'rxproxy', duration],
+  ['hash_key', 'pool', POOLS, 'ip', 'text', 'rxproxy', parseHashKey],
+  ['hash_balance_factor', 'pool', POOLS, '0', 'percent', 'rxproxy', balanceFactor],
+  ['connect_timeout', 'pool', HTTP, '5', 'seconds', 'rxproxy', positiveDuration],
+  ['response_timeout', 'pool', HTTP, '60', 'seconds', 'rxproxy', positiveDuration],
+  ['queue_timeout', 'pool', HTTP, '5', 'seconds', 'rxproxy', positiveDuration],
+  ['retries', 'pool', HTTP, '1', 'count', 'rxproxy', atLeastZero],
+  ['preserve_host', 'pool', HTTP, 'true', 'boolean', 'rxproxy', parseBoolean],
+  ['max_workers', 'pool', HTTP, '3', 'count', 'rxproxy', atLeastOne],
+  ['min_workers', 'pool', HTTP, '1', 'count', 'rxproxy', atLeastZero],
+  ['worker_timeout', 'pool', HTTP, '3', 'seconds', 'rxproxy', positiveDuration],
+  ['buffer_size', 'pool', HTTP, '10', 'count', 'rxproxy', atLeastOne],
+  ['weight', 'pool', POOLS, '1', 'count', 'rxproxy', atLeastOne],
+
+  ['', 'server', POOLS, undefined, 'host:port', 'original', parseAddress],
+  ['addr', 'server', POOLS, undefined, 'host:port', 'original', parseAddress],
+  ['max_workers', 'server', HTTP, '3', 'count', 'original', atLeastOne],
+  ['min_workers', 'server', HTTP, '1', 'count', 'original', atLeastZero],
+  ['worker_timeout', 'server', HTTP, '3', 'seconds', 'original', positiveDuration],
+  ['buffer_size', 'server', HTTP, '10', 'count', 'original', atLeastOne],
+  ['weight', 'server', POOLS, '1', 'count', 'rxproxy', atLeastOne],
 ];
 
-export const KEY_SPECS: readonly KeySpec[] = [
-  {
-    key: 'host',
-    scope: 'frontend',
-    sections: FRONTEND,
-    defaultText: undefined,
-    unit: 'text',
-    origin: 'original',
-    parse: parseHost,
-  },
-  {
-    key: 'port',
-    scope: 'frontend',
-    sections: FRONTEND,
-    defaultText: undefined,
-    unit: 'port',
-    origin: 'original',
-    parse: (text) => parsePort(text, 0),
-  },
-  {
-    key: 'log_level',
-    scope: 'frontend',
-    sections: FRONTEND,
-    defaultText: 'info',
-    unit: 'text',
-    origin: 'rxproxy',
-    parse: parseLogLevel,
-  },
-  {
-    key: 'drain_timeout',
-    scope: 'frontend',
-    sections: FRONTEND,
-    defaultText: '10',
-    unit: 'seconds',
-    origin: 'rxproxy',
-    parse: duration,
-  },
-  {
-    key: 'header_timeout',
-    scope: 'frontend',
-    sections: FRONTEND,
-    defaultText: '10',
-    unit: 'seconds',
-    origin: 'rxproxy',
-    parse: positiveDuration,
-  },
-
-  {
-    key: 'enable_health_check',
-    scope: 'pool',
-    sections: POOLS,
-    defaultText: 'false',
-    unit: 'boolean',
-    origin: 'original',
-    parse: parseBoolean,
-  },
-  {
-    key: 'health_check_interval',
-    scope: 'pool',
-    sections: POOLS,
-    defaultText: '10',
-    unit: 'seconds',
-    origin: 'original',
-    parse: positiveDuration,
-  },
-  {
-    key: 'algorithm',
-    scope: 'pool',
-    sections: POOLS,
-    defaultText: 'random',
-    unit: 'text',
-    origin: 'original',
-    parse: parseAlgorithm,
-  },
-  {
-    key: 'connect_timeout',
-    scope: 'pool',
-    sections: HTTP,
-    defaultText: '5',
-    unit: 'seconds',
-    origin: 'rxproxy',
-    parse: positiveDuration,
-  },
-  {
-    key: 'response_timeout',
-    scope: 'pool',
-    sections: HTTP,
-    defaultText: '60',
-    unit: 'seconds',
-    origin: 'rxproxy',
-    parse: positiveDuration,
-  },
-  {
-    key: 'queue_timeout',
-    scope: 'pool',
-    sections: HTTP,
-    defaultText: '5',
-    unit: 'seconds',
-    origin: 'rxproxy',
-    parse: positiveDuration,
-  },
-  {
-    key: 'retries',
-    scope: 'pool',
-    sections: HTTP,
-    defaultText: '1',
-    unit: 'count',
-    origin: 'rxproxy',
-    parse: atLeastZero,
-  },
-  {
-    key: 'preserve_host',
-    scope: 'pool',
-    sections: HTTP,
-    defaultText: 'true',
-    unit: 'boolean',
-    origin: 'rxproxy',
-    parse: parseBoolean,
-  },
-  ...workerKeys('pool', 'rxproxy'),
-
-  {
-    key: '',
-    scope: 'server',
-    sections: POOLS,
-    defaultText: undefined,
-    unit: 'host:port',
-    origin: 'original',
-    parse: parseAddress,
-  },
-  {
-    key: 'addr',
-    scope: 'server',
-    sections: POOLS,
-    defaultText: undefined,
-    unit: 'host:port',
-    origin: 'original',
-    parse: parseAddress,
-  },
-  ...workerKeys('server', 'original'),
-];
+export const KEY_SPECS: readonly KeySpec[] = ROWS.map(
+  ([key, scope, sections, defaultText, unit, origin, parse]) => ({
+    key,
+    scope,
+    sections,
+    defaultText,
+    unit,
+    origin,
+    parse,
+  }),
+);
 
 /** The name a key is written with in a file, with `N` for the server number. */
 export function writtenName(spec: KeySpec, serverNumber: string | number = 'N'): string {

@@ -1,5 +1,17 @@
-export const ALGORITHMS = ['round-robin', 'random'] as const;
+export const ALGORITHMS = [
+  'round-robin',
+  'random',
+  'weighted-round-robin',
+  'least-connections',
+  'power-of-two',
+  'consistent-hash',
+] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
+
+/** What consistent-hash hashes: the client address, the path, a header or a cookie. */
+export type HashKey =
+  | { readonly source: 'ip' | 'path' }
+  | { readonly source: 'header' | 'cookie'; readonly name: string };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -26,6 +38,8 @@ export interface ServerConfig {
   readonly minWorkers: number;
   readonly workerTimeoutMs: number;
   readonly bufferSize: number;
+  /** Static weight for weighted-round-robin (and the base of dynamic weights). */
+  readonly weight: number;
 }
 
 export interface PoolConfig {
@@ -33,6 +47,21 @@ export interface PoolConfig {
   readonly algorithm: Algorithm;
   readonly enableHealthCheck: boolean;
   readonly healthCheckIntervalMs: number;
+  readonly healthCheckPath: string;
+  readonly healthCheckTimeoutMs: number;
+  /** Failed probes in a row that take a backend out of rotation. */
+  readonly healthCheckFall: number;
+  /** Good probes in a row that bring it back. */
+  readonly healthCheckRise: number;
+  readonly passiveHealthCheck: boolean;
+  readonly maxFails: number;
+  readonly ejectTimeMs: number;
+  readonly maxEjectionPercent: number;
+  readonly dynamicWeights: boolean;
+  readonly slowStartMs: number;
+  readonly hashKey: HashKey;
+  /** 0 = unbounded; else no backend takes more than this percent of the mean load. */
+  readonly hashBalanceFactor: number;
   readonly connectTimeoutMs: number;
   readonly responseTimeoutMs: number;
   readonly queueTimeoutMs: number;

@@ -1,4 +1,4 @@
-import { ALGORITHMS, LOG_LEVELS, type Algorithm, type LogLevel } from './types';
+import { ALGORITHMS, LOG_LEVELS, type Algorithm, type HashKey, type LogLevel } from './types';
 
 /** A parsed value, or the reason the text is not one. */
 export type Parsed<T> =
@@ -33,13 +33,16 @@ export function parseDurationMs(text: string, minMs: number): Parsed<number> {
   return ok(ms);
 }
 
-export function parseInteger(text: string, min: number): Parsed<number> {
+export function parseInteger(text: string, min: number, max = Infinity): Parsed<number> {
   if (!/^-?\d+$/.test(text)) {
     return fail(`"${text}" is not a whole number`);
   }
   const value = Number(text);
   if (value < min) {
     return fail(`${value} is too small (at least ${min})`);
+  }
+  if (value > max) {
+    return fail(`${value} is too large (at most ${max})`);
   }
   if (!Number.isSafeInteger(value)) {
     return fail(`${text} is too large`);
@@ -111,3 +114,24 @@ export const parseLogLevel: (text: string) => Parsed<LogLevel> = parseChoice(
   LOG_LEVELS,
   'log level',
 );
+
+/** An absolute request path, as sent in a health probe. */
+export function parsePath(text: string): Parsed<string> {
+  return /^\/[^\s?#]*(\?[^\s#]*)?$/.test(text)
+    ? ok(text)
+    : fail(`"${text}" is not a path starting with /`);
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** `ip`, `path`, `header:NAME` or `cookie:NAME`. */
+export function parseHashKey(text: string): Parsed<HashKey> {
+  if (text === 'ip' || text === 'path') return ok({ source: text });
+  const match = /^(header|cookie):(.+)$/.exec(text);
+  const name = match?.[2] ?? '';
+  if (!match || !HEADER_NAME.test(name)) {
+    return fail(`"${text}" is not ip, path, header:NAME or cookie:NAME`);
+  }
+  const source = match[1] === 'header' ? 'header' : 'cookie';
+  return ok({ source, name: source === 'header' ? name.toLowerCase() : name });
+}

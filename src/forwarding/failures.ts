@@ -15,6 +15,22 @@ export const SERVICE_UNAVAILABLE: ProxyAnswer = {
   retryAfter: 1,
 };
 
+export const NO_HEALTHY_BACKEND: ProxyAnswer = {
+  status: 503,
+  error: 'no healthy backend',
+  retryAfter: 1,
+};
+
+/** Failures that say nothing about the backend: the proxy refused, or the request was invalid. */
+export function isProxyRefusal(code: string | undefined): boolean {
+  return (
+    code === 'QUEUE_TIMEOUT' ||
+    code === 'SHUTTING_DOWN' ||
+    code === 'CLIENT_CLOSED' ||
+    code === 'UND_ERR_INVALID_ARG'
+  );
+}
+
 const TIMEOUT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',

@@ -18,6 +18,8 @@ function levelOf(event: ProxyEvent): LogLevelName {
     case 'worker':
     case 'queue':
       return 'debug';
+    case 'health':
+      return event.healthy ? 'info' : 'warn';
     case 'client-error':
       return event.code === 'ECONNRESET' ? 'debug' : 'info';
     default:
@@ -32,6 +34,7 @@ const MESSAGES: Readonly<Record<ProxyEvent['type'], string>> = {
   'internal-error': 'internal error',
   worker: 'worker',
   queue: 'queue depth',
+  health: 'backend health changed',
   draining: 'draining',
   stopped: 'stopped',
 };

@@ -1,0 +1,70 @@
+import { Observable } from 'rxjs';
+import { Agent, request } from 'undici';
+import type { PoolConfig } from '../config';
+import { interpretProbe, probeFailure, type ProbeResult } from '../health/probeResult';
+import type { Probe } from '../streams/activeHealth';
+
+/** Health responses are small; more than this is not read. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+export interface HealthProber {
+  readonly probe: Probe;
+  close(): Promise<void>;
+}
+
+async function readSome(body: AsyncIterable<Buffer>): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= MAX_BODY_BYTES) break;
+  }
+  return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8');
+}
+
+/**
+ * `GET health_check_path` on a backend, answered as a ProbeResult. Probes have their own
+ * connections, apart from the workers, so a saturated pool does not fail its health checks.
+ */
+export function createHealthProber(pool: PoolConfig): HealthProber {
+  const addresses = new Map(pool.servers.map((server) => [server.name, server.address]));
+  const agent = new Agent({
+    connections: 1,
+    connect: { timeout: pool.healthCheckTimeoutMs },
+    headersTimeout: pool.healthCheckTimeoutMs,
+    bodyTimeout: pool.healthCheckTimeoutMs,
+  });
+  const probe: Probe = (backend) =>
+    new Observable<ProbeResult>((subscriber) => {
+      const abort = new AbortController();
+      const address = addresses.get(backend);
+      if (address === undefined) {
+        subscriber.next(probeFailure(backend, 'unknown backend'));
+        subscriber.complete();
+        return undefined;
+      }
+      request(`http://${address}${pool.healthCheckPath}`, {
+        dispatcher: agent,
+        signal: abort.signal,
+        headers: { 'user-agent': 'rxproxy-health-check' },
+      })
+        .then(async (response) => {
+          const body = await readSome(response.body);
+          if (!response.body.destroyed) response.body.destroy();
+          return interpretProbe(backend, response.statusCode, body);
+        })
+        .catch((error: NodeJS.ErrnoException) =>
+          probeFailure(backend, error.code ? `${error.code}: ${error.message}` : error.message),
+        )
+        .then(
+          (result) => {
+            subscriber.next(result);
+            subscriber.complete();
+          },
+          () => undefined,
+        );
+      return () => abort.abort();
+    });
+  return { probe, close: () => agent.close() };
+}

@@ -1,0 +1,157 @@
+import {
+  EMPTY,
+  Subject,
+  asyncScheduler,
+  pairwise,
+  startWith,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
+import { createPicker, type Candidate, type Picker, type RandomSource } from './balancing';
+import type { PoolConfig } from './config';
+import type { ProxyEvent } from './events';
+import { healthTransitions } from './health/transitions';
+import { outlierEjection, type TrafficOutcome } from './operators/outlierEjection';
+import { activeHealth, type Probe } from './streams/activeHealth';
+import { healthySet, type HealthySnapshot } from './streams/healthySet';
+
+/** What the group balances over: a backend's data-plane object (worker pool, ws backend). */
+export interface Member {
+  readonly name: string;
+  /** Requests in flight or open WebSockets. */
+  readonly load: number;
+}
+
+interface MemberCandidate<M extends Member> extends Candidate {
+  readonly member: M;
+}
+
+export interface BackendGroupDeps {
+  readonly probe: Probe;
+  readonly emit: (event: ProxyEvent) => void;
+  readonly random?: RandomSource;
+  readonly scheduler?: SchedulerLike;
+}
+
+function candidatesOf<M extends Member>(
+  members: ReadonlyMap<string, M>,
+  snapshot: HealthySnapshot,
+): MemberCandidate<M>[] {
+  return snapshot.healthy.flatMap((name) => {
+    const member = members.get(name);
+    if (!member) return [];
+    const weight = snapshot.weights.get(name) ?? 1;
+    return [
+      {
+        name,
+        weight,
+        member,
+        get load() {
+          return member.load;
+        },
+      },
+    ];
+  });
+}
+
+/**
+ * One pool's backends as the data plane sees them: the healthy-set stream (active checks and
+ * passive ejection) kept in a plain field, and the configured algorithm picking over it.
+ */
+export class BackendGroup<M extends Member> {
+  private readonly members: ReadonlyMap<string, M>;
+  private readonly picker: Picker;
+  private readonly outcomes = new Subject<TrafficOutcome>();
+  /** Backends whose last reported outcome failed: only they need successes reported. */
+  private readonly failing = new Set<string>();
+  private candidates: readonly MemberCandidate<M>[];
+  private subscription: Subscription | undefined;
+
+  constructor(
+    readonly pool: PoolConfig,
+    members: readonly M[],
+    private readonly deps: BackendGroupDeps,
+  ) {
+    this.members = new Map(members.map((member) => [member.name, member]));
+    this.picker = createPicker(pool.algorithm, {
+      ...(deps.random ? { random: deps.random } : {}),
+      hashBalanceFactor: pool.hashBalanceFactor,
+    });
+    this.candidates = pool.servers.flatMap((server) => {
+      const member = this.members.get(server.name);
+      return member ? [{ name: server.name, weight: server.weight, member, load: 0 }] : [];
+    });
+  }
+
+  start(): void {
+    if (this.subscription) return;
+    const { pool } = this;
+    const scheduler = this.deps.scheduler ?? asyncScheduler;
+    const names = pool.servers.map((server) => server.name);
+    const probes$ = pool.enableHealthCheck
+      ? activeHealth(
+          names,
+          this.deps.probe,
+          {
+            intervalMs: pool.healthCheckIntervalMs,
+            timeoutMs: pool.healthCheckTimeoutMs,
+            rise: pool.healthCheckRise,
+            fall: pool.healthCheckFall,
+          },
+          scheduler,
+        )
+      : EMPTY;
+    const ejections$ = pool.passiveHealthCheck
+      ? this.outcomes.pipe(
+          outlierEjection(
+            {
+              backends: names,
+              maxFails: pool.maxFails,
+              ejectTimeMs: pool.ejectTimeMs,
+              maxEjectionPercent: pool.maxEjectionPercent,
+            },
+            scheduler,
+          ),
+        )
+      : EMPTY;
+    const backends = pool.servers.map((server) => ({ name: server.name, weight: server.weight }));
+    const snapshots$ = healthySet(
+      { backends, probes$, ejections$ },
+      { dynamicWeights: pool.dynamicWeights, slowStartMs: pool.slowStartMs },
+      scheduler,
+    );
+    this.subscription = snapshots$
+      .pipe(startWith(undefined), pairwise())
+      .subscribe(([previous, next]) => {
+        if (!next) return;
+        this.candidates = candidatesOf(this.members, next);
+        if (!previous) return;
+        for (const transition of healthTransitions(previous, next)) {
+          this.deps.emit({ type: 'health', pool: pool.kind, ...transition });
+        }
+      });
+  }
+
+  /** How many backends are in rotation now. */
+  get healthyCount(): number {
+    return this.candidates.length;
+  }
+
+  /** The backend for a request, leaving out `excluded`; undefined when none is left. */
+  pick(hashKey: string | undefined, excluded: ReadonlySet<string> | undefined): M | undefined {
+    return this.picker(this.candidates, { hashKey, excluded })?.member;
+  }
+
+  /** Real traffic's verdict on a backend, for passive health checks. */
+  reportOutcome(backend: string, ok: boolean): void {
+    if (ok && !this.failing.has(backend)) return;
+    if (ok) this.failing.delete(backend);
+    else this.failing.add(backend);
+    this.outcomes.next({ backend, ok });
+  }
+
+  stop(): void {
+    this.subscription?.unsubscribe();
+    this.outcomes.complete();
+  }
+}
