@@ -102,7 +102,9 @@ export class UpstreamWorker {
     if (this.state === 'closed') return;
     const connected = this.state !== 'connecting';
     this.state = 'closed';
-    this.client.destroy().catch(() => undefined);
+    // undici handles the close of its socket after this listener and fails the request in
+    // flight with the socket's error; destroying the client first would hide that error.
+    setImmediate(() => void this.client.destroy().catch(() => undefined));
     this.owner.onLost(this, connected, this.lastError);
   };
 

@@ -49,12 +49,19 @@ const CONNECTION_FAILURES = new Set([
   'EAI_AGAIN',
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
   'UND_ERR_CONNECT_TIMEOUT',
   'WORKER_CLOSED',
 ]);
 
 /** Failures on a reused connection that mean the backend had closed it meanwhile. */
-const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'WORKER_CLOSED']);
+const STALE_CONNECTION = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_DESTROYED',
+  'WORKER_CLOSED',
+]);
 
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
   'GET',
