@@ -45,6 +45,35 @@ describe('logRecords', () => {
     });
   });
 
+  it('logs a backend leaving rotation as a warning and its return as info', () => {
+    marbles(({ cold, expectObservable }) => {
+      const events = cold<ProxyEvent>('ab', {
+        a: {
+          type: 'health',
+          pool: 'http',
+          backend: 'server1',
+          healthy: false,
+          reason: 'health check: status 503',
+        },
+        b: { type: 'health', pool: 'http', backend: 'server1', healthy: true },
+      });
+      expectObservable(logRecords(events)).toBe('ab', {
+        a: {
+          level: 'warn',
+          msg: 'backend health changed',
+          fields: {
+            event: 'health',
+            pool: 'http',
+            backend: 'server1',
+            healthy: false,
+            reason: 'health check: status 503',
+          },
+        },
+        b: expect.objectContaining({ level: 'info' }) as unknown,
+      });
+    });
+  });
+
   it('mirrors never, empty and error, and unsubscribes early', () => {
     marbles(({ cold, expectObservable, expectSubscriptions }) => {
       expectObservable(logRecords(cold('-'))).toBe('-');
