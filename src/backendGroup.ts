@@ -4,6 +4,7 @@ import {
   asyncScheduler,
   pairwise,
   startWith,
+  type Observable,
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
@@ -27,7 +28,10 @@ interface MemberCandidate<M extends Member> extends Candidate {
 }
 
 export interface BackendGroupDeps {
-  readonly probe: Probe;
+  /** Probes a backend; needed when the pool has active health checks. */
+  readonly probe?: Probe;
+  /** Another role of the same pool: follow its health instead of checking twice. */
+  readonly leader?: BackendGroup<Member>;
   readonly emit: (event: ProxyEvent) => void;
   readonly random?: RandomSource;
   readonly scheduler?: SchedulerLike;
@@ -66,6 +70,7 @@ export class BackendGroup<M extends Member> {
   private readonly failing = new Set<string>();
   private candidates: readonly MemberCandidate<M>[];
   private subscription: Subscription | undefined;
+  readonly snapshots$: Observable<HealthySnapshot>;
 
   constructor(
     readonly pool: PoolConfig,
@@ -77,30 +82,34 @@ export class BackendGroup<M extends Member> {
       ...(deps.random ? { random: deps.random } : {}),
       hashBalanceFactor: pool.hashBalanceFactor,
     });
+    this.snapshots$ = this.buildSnapshots();
     this.candidates = pool.servers.flatMap((server) => {
       const member = this.members.get(server.name);
       return member ? [{ name: server.name, weight: server.weight, member, load: 0 }] : [];
     });
   }
 
-  start(): void {
-    if (this.subscription) return;
-    const { pool } = this;
-    const scheduler = this.deps.scheduler ?? asyncScheduler;
+  /** The healthy-set stream of this pool (shared, replaying the latest snapshot). */
+  private buildSnapshots(): Observable<HealthySnapshot> {
+    const { pool, deps } = this;
+    if (deps.leader) return deps.leader.snapshots$;
+    const scheduler = deps.scheduler ?? asyncScheduler;
     const names = pool.servers.map((server) => server.name);
-    const probes$ = pool.enableHealthCheck
-      ? activeHealth(
-          names,
-          this.deps.probe,
-          {
-            intervalMs: pool.healthCheckIntervalMs,
-            timeoutMs: pool.healthCheckTimeoutMs,
-            rise: pool.healthCheckRise,
-            fall: pool.healthCheckFall,
-          },
-          scheduler,
-        )
-      : EMPTY;
+    const probe = deps.probe;
+    const probes$ =
+      pool.enableHealthCheck && probe
+        ? activeHealth(
+            names,
+            probe,
+            {
+              intervalMs: pool.healthCheckIntervalMs,
+              timeoutMs: pool.healthCheckTimeoutMs,
+              rise: pool.healthCheckRise,
+              fall: pool.healthCheckFall,
+            },
+            scheduler,
+          )
+        : EMPTY;
     const ejections$ = pool.passiveHealthCheck
       ? this.outcomes.pipe(
           outlierEjection(
@@ -115,17 +124,23 @@ export class BackendGroup<M extends Member> {
         )
       : EMPTY;
     const backends = pool.servers.map((server) => ({ name: server.name, weight: server.weight }));
-    const snapshots$ = healthySet(
+    return healthySet(
       { backends, probes$, ejections$ },
       { dynamicWeights: pool.dynamicWeights, slowStartMs: pool.slowStartMs },
       scheduler,
     );
-    this.subscription = snapshots$
+  }
+
+  start(): void {
+    if (this.subscription) return;
+    const { pool } = this;
+    const follower = this.deps.leader !== undefined;
+    this.subscription = this.snapshots$
       .pipe(startWith(undefined), pairwise())
       .subscribe(([previous, next]) => {
         if (!next) return;
         this.candidates = candidatesOf(this.members, next);
-        if (!previous) return;
+        if (!previous || follower) return;
         for (const transition of healthTransitions(previous, next)) {
           this.deps.emit({ type: 'health', pool: pool.kind, ...transition });
         }
@@ -144,6 +159,10 @@ export class BackendGroup<M extends Member> {
 
   /** Real traffic's verdict on a backend, for passive health checks. */
   reportOutcome(backend: string, ok: boolean): void {
+    if (this.deps.leader) {
+      this.deps.leader.reportOutcome(backend, ok);
+      return;
+    }
     if (ok && !this.failing.has(backend)) return;
     if (ok) this.failing.delete(backend);
     else this.failing.add(backend);

@@ -39,6 +39,24 @@ export type ProxyEvent =
       /** Why it left rotation: a failed health check or an ejection. */
       readonly reason?: string;
     }
+  | {
+      readonly type: 'websocket-open';
+      readonly backend: string;
+      readonly url: string;
+      /** The subprotocol the backend chose ('' for none). */
+      readonly subprotocol: string;
+    }
+  | {
+      readonly type: 'websocket-close';
+      readonly backend: string;
+      readonly closedBy: 'client' | 'backend';
+      readonly code: number;
+      readonly reason: string;
+      readonly durationMs: number;
+      readonly clientToBackend: { readonly messages: number; readonly bytes: number };
+      readonly backendToClient: { readonly messages: number; readonly bytes: number };
+      readonly error?: string;
+    }
   | { readonly type: 'queue'; readonly backend: string; readonly depth: number }
   | { readonly type: 'internal-error'; readonly source: string; readonly message: string }
   | { readonly type: 'draining'; readonly inFlight: number; readonly timeoutMs: number }

@@ -4,6 +4,7 @@ import { Subject, defer, filter, lastValueFrom, map, startWith, type Observable 
 import { HttpExchange, type ExchangeContext, type ExchangeOutcome } from './adapters/httpExchange';
 import { createFrontend } from './adapters/httpFrontend';
 import { WorkerPool } from './adapters/workerPool';
+import { WsBackend, WsProxy } from './adapters/wsProxy';
 import { createHealthProber } from './adapters/healthProbe';
 import { BackendGroup } from './backendGroup';
 import type { RandomSource } from './balancing';
@@ -46,18 +47,26 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   const random = options.random ? { random: options.random } : {};
   const httpProber = createHealthProber(pool);
   const httpGroup = new BackendGroup(pool, backends, { probe: httpProber.probe, emit, ...random });
-  // WebSocket backends are balanced by the data plane of the WebSocket issue; their health is
-  // tracked already. Without [http] the [websocket] servers are the HTTP group itself.
-  const wsPool = config.http ? config.websocket : undefined;
-  const wsProber = wsPool && createHealthProber(wsPool);
-  const wsGroup =
-    wsPool &&
-    wsProber &&
-    new BackendGroup(
-      wsPool,
-      wsPool.servers.map((server) => ({ name: server.name, load: 0 })),
-      { probe: wsProber.probe, emit, ...random },
-    );
+  // Upgrades go to the [websocket] servers, or to the [http] ones when there is no [websocket].
+  const wsPool = config.websocket ?? pool;
+  const wsBackends = wsPool.servers.map((server) => new WsBackend(server));
+  const wsProber = wsPool === pool ? undefined : createHealthProber(wsPool);
+  const wsGroup = new BackendGroup(wsPool, wsBackends, {
+    emit,
+    ...random,
+    ...(wsProber ? { probe: wsProber.probe } : { leader: httpGroup }),
+  });
+  const wsProxy = new WsProxy({
+    pool: wsPool,
+    pick: (hashKey, excluded) => wsGroup.pick(hashKey, excluded),
+    healthyCount: () => wsGroup.healthyCount,
+    hashKeyOf:
+      wsPool.algorithm === 'consistent-hash'
+        ? (req: IncomingMessage) => hashKeyOf(wsPool.hashKey, req)
+        : () => undefined,
+    reportOutcome: (backend, ok) => wsGroup.reportOutcome(backend, ok),
+    emit,
+  });
   const requestHashKey =
     pool.algorithm === 'consistent-hash'
       ? (req: IncomingMessage) => hashKeyOf(pool.hashKey, req)
@@ -96,6 +105,10 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   const server = createFrontend({
     headerTimeoutMs: config.frontend.headerTimeoutMs,
     onRequest,
+    onUpgrade: (req, socket, head) => {
+      if (draining) socket.destroy();
+      else wsProxy.handleUpgrade(req, socket, head);
+    },
     onClientError: (event) => events.next(event),
   });
 
@@ -117,12 +130,15 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     events.next({ type: 'draining', inFlight, timeoutMs: config.frontend.drainTimeoutMs });
     const closed = closeServer();
     server.closeIdleConnections();
-    const outcome = await lastValueFrom(drainOutcome(inFlight$, config.frontend.drainTimeoutMs));
+    const [outcome] = await Promise.all([
+      lastValueFrom(drainOutcome(inFlight$, config.frontend.drainTimeoutMs)),
+      wsProxy.closeAll(Math.min(2000, config.frontend.drainTimeoutMs)),
+    ]);
     server.closeAllConnections();
     await closed;
     for (const backend of backends) backend.destroy();
     httpGroup.stop();
-    wsGroup?.stop();
+    wsGroup.stop();
     await Promise.all([httpProber.close(), wsProber?.close()]);
     events.next({ type: 'stopped', drained: outcome.drained, abandoned: outcome.remaining });
     events.complete();
@@ -147,7 +163,7 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
           events.next({ type: 'listening', host: address.address, port: address.port });
           const listening = address;
           httpGroup.start();
-          wsGroup?.start();
+          wsGroup.start();
           void Promise.all(backends.map((backend) => backend.start())).then(() =>
             resolve(listening),
           );

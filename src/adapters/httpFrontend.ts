@@ -1,4 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { isWebSocketUpgrade } from '../forwarding/upgrade';
 import type { Socket } from 'node:net';
 import type { ProxyEvent } from '../events';
 
@@ -10,7 +12,7 @@ const CLIENT_ERROR_STATUS: Readonly<Record<string, readonly [number, string]>> =
   ERR_HTTP_HEADERS_TIMEOUT: [408, 'request timeout'],
 };
 
-function rejectRaw(socket: Socket, status: number, error: string): void {
+function rejectRaw(socket: Duplex, status: number, error: string): void {
   const body = JSON.stringify({ error });
   socket.end(
     `HTTP/1.1 ${status} ${error}\r\ncontent-type: application/json\r\n` +
@@ -23,6 +25,35 @@ export interface FrontendHandlers {
   readonly headerTimeoutMs: number;
   readonly onRequest: (req: IncomingMessage, res: ServerResponse) => void;
   readonly onClientError: (event: ClientErrorEvent) => void;
+  /** A WebSocket opening handshake; the socket is the client's raw connection. */
+  readonly onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+}
+
+/**
+ * Node hands every request with `Connection: upgrade` to the upgrade handler. One that is not a
+ * WebSocket handshake (h2c, say) is served as the plain request it also is, ignoring the
+ * Upgrade header as RFC 9110 allows, on a connection that closes after the response.
+ */
+function serveAsPlainRequest(
+  req: IncomingMessage,
+  socket: Duplex,
+  onRequest: FrontendHandlers['onRequest'],
+): void {
+  const hasBody =
+    (req.headers['content-length'] ?? '0') !== '0' ||
+    req.headers['transfer-encoding'] !== undefined;
+  if (hasBody) {
+    rejectRaw(socket, 400, 'bad request');
+    return;
+  }
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket as Socket);
+  res.on('finish', () => {
+    res.detachSocket(socket as Socket);
+    socket.end();
+  });
+  onRequest(req, res);
 }
 
 /**
@@ -39,6 +70,11 @@ export function createFrontend(handlers: FrontendHandlers): Server {
     connectionsCheckingInterval: Math.max(50, Math.min(1000, handlers.headerTimeoutMs / 4)),
   });
   server.on('request', handlers.onRequest);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (isWebSocketUpgrade(req)) handlers.onUpgrade(req, socket, head);
+    else serveAsPlainRequest(req, socket, handlers.onRequest);
+  });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const code = error.code ?? 'UNKNOWN';
     handlers.onClientError({

@@ -9,6 +9,7 @@ import {
   parseInteger,
   parseLogLevel,
   parsePort,
+  parseSize,
   type Parsed,
 } from './values';
 
@@ -21,7 +22,8 @@ export type SectionName = (typeof SECTIONS)[number];
  */
 export type KeyScope = 'frontend' | 'pool' | 'server';
 
-export type Unit = 'seconds' | 'count' | 'port' | 'boolean' | 'text' | 'host:port' | 'percent';
+export type Unit =
+  'seconds' | 'count' | 'port' | 'boolean' | 'text' | 'host:port' | 'percent' | 'bytes';
 type Origin = KeySpec['origin'];
 type Parser = KeySpec['parse'];
 
@@ -89,6 +91,11 @@ const ROWS: readonly Row[] = [
   ['worker_timeout', 'pool', HTTP, '3', 'seconds', 'rxproxy', positiveDuration],
   ['buffer_size', 'pool', HTTP, '10', 'count', 'rxproxy', atLeastOne],
   ['weight', 'pool', POOLS, '1', 'count', 'rxproxy', atLeastOne],
+  ['handshake_timeout', 'pool', POOLS, '10', 'seconds', 'rxproxy', positiveDuration],
+  ['max_message_size', 'pool', POOLS, '16MiB', 'bytes', 'rxproxy', parseSize],
+  ['compression', 'pool', POOLS, 'false', 'boolean', 'rxproxy', parseBoolean],
+  ['ping_interval', 'pool', POOLS, '30', 'seconds', 'rxproxy', duration],
+  ['idle_timeout', 'pool', POOLS, '0', 'seconds', 'rxproxy', duration],
 
   ['', 'server', POOLS, undefined, 'host:port', 'original', parseAddress],
   ['addr', 'server', POOLS, undefined, 'host:port', 'original', parseAddress],

@@ -62,6 +62,16 @@ export interface PoolConfig {
   readonly hashKey: HashKey;
   /** 0 = unbounded; else no backend takes more than this percent of the mean load. */
   readonly hashBalanceFactor: number;
+  /** WebSocket: time for the backend to accept the upgrade. */
+  readonly handshakeTimeoutMs: number;
+  /** WebSocket: a larger message closes its connection with 1009. */
+  readonly maxMessageSize: number;
+  /** WebSocket: permessage-deflate on both hops. */
+  readonly compression: boolean;
+  /** WebSocket: ping both peers this often; 0 = off. */
+  readonly pingIntervalMs: number;
+  /** WebSocket: close after this long without messages; 0 = off. */
+  readonly idleTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly responseTimeoutMs: number;
   readonly queueTimeoutMs: number;

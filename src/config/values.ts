@@ -135,3 +135,25 @@ export function parseHashKey(text: string): Parsed<HashKey> {
   const source = match[1] === 'header' ? 'header' : 'cookie';
   return ok({ source, name: source === 'header' ? name.toLowerCase() : name });
 }
+
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  '': 1,
+  b: 1,
+  kb: 1000,
+  kib: 1024,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** Bytes: a plain number, or with a unit such as `64KiB` or `16MiB`. */
+export function parseSize(text: string): Parsed<number> {
+  const match = /^(\d+)\s*([a-z]*)$/i.exec(text);
+  const unit = SIZE_UNITS[(match?.[2] ?? '').toLowerCase()];
+  if (!match || unit === undefined) {
+    return fail(`"${text}" is not a size (bytes, or a number with KiB, MiB, GiB, KB, MB or GB)`);
+  }
+  const bytes = Number(match[1]) * unit;
+  return bytes >= 1 ? ok(bytes) : fail(`"${text}" must be at least 1 byte`);
+}

@@ -35,6 +35,8 @@ const MESSAGES: Readonly<Record<ProxyEvent['type'], string>> = {
   worker: 'worker',
   queue: 'queue depth',
   health: 'backend health changed',
+  'websocket-open': 'websocket opened',
+  'websocket-close': 'websocket closed',
   draining: 'draining',
   stopped: 'stopped',
 };

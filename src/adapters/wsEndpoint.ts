@@ -1,0 +1,92 @@
+import { Observable } from 'rxjs';
+import type { RawData, WebSocket } from 'ws';
+import type { WsEndpoint, WsEvent, WsMessage } from '../streams/wsSession';
+
+/** Above this many buffered bytes the other side is paused; below the low mark it resumes. */
+export const HIGH_WATER_MARK = 1024 * 1024;
+export const LOW_WATER_MARK = 256 * 1024;
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+/** A `ws` socket as one side of a session, with liveness and activity kept in plain fields. */
+export class SocketEndpoint implements WsEndpoint {
+  /** Messages received; the idle sweep compares it between sweeps. */
+  activity = 0;
+  /** Whether a pong arrived since the last ping. */
+  alive = true;
+  private drained: (() => void) | undefined;
+  readonly events$: Observable<WsEvent>;
+
+  constructor(readonly socket: WebSocket) {
+    socket.on('pong', () => {
+      this.alive = true;
+    });
+    this.events$ = new Observable<WsEvent>((subscriber) => {
+      const onMessage = (data: RawData, isBinary: boolean) => {
+        this.activity++;
+        subscriber.next({ type: 'message', message: { data: toBuffer(data), isBinary } });
+      };
+      const onClose = (code: number, reason: Buffer) => {
+        subscriber.next({ type: 'close', code, reason: reason.toString() });
+        subscriber.complete();
+      };
+      const onError = (error: Error) => subscriber.error(error);
+      socket.on('message', onMessage);
+      socket.once('close', onClose);
+      socket.on('error', onError);
+      return () => {
+        socket.off('message', onMessage);
+        socket.off('close', onClose);
+        socket.off('error', onError);
+      };
+    });
+  }
+
+  send(message: WsMessage): boolean {
+    if (this.socket.readyState !== this.socket.OPEN) return true;
+    this.socket.send(message.data, { binary: message.isBinary }, this.onFlushed);
+    return this.socket.bufferedAmount < HIGH_WATER_MARK;
+  }
+
+  whenDrained(callback: () => void): void {
+    this.drained = callback;
+    this.onFlushed();
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  close(code: number, reason: string): void {
+    const { socket } = this;
+    if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) {
+      socket.close(code, reason);
+    }
+  }
+
+  /** Pings the peer; one that has not answered the previous ping is dropped. */
+  heartbeat(): void {
+    if (!this.alive) {
+      this.socket.terminate();
+      return;
+    }
+    this.alive = false;
+    if (this.socket.readyState === this.socket.OPEN) this.socket.ping();
+  }
+
+  private readonly onFlushed = (): void => {
+    if (this.drained && this.socket.bufferedAmount <= LOW_WATER_MARK) {
+      const drained = this.drained;
+      this.drained = undefined;
+      drained();
+    }
+  };
+}

@@ -1,0 +1,281 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Subscription } from 'rxjs';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { PoolConfig, ServerConfig } from '../config';
+import type { ProxyEvent } from '../events';
+import {
+  BAD_GATEWAY,
+  GATEWAY_TIMEOUT,
+  NO_HEALTHY_BACKEND,
+  SERVICE_UNAVAILABLE,
+  answerBody,
+  type ProxyAnswer,
+} from '../forwarding/failures';
+import { clientResponseHeaders, upstreamRequestHeaders } from '../forwarding/headers';
+import { requestedProtocols, upgradeHeaders } from '../forwarding/upgrade';
+import { wsSession } from '../streams/wsSession';
+import { SocketEndpoint } from './wsEndpoint';
+
+/** A WebSocket backend as the balancer sees it: its open connections are its load. */
+export class WsBackend {
+  load = 0;
+  constructor(readonly server: ServerConfig) {}
+  get name(): string {
+    return this.server.name;
+  }
+}
+
+export interface WsProxyContext {
+  readonly pool: PoolConfig;
+  readonly pick: (
+    hashKey: string | undefined,
+    excluded: ReadonlySet<string> | undefined,
+  ) => WsBackend | undefined;
+  readonly healthyCount: () => number;
+  readonly hashKeyOf: (req: IncomingMessage) => string | undefined;
+  readonly reportOutcome: (backend: string, ok: boolean) => void;
+  readonly emit: (event: ProxyEvent) => void;
+}
+
+interface OpenSession {
+  readonly client: SocketEndpoint;
+  readonly backend: SocketEndpoint;
+  readonly subscription: Subscription;
+}
+
+const MAX_REJECTION_BODY = 64 * 1024;
+
+/** Answers a client whose upgrade was not completed, on its raw socket, and closes it. */
+export function writeRawResponse(
+  socket: Duplex,
+  status: number,
+  statusText: string,
+  headers: readonly string[],
+  body: Buffer,
+): void {
+  if (socket.destroyed) return;
+  let head = `HTTP/1.1 ${status} ${statusText}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = (headers[i] ?? '').toLowerCase();
+    if (name === 'content-length' || name === 'connection') continue;
+    head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  }
+  head += `content-length: ${body.length}\r\nconnection: close\r\n\r\n`;
+  socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+}
+
+function rejectUpgrade(socket: Duplex, answer: ProxyAnswer): void {
+  const headers = ['content-type', 'application/json'];
+  if (answer.retryAfter !== undefined) headers.push('retry-after', String(answer.retryAfter));
+  writeRawResponse(socket, answer.status, answer.error, headers, Buffer.from(answerBody(answer)));
+}
+
+/**
+ * WebSocket upgrades: the backend is connected first (path, query, subprotocols and end-to-end
+ * headers forwarded), and only when it has accepted is the client's upgrade completed with the
+ * subprotocol the backend chose. Then the two sockets are relayed by a wsSession.
+ */
+export class WsProxy {
+  private readonly sessions = new Set<OpenSession>();
+  private readonly chosenProtocol = new WeakMap<IncomingMessage, string>();
+  private readonly server: WebSocketServer;
+  private sweeper: NodeJS.Timeout | undefined;
+  private lastSweepActivity = new WeakMap<OpenSession, { activity: number; since: number }>();
+  private lastPing = 0;
+
+  constructor(private readonly context: WsProxyContext) {
+    const { pool } = context;
+    this.server = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: pool.compression,
+      maxPayload: pool.maxMessageSize,
+      clientTracking: false,
+      handleProtocols: (_protocols, req) => this.chosenProtocol.get(req) ?? false,
+    });
+    const periods = [pool.pingIntervalMs, pool.idleTimeoutMs / 4].filter((ms) => ms > 0);
+    if (periods.length > 0) {
+      this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(...periods)));
+      this.sweeper.unref();
+    }
+  }
+
+  get open(): number {
+    return this.sessions.size;
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    this.connect(req, socket, head, undefined, undefined);
+  }
+
+  /** Closes every open WebSocket with 1001 "going away"; resolves when they are closed. */
+  async closeAll(withinMs: number): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    const open = [...this.sessions];
+    for (const session of open) {
+      session.client.close(1001, 'going away');
+      session.backend.close(1001, 'going away');
+    }
+    const deadline = Date.now() + withinMs;
+    while (this.sessions.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    for (const session of this.sessions) {
+      session.client.socket.terminate();
+      session.backend.socket.terminate();
+    }
+    this.server.close();
+  }
+
+  private connect(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    excluded: Set<string> | undefined,
+    failure: NodeJS.ErrnoException | undefined,
+  ): void {
+    if (socket.destroyed) return;
+    const backend = this.context.pick(this.context.hashKeyOf(req), excluded);
+    if (!backend) {
+      if (this.context.healthyCount() === 0) rejectUpgrade(socket, NO_HEALTHY_BACKEND);
+      else if (failure)
+        rejectUpgrade(socket, failure.code === 'ETIMEDOUT' ? GATEWAY_TIMEOUT : BAD_GATEWAY);
+      else rejectUpgrade(socket, SERVICE_UNAVAILABLE);
+      return;
+    }
+    const { pool } = this.context;
+    const headers = upgradeHeaders(
+      upstreamRequestHeaders(req.rawHeaders, {
+        clientAddress: req.socket.remoteAddress,
+        proto: 'http',
+      }),
+    );
+    if (req.headers.host !== undefined) headers.host = req.headers.host;
+    const upstream = new WebSocket(
+      `ws://${backend.server.address}${req.url ?? '/'}`,
+      requestedProtocols(req),
+      {
+        headers,
+        handshakeTimeout: pool.handshakeTimeoutMs,
+        perMessageDeflate: pool.compression,
+        maxPayload: pool.maxMessageSize,
+        followRedirects: false,
+      },
+    );
+    let opened = false;
+    const abandon = () => {
+      if (!opened) upstream.terminate();
+    };
+    socket.once('close', abandon);
+    upstream.on('unexpected-response', (_request, response) => {
+      opened = true;
+      socket.off('close', abandon);
+      this.context.reportOutcome(backend.name, (response.statusCode ?? 502) < 500);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        if (size < MAX_REJECTION_BODY) chunks.push(chunk);
+        size += chunk.length;
+      });
+      response.on('error', () => socket.destroy());
+      response.on('end', () => {
+        const body = Buffer.concat(chunks).subarray(0, MAX_REJECTION_BODY);
+        const rawHeaders = response.rawHeaders.map((value) => Buffer.from(value, 'latin1'));
+        writeRawResponse(
+          socket,
+          response.statusCode ?? 502,
+          response.statusMessage ?? '',
+          clientResponseHeaders(rawHeaders),
+          body,
+        );
+        upstream.terminate();
+      });
+    });
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      if (opened) return;
+      socket.off('close', abandon);
+      this.context.reportOutcome(backend.name, false);
+      const code = error.message.includes('timed out') ? 'ETIMEDOUT' : error.code;
+      const tried = new Set(excluded);
+      tried.add(backend.name);
+      this.connect(req, socket, head, tried, Object.assign(error, { code }));
+    });
+    upstream.once('open', () => {
+      opened = true;
+      socket.off('close', abandon);
+      upstream.pause();
+      this.context.reportOutcome(backend.name, true);
+      if (socket.destroyed) {
+        upstream.close(1001, 'client went away');
+        return;
+      }
+      this.chosenProtocol.set(req, upstream.protocol);
+      this.server.handleUpgrade(req, socket, head, (client) =>
+        this.relay(req, client, upstream, backend),
+      );
+    });
+  }
+
+  private relay(
+    req: IncomingMessage,
+    clientSocket: WebSocket,
+    upstream: WebSocket,
+    backend: WsBackend,
+  ): void {
+    const client = new SocketEndpoint(clientSocket);
+    const upstreamEnd = new SocketEndpoint(upstream);
+    const openedAt = Date.now();
+    backend.load++;
+    this.context.emit({
+      type: 'websocket-open',
+      backend: backend.name,
+      url: req.url ?? '/',
+      subprotocol: upstream.protocol,
+    });
+    let session: OpenSession | undefined;
+    const subscription = wsSession(client, upstreamEnd).subscribe((end) => {
+      backend.load--;
+      if (session) this.sessions.delete(session);
+      this.context.emit({
+        type: 'websocket-close',
+        backend: backend.name,
+        closedBy: end.closedBy,
+        code: end.code,
+        reason: end.reason,
+        durationMs: Date.now() - openedAt,
+        clientToBackend: end.clientToBackend,
+        backendToClient: end.backendToClient,
+        ...(end.error === undefined ? {} : { error: end.error }),
+      });
+    });
+    if (!subscription.closed) {
+      session = { client, backend: upstreamEnd, subscription };
+      this.sessions.add(session);
+    }
+    upstream.resume();
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    const { pingIntervalMs, idleTimeoutMs } = this.context.pool;
+    const ping = pingIntervalMs > 0 && now - this.lastPing >= pingIntervalMs;
+    if (ping) this.lastPing = now;
+    for (const session of this.sessions) {
+      if (ping) {
+        session.client.heartbeat();
+        session.backend.heartbeat();
+      }
+      if (idleTimeoutMs > 0) {
+        const activity = session.client.activity + session.backend.activity;
+        const seen = this.lastSweepActivity.get(session);
+        if (!seen || seen.activity !== activity) {
+          this.lastSweepActivity.set(session, { activity, since: now });
+        } else if (now - seen.since >= idleTimeoutMs) {
+          session.client.close(1000, 'idle timeout');
+          session.backend.close(1000, 'idle timeout');
+        }
+      }
+    }
+  }
+}
