@@ -29,6 +29,7 @@ export function demoInstructions(port: number, backends: readonly DemoBackend[])
     `  curl ${base}/hello?name=world      # repeat it: the answers rotate over the three backends`,
     `  curl -X POST --data 'hi' ${base}/echo`,
     `  curl ${base}/healthCheck`,
+    `  node -e "const ws = new (require('ws'))('ws://127.0.0.1:${port}/echo'); ws.on('open', () => ws.send('hi')); ws.on('message', (m) => { console.log(String(m)); ws.close(); })"`,
     'Press Ctrl+C to stop.',
   ].join('\n');
 }
