@@ -74,6 +74,11 @@ export class SocketEndpoint implements WsEndpoint {
 
   /** Pings the peer; one that has not answered the previous ping is dropped. */
   heartbeat(): void {
+    // A socket paused for backpressure cannot read its pong; it is not dead, only slow.
+    if (this.socket.isPaused) {
+      this.alive = true;
+      return;
+    }
     if (!this.alive) {
       this.socket.terminate();
       return;
