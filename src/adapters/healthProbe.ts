@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import { Agent, request } from 'undici';
+import { Agent, request } from './undiciCore';
 import type { PoolConfig } from '../config';
 import { interpretProbe, probeFailure, type ProbeResult } from '../health/probeResult';
 import type { Probe } from '../streams/activeHealth';
@@ -44,8 +44,10 @@ export function createHealthProber(pool: PoolConfig): HealthProber {
         subscriber.complete();
         return undefined;
       }
-      request(`http://${address}${pool.healthCheckPath}`, {
-        dispatcher: agent,
+      request(agent, {
+        origin: `http://${address}`,
+        path: pool.healthCheckPath,
+        method: 'GET',
         signal: abort.signal,
         headers: { 'user-agent': 'rxproxy-health-check' },
       })

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { Client, type Dispatcher } from 'undici';
+import { Client, type Dispatcher } from './undiciCore';
 import type { PoolConfig, ServerConfig } from '../config';
 
 /** An upstream failure with a code the forwarding rules understand. */
