@@ -6,6 +6,9 @@ import type { WsEndpoint, WsEvent, WsMessage } from '../streams/wsSession';
 export const HIGH_WATER_MARK = 1024 * 1024;
 export const LOW_WATER_MARK = 256 * 1024;
 
+const BINARY = { binary: true } as const;
+const TEXT = { binary: false } as const;
+
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
@@ -47,9 +50,13 @@ export class SocketEndpoint implements WsEndpoint {
   }
 
   send(message: WsMessage): boolean {
-    if (this.socket.readyState !== this.socket.OPEN) return true;
-    this.socket.send(message.data, { binary: message.isBinary }, this.onFlushed);
-    return this.socket.bufferedAmount < HIGH_WATER_MARK;
+    const { socket } = this;
+    if (socket.readyState !== socket.OPEN) return true;
+    // Only the message that crosses the high-water mark asks to be told when it is written:
+    // by then everything before it is flushed, and its source is paused, so nothing follows.
+    const over = socket.bufferedAmount + message.data.length >= HIGH_WATER_MARK;
+    socket.send(message.data, message.isBinary ? BINARY : TEXT, over ? this.onFlushed : undefined);
+    return !over;
   }
 
   whenDrained(callback: () => void): void {
@@ -88,10 +95,16 @@ export class SocketEndpoint implements WsEndpoint {
   }
 
   private readonly onFlushed = (): void => {
-    if (this.drained && this.socket.bufferedAmount <= LOW_WATER_MARK) {
-      const drained = this.drained;
-      this.drained = undefined;
-      drained();
+    if (!this.drained) return;
+    if (
+      this.socket.bufferedAmount > LOW_WATER_MARK &&
+      this.socket.readyState === this.socket.OPEN
+    ) {
+      setTimeout(this.onFlushed, 1);
+      return;
     }
+    const drained = this.drained;
+    this.drained = undefined;
+    drained();
   };
 }
