@@ -1,0 +1,317 @@
+// Markdown tables and an SVG bar chart from the raw results.
+
+import type { HttpRun, Results, WsRun } from './results';
+import { max, median, min } from './stats';
+
+export interface HttpSummary {
+  target: string;
+  rounds: number;
+  rpsMedian: number;
+  rpsMin: number;
+  rpsMax: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuPer10k: number;
+  cpuPercent: number;
+  backendCpuPercent: number;
+  generatorCpuPercent: number;
+  peakRssKiB: number;
+  idleRssKiB: number;
+  errors: string[];
+}
+
+export interface WsSummary {
+  target: string;
+  rounds: number;
+  rtMedian: number;
+  rtMin: number;
+  rtMax: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuPer10k: number;
+  cpuPercent: number;
+  clientCpuPercent: number;
+  errors: string[];
+}
+
+function httpErrors(run: HttpRun): string | undefined {
+  const e = run.socketErrors;
+  const parts: string[] = [];
+  if (run.non2xx > 0) parts.push(`${run.non2xx} responses ≥ 400`);
+  for (const [kind, count] of Object.entries(e)) {
+    if (count > 0) parts.push(`${count} socket ${kind} errors`);
+  }
+  return parts.length > 0 ? `round ${run.round}: ${parts.join(', ')}` : undefined;
+}
+
+export function summarizeHttp(results: Results): HttpSummary[] {
+  return results.targets
+    .map((target) => {
+      const runs = results.http.filter((run) => run.target === target.name);
+      return {
+        target: target.name,
+        rounds: runs.length,
+        rpsMedian: median(runs.map((r) => r.rps)),
+        rpsMin: min(runs.map((r) => r.rps)),
+        rpsMax: max(runs.map((r) => r.rps)),
+        p50Ms: median(runs.map((r) => r.p50Ms)),
+        p99Ms: median(runs.map((r) => r.p99Ms)),
+        cpuPer10k: median(runs.map((r) => r.cpuPer10k)),
+        cpuPercent: median(runs.map((r) => r.cpuPercent)),
+        backendCpuPercent: median(runs.map((r) => r.backendCpuPercent)),
+        generatorCpuPercent: median(runs.map((r) => r.generatorCpuPercent)),
+        peakRssKiB: max(runs.map((r) => r.peakRssKiB)),
+        idleRssKiB: target.idleRssKiB,
+        errors: [
+          ...(target.error ? [target.error] : []),
+          ...runs.map(httpErrors).filter((e): e is string => e !== undefined),
+        ],
+      };
+    })
+    .filter((s) => s.rounds > 0 || s.errors.length > 0);
+}
+
+export function summarizeWs(results: Results): WsSummary[] {
+  const names = [...new Set(results.websocket.map((run) => run.target))];
+  return names.map((name) => {
+    const runs: WsRun[] = results.websocket.filter((run) => run.target === name);
+    return {
+      target: name,
+      rounds: runs.length,
+      rtMedian: median(runs.map((r) => r.rtPerSec)),
+      rtMin: min(runs.map((r) => r.rtPerSec)),
+      rtMax: max(runs.map((r) => r.rtPerSec)),
+      p50Ms: median(runs.map((r) => r.p50Ms)),
+      p99Ms: median(runs.map((r) => r.p99Ms)),
+      cpuPer10k: median(runs.map((r) => r.cpuPer10k)),
+      cpuPercent: median(runs.map((r) => r.cpuPercent)),
+      clientCpuPercent: median(runs.map((r) => r.clientCpuPercent)),
+      errors: runs
+        .filter((r) => r.errors > 0 || r.opened < r.connections)
+        .map(
+          (r) =>
+            `round ${r.round}: ${r.errors} errors, ${r.opened}/${r.connections} connections opened`,
+        ),
+    };
+  });
+}
+
+const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' / ');
+const int = (n: number): string =>
+  Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—';
+const fixed = (n: number, digits: number): string => (Number.isFinite(n) ? n.toFixed(digits) : '—');
+const mib = (kib: number): string => fixed(kib / 1024, 1);
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function ratios(
+  label: string,
+  values: { target: string; value: number }[],
+  ours = 'rxproxy',
+): string | undefined {
+  const mine = values.find((v) => v.target === ours)?.value;
+  if (mine === undefined || !Number.isFinite(mine)) return undefined;
+  const parts = values
+    .filter((v) => v.target !== ours && Number.isFinite(v.value) && v.value > 0)
+    .map((v) => `${ours} / ${v.target} ${label}: ${(mine / v.value).toFixed(2)}×`);
+  return parts.length > 0 ? parts.join(' · ') : undefined;
+}
+
+export function markdown(results: Results): string {
+  const { machine: m, settings: s } = results;
+  const http = summarizeHttp(results);
+  const ws = summarizeWs(results);
+  const out: string[] = [];
+  out.push(
+    `**rxproxy benchmark**, ${results.date} (${s.mode} mode: ${s.rounds} round${s.rounds === 1 ? '' : 's'}, targets interleaved in each round)`,
+    '',
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB.toFixed(0)} GiB, Linux ${m.kernel}, Node ${m.node}, ` +
+      `load average ${fixed(m.loadAverage.start, 2)} at the start and ${fixed(m.loadAverage.end, 2)} at the end. ` +
+      `Everything on 127.0.0.1: two keep-alive Node backends answering ${s.backendBodyBytes}-byte JSON (one process), ` +
+      `each proxy in its own process, the load generator in another.`,
+    '',
+    '### HTTP',
+    '',
+    `${s.loadGeneratorVersion}, ${s.loadGenerator === 'wrk' ? '1 thread, ' : ''}${s.httpConnections} connections, ` +
+      `${s.httpSeconds} s per run after a ${s.warmupSeconds} s warm-up; GET / round-robin over both backends. ` +
+      `Latencies and CPU are medians over the rounds; peak RSS is the largest ${s.peakRssScope === 'run' ? 'per-run VmHWM' : 'VmHWM since start'}.`,
+    '',
+  );
+  out.push(
+    table(
+      [
+        'target',
+        'req/s median (min–max)',
+        'p50 ms',
+        'p99 ms',
+        'proxy CPU s / 10k req',
+        'proxy CPU %',
+        'backends CPU %',
+        `${s.loadGenerator} CPU %`,
+        'peak RSS MiB',
+        'idle RSS MiB',
+      ],
+      http.map((h) => [
+        h.errors.length > 0 ? `${h.target} ⚠` : h.target,
+        `${int(h.rpsMedian)} (${int(h.rpsMin)}–${int(h.rpsMax)})`,
+        fixed(h.p50Ms, 2),
+        fixed(h.p99Ms, 2),
+        fixed(h.cpuPer10k, 3),
+        fixed(h.cpuPercent, 0),
+        fixed(h.backendCpuPercent, 0),
+        fixed(h.generatorCpuPercent, 0),
+        mib(h.peakRssKiB),
+        mib(h.idleRssKiB),
+      ]),
+    ),
+  );
+  out.push(
+    '',
+    'CPU % is of one core. A proxy well below 100 % was held back by something else (the backends, ' +
+      'the load generator, the cores they all share), so its req/s understates it: compare CPU per 10k requests.',
+  );
+  const httpRatios = ratios(
+    'req/s',
+    http.map((h) => ({ target: h.target, value: h.rpsMedian })),
+  );
+  if (httpRatios) out.push('', httpRatios);
+  const flagged = http.filter((h) => h.errors.length > 0);
+  if (flagged.length > 0) {
+    out.push('', '⚠ errors:');
+    for (const h of flagged) out.push(`- ${h.target}: ${oneLine(h.errors.join('; '))}`);
+  } else {
+    out.push('', 'No target had a non-2xx response or a socket error.');
+  }
+
+  if (ws.length > 0) {
+    out.push(
+      '',
+      '### WebSocket',
+      '',
+      `${s.wsConnections} connections from a Node \`ws\` client process, each sending a ${s.wsMessageBytes}-byte ` +
+        `binary message as soon as the echo of the previous one arrives, ${s.wsSeconds} s per run.`,
+      '',
+      table(
+        [
+          'target',
+          'round trips/s median (min–max)',
+          'p50 ms',
+          'p99 ms',
+          'proxy CPU s / 10k rt',
+          'proxy CPU %',
+          'client CPU %',
+        ],
+        ws.map((w) => [
+          w.errors.length > 0 ? `${w.target} ⚠` : w.target,
+          `${int(w.rtMedian)} (${int(w.rtMin)}–${int(w.rtMax)})`,
+          fixed(w.p50Ms, 2),
+          fixed(w.p99Ms, 2),
+          fixed(w.cpuPer10k, 3),
+          fixed(w.cpuPercent, 0),
+          fixed(w.clientCpuPercent, 0),
+        ]),
+      ),
+    );
+    const wsRatios = ratios(
+      'round trips/s',
+      ws.map((w) => ({ target: w.target, value: w.rtMedian })),
+    );
+    if (wsRatios) out.push('', wsRatios);
+    for (const w of ws.filter((x) => x.errors.length > 0)) {
+      out.push('', `⚠ ${w.target}: ${w.errors.join('; ')}`);
+    }
+  }
+
+  if (results.wsMemory.length > 0) {
+    out.push(
+      '',
+      '### Memory per proxied WebSocket',
+      '',
+      `${s.wsIdlePairs.toLocaleString('en-US')} idle client ↔ backend WebSocket pairs opened through a freshly started ` +
+        'proxy (after a warm-up of 50); (RSS with them − RSS before) / pairs.',
+      '',
+      table(
+        ['target', 'pairs open', 'RSS before MiB', 'RSS with pairs MiB', 'KiB per WebSocket'],
+        results.wsMemory.map((w) => [
+          w.failed > 0 || w.closedEarly > 0 ? `${w.target} ⚠` : w.target,
+          `${w.opened.toLocaleString('en-US')}${w.failed > 0 ? ` (${w.failed} failed)` : ''}`,
+          mib(w.rssBeforeKiB),
+          mib(w.rssWithKiB),
+          fixed(w.kibPerWebSocket, 1),
+        ]),
+      ),
+    );
+    const memRatios = ratios(
+      'KiB per WebSocket',
+      results.wsMemory.map((w) => ({ target: w.target, value: w.kibPerWebSocket })),
+    );
+    if (memRatios) out.push('', memRatios);
+  }
+
+  out.push('', '### Targets', '');
+  for (const t of results.targets) {
+    out.push(`- ${t.name}: ${t.version}${t.error ? ' (⚠ see the errors above)' : ''}`);
+  }
+  for (const t of results.skipped) out.push(`- ${t.name}: skipped, ${t.reason}`);
+  out.push('');
+  return out.join('\n');
+}
+
+const escapeXml = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Horizontal bars of median req/s per target, with min–max whiskers. */
+export function svgChart(results: Results): string {
+  const rows = summarizeHttp(results).filter((h) => Number.isFinite(h.rpsMedian));
+  const width = 720;
+  const left = 150;
+  const right = 110;
+  const top = 56;
+  const rowHeight = 40;
+  const barHeight = 24;
+  const height = top + rows.length * rowHeight + 36;
+  const top10 = max(rows.map((r) => r.rpsMax));
+  const scaleMax = top10 > 0 ? niceCeiling(top10) : 1;
+  const x = (value: number): number => left + ((width - left - right) * value) / scaleMax;
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="13">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${left}" y="22" font-size="15" font-weight="bold">HTTP requests per second (median of ${results.settings.rounds}, min–max whiskers)</text>`,
+    `<text x="${left}" y="40" fill="#555555">${escapeXml(`${results.settings.loadGeneratorVersion}, ${results.settings.httpConnections} connections, ${results.machine.cores} cores ${results.machine.cpuModel}, ${results.date.slice(0, 10)}`)}</text>`,
+  );
+  for (let i = 0; i <= 4; i++) {
+    const value = (scaleMax * i) / 4;
+    const gx = x(value).toFixed(1);
+    parts.push(
+      `<line x1="${gx}" y1="${top - 6}" x2="${gx}" y2="${height - 30}" stroke="#e3e3e3"/>`,
+      `<text x="${gx}" y="${height - 14}" text-anchor="middle" fill="#555555">${int(value)}</text>`,
+    );
+  }
+  rows.forEach((row, i) => {
+    const y = top + i * rowHeight;
+    const mid = y + barHeight / 2;
+    const ours = row.target === 'rxproxy';
+    const label = row.errors.length > 0 ? `${row.target} ⚠` : row.target;
+    parts.push(
+      `<text x="${left - 10}" y="${mid + 4}" text-anchor="end"${ours ? ' font-weight="bold"' : ''}>${escapeXml(label)}</text>`,
+      `<rect x="${left}" y="${y}" width="${(x(row.rpsMedian) - left).toFixed(1)}" height="${barHeight}" fill="${ours ? '#d9480f' : '#4c6ef5'}"/>`,
+      `<line x1="${x(row.rpsMin).toFixed(1)}" y1="${mid}" x2="${x(row.rpsMax).toFixed(1)}" y2="${mid}" stroke="#222222" stroke-width="1.5"/>`,
+      `<line x1="${x(row.rpsMin).toFixed(1)}" y1="${mid - 6}" x2="${x(row.rpsMin).toFixed(1)}" y2="${mid + 6}" stroke="#222222" stroke-width="1.5"/>`,
+      `<line x1="${x(row.rpsMax).toFixed(1)}" y1="${mid - 6}" x2="${x(row.rpsMax).toFixed(1)}" y2="${mid + 6}" stroke="#222222" stroke-width="1.5"/>`,
+      `<text x="${(Math.max(x(row.rpsMax), x(row.rpsMedian)) + 8).toFixed(1)}" y="${mid + 4}">${int(row.rpsMedian)}</text>`,
+    );
+  });
+  parts.push('</svg>', '');
+  return parts.join('\n');
+}
+
+/** The smallest 1, 2, 2.5, 5 or 10 times a power of ten that is at least `value`. */
+function niceCeiling(value: number): number {
+  const power = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return step * power;
+  return 10 * power;
+}

@@ -1,0 +1,103 @@
+// The shape of bench/results/latest.json.
+
+import type { HttpLoadResult, LoadGenerator } from './load';
+
+export interface Machine {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  kernel: string;
+  node: string;
+  clockTicks: number;
+  /** 1-minute load average when the run started and when it ended (other work disturbs). */
+  loadAverage: { start: number; end: number };
+}
+
+export interface Settings {
+  mode: 'full' | 'quick';
+  rounds: number;
+  loadGenerator: LoadGenerator;
+  loadGeneratorVersion: string;
+  httpConnections: number;
+  httpSeconds: number;
+  warmupSeconds: number;
+  wsConnections: number;
+  wsMessageBytes: number;
+  wsSeconds: number;
+  wsIdlePairs: number;
+  backends: number;
+  backendBodyBytes: number;
+  /** 'run' when VmHWM was reset before each run, 'lifetime' when that was not allowed. */
+  peakRssScope: 'run' | 'lifetime';
+}
+
+export interface TargetInfo {
+  name: string;
+  version: string;
+  websocket: boolean;
+  /** VmRSS of the process tree after start-up, before any load. */
+  idleRssKiB: number;
+  /** Set when the target failed to start, answer correctly, or died during the runs. */
+  error?: string;
+}
+
+export interface HttpRun extends HttpLoadResult {
+  round: number;
+  target: string;
+  cpuSeconds: number;
+  cpuPer10k: number;
+  /** Proxy CPU time / wall time of the run, in percent of one core. */
+  cpuPercent: number;
+  /** The backends' process, same unit: shows when the backends rather than the proxy limit. */
+  backendCpuPercent: number;
+  /** The load generator's process, same unit (sampled every 200 ms, so slightly low). */
+  generatorCpuPercent: number;
+  peakRssKiB: number;
+  /** Requests each backend received during the run (round-robin check). */
+  backendCounts: number[];
+  /** The load generator's own output. */
+  output: string;
+}
+
+export interface WsRun {
+  round: number;
+  target: string;
+  connections: number;
+  opened: number;
+  roundTrips: number;
+  seconds: number;
+  rtPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  cpuSeconds: number;
+  cpuPer10k: number;
+  cpuPercent: number;
+  /** The WebSocket client's process, same unit. */
+  clientCpuPercent: number;
+  peakRssKiB: number;
+}
+
+export interface WsMemory {
+  target: string;
+  requested: number;
+  opened: number;
+  failed: number;
+  rssBeforeKiB: number;
+  rssWithKiB: number;
+  kibPerWebSocket: number;
+  /** Connections that closed while they should have stayed open. */
+  closedEarly: number;
+}
+
+export interface Results {
+  date: string;
+  wallSeconds: number;
+  machine: Machine;
+  settings: Settings;
+  targets: TargetInfo[];
+  skipped: { name: string; reason: string }[];
+  http: HttpRun[];
+  websocket: WsRun[];
+  wsMemory: WsMemory[];
+}

@@ -1,0 +1,258 @@
+// The proxies under test. Each runs as its own process (tree) on 127.0.0.1, round-robin over
+// the same backends, with keep-alive upstream connections.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { start, type Child } from './children';
+import { hardOpenFilesLimit, versionLine, which } from './tools';
+
+export interface TargetContext {
+  /** Port to listen on (127.0.0.1). */
+  port: number;
+  /** Backends as host:port. */
+  backends: string[];
+  /** Scratch folder for configs and logs. */
+  dir: string;
+  /** Repository root. */
+  root: string;
+  /** Folder of the compiled harness. */
+  jsDir: string;
+}
+
+export interface Target {
+  name: string;
+  /** Proxies WebSocket upgrades. */
+  websocket: boolean;
+  /** Undefined when it can run on this machine, else why it cannot. */
+  unavailable: (root: string) => string | undefined;
+  version: (root: string) => string;
+  start: (ctx: TargetContext) => Child;
+}
+
+function packageVersion(root: string, name: string): string {
+  try {
+    const file = join(root, 'node_modules', name, 'package.json');
+    return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+function rootVersion(root: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string })
+      .version;
+  } catch {
+    return '?';
+  }
+}
+
+function gitDescription(root: string): string {
+  const run = (args: string[]): string =>
+    spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const commit = run(['rev-parse', '--short', 'HEAD']);
+  if (!commit) return '';
+  const dirty = run(['status', '--porcelain', '--', 'src']) !== '';
+  return dirty ? `${commit} + uncommitted changes in src/` : commit;
+}
+
+function nodeTarget(name: string, script: string, pkg: string, websocket: boolean): Target {
+  return {
+    name,
+    websocket,
+    unavailable: (root) =>
+      existsSync(join(root, 'node_modules', pkg)) ? undefined : `${pkg} is not installed`,
+    version: (root) => `${pkg} ${packageVersion(root, pkg)}`,
+    start: (ctx) =>
+      start(
+        name,
+        process.execPath,
+        [
+          join(ctx.jsDir, 'servers', script),
+          '--port',
+          String(ctx.port),
+          '--backends',
+          ctx.backends.join(','),
+        ],
+        join(ctx.dir, `${name}-${ctx.port}.log`),
+        { cwd: ctx.root, jsonLines: true },
+      ),
+  };
+}
+
+export const rxproxy: Target = {
+  name: 'rxproxy',
+  websocket: true,
+  unavailable: (root) =>
+    existsSync(join(root, 'dist', 'cli.js')) ? undefined : 'dist/cli.js is missing (npm run build)',
+  version: (root) => {
+    const git = gitDescription(root);
+    return `rxproxy ${rootVersion(root)}${git ? ` (${git})` : ''}`;
+  },
+  start: (ctx) => {
+    const servers = ctx.backends.map((hostPort, i) => `server${i + 1}=${hostPort}`).join('\n');
+    const ini = [
+      '[frontend]',
+      'host=127.0.0.1',
+      `port=${ctx.port}`,
+      'log_level=warn',
+      '',
+      '[http]',
+      'algorithm=round-robin',
+      servers,
+      'max_workers=64',
+      'min_workers=8',
+      'buffer_size=256',
+      'worker_timeout=60',
+      '',
+      '[websocket]',
+      'algorithm=round-robin',
+      servers,
+      '',
+    ].join('\n');
+    const file = join(ctx.dir, `rxproxy-${ctx.port}.ini`);
+    writeFileSync(file, ini);
+    const env = { ...process.env };
+    delete env.LOG_LEVEL;
+    return start(
+      'rxproxy',
+      process.execPath,
+      [join(ctx.root, 'dist', 'cli.js'), '--config', file],
+      join(ctx.dir, `rxproxy-${ctx.port}.log`),
+      { cwd: ctx.root, env },
+    );
+  },
+};
+
+export const nodeHttpProxy = nodeTarget(
+  'node-http-proxy',
+  'http-proxy-target.js',
+  'http-proxy',
+  true,
+);
+export const fastify: Target = {
+  ...nodeTarget('fastify', 'fastify-target.js', 'fastify', false),
+  version: (root) =>
+    `fastify ${packageVersion(root, 'fastify')} + @fastify/reply-from ${packageVersion(root, '@fastify/reply-from')} (undici ${packageVersion(root, 'undici')})`,
+  unavailable: (root) =>
+    existsSync(join(root, 'node_modules', '@fastify', 'reply-from'))
+      ? undefined
+      : '@fastify/reply-from is not installed',
+};
+
+export const nginx: Target = {
+  name: 'nginx',
+  websocket: true,
+  unavailable: () =>
+    which('nginx') ? undefined : 'nginx is not installed (bench/install-peers.sh)',
+  version: () =>
+    versionLine(which('nginx') ?? 'nginx', ['-v'], /nginx\/(\S+)/).replace(/^/, 'nginx '),
+  start: (ctx) => {
+    const prefix = join(ctx.dir, `nginx-${ctx.port}`);
+    mkdirSync(join(prefix, 'logs'), { recursive: true });
+    const upstreams = ctx.backends.map((hostPort) => `    server ${hostPort};`).join('\n');
+    const conf = `daemon off;
+master_process on;
+worker_processes 1;
+worker_rlimit_nofile ${Math.min(65_536, hardOpenFilesLimit())};
+pid ${prefix}/nginx.pid;
+error_log stderr warn;
+
+events {
+  worker_connections 16384;
+}
+
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/client_body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+
+  # "upgrade" for WebSocket handshakes; empty otherwise, which is proxy_set_header Connection ""
+  # and lets plain requests reuse the upstream keep-alive connections.
+  map $http_upgrade $connection_upgrade {
+    default upgrade;
+    '' '';
+  }
+
+  upstream backends {
+${upstreams}
+    keepalive 64;
+    keepalive_timeout 60s;
+  }
+
+  server {
+    listen 127.0.0.1:${ctx.port};
+    location / {
+      proxy_pass http://backends;
+      proxy_http_version 1.1;
+      proxy_set_header Host $host;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_read_timeout 3600s;
+      proxy_send_timeout 3600s;
+    }
+  }
+}
+`;
+    const file = join(prefix, 'nginx.conf');
+    writeFileSync(file, conf);
+    return start(
+      'nginx',
+      which('nginx') ?? 'nginx',
+      ['-p', prefix, '-c', file, '-e', 'stderr'],
+      join(ctx.dir, `nginx-${ctx.port}.log`),
+    );
+  },
+};
+
+export const haproxy: Target = {
+  name: 'haproxy',
+  websocket: true,
+  unavailable: () =>
+    which('haproxy') ? undefined : 'haproxy is not installed (bench/install-peers.sh)',
+  version: () =>
+    versionLine(which('haproxy') ?? 'haproxy', ['-v'], /version (\S+)/).replace(/^/, 'HAProxy '),
+  start: (ctx) => {
+    const servers = ctx.backends.map((hostPort, i) => `  server b${i + 1} ${hostPort}`).join('\n');
+    // HAProxy refuses to start when maxconn needs more file descriptors (two per connection)
+    // than the hard limit allows.
+    const maxconn = Math.max(256, Math.min(10_000, Math.floor((hardOpenFilesLimit() - 200) / 2)));
+    const cfg = `global
+  nbthread 1
+  maxconn ${maxconn}
+
+defaults
+  mode http
+  option http-keep-alive
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  timeout http-keep-alive 60s
+  timeout tunnel 1h
+
+frontend bench
+  bind 127.0.0.1:${ctx.port}
+  default_backend backends
+
+backend backends
+  balance roundrobin
+  http-reuse always
+${servers}
+`;
+    const file = join(ctx.dir, `haproxy-${ctx.port}.cfg`);
+    writeFileSync(file, cfg);
+    return start(
+      'haproxy',
+      which('haproxy') ?? 'haproxy',
+      ['-f', file, '-db'],
+      join(ctx.dir, `haproxy-${ctx.port}.log`),
+    );
+  },
+};
+
+export const allTargets: Target[] = [rxproxy, nodeHttpProxy, fastify, nginx, haproxy];
+export const quickTargets: Target[] = [rxproxy, nodeHttpProxy, fastify];

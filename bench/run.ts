@@ -1,0 +1,567 @@
+// Benchmark harness: rxproxy against node-http-proxy, fastify + @fastify/reply-from, nginx and
+// HAProxy in front of the same two Node backends, all on 127.0.0.1. See docs/performance.md.
+//
+//   npm run bench                 full run, results in bench/results/latest.{json,md,svg}
+//   npm run bench -- --quick      1 round, short runs, Node targets only (under a minute);
+//                                 results in bench/results/tmp/quick/ so that the committed
+//                                 full results are not overwritten
+//
+// Options: --rounds N, --duration S (HTTP), --ws-duration S, --ws-idle N, --warmup S,
+// --targets a,b,c, --load wrk|autocannon, --out DIR; --render FILE.json writes the Markdown and
+// SVG again from saved results, next to that file, without measuring.
+
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get, Agent } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import WebSocket from 'ws';
+import { killAllNow, start, stop, stopAll, waitForPort, type Child } from './lib/children';
+import { defaultGenerator, generatorVersion, runHttpLoad, type LoadGenerator } from './lib/load';
+import { CLK_TCK, cpuSeconds, peakRssKiB, resetPeakRss, rssKiB } from './lib/procfs';
+import { markdown, svgChart } from './lib/report';
+import type {
+  HttpRun,
+  Machine,
+  Results,
+  Settings,
+  TargetInfo,
+  WsMemory,
+  WsRun,
+} from './lib/results';
+import { allTargets, quickTargets, type Target } from './lib/targets';
+import { versionLine, which } from './lib/tools';
+
+const root = resolve(__dirname, '..', '..', '..', '..');
+const jsDir = __dirname;
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+const log = (message: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+};
+
+interface Options {
+  quick: boolean;
+  rounds: number;
+  httpSeconds: number;
+  wsSeconds: number;
+  wsIdle: number;
+  warmupSeconds: number;
+  targets: Target[];
+  load: LoadGenerator;
+  out: string;
+}
+
+function parseOptions(argv: string[]): Options {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
+    const [key, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
+    if (key === 'quick' || key === 'help') flags.set(key, 'true');
+    else flags.set(key, inline ?? argv[++i] ?? '');
+  }
+  if (flags.has('help')) {
+    process.stdout.write(
+      'npm run bench [-- --quick] [--rounds N] [--duration S] [--ws-duration S] [--ws-idle N]\n' +
+        '              [--warmup S] [--targets rxproxy,node-http-proxy,fastify,nginx,haproxy]\n' +
+        '              [--load wrk|autocannon] [--out DIR]\n' +
+        'npm run bench -- --render bench/results/latest.json\n',
+    );
+    process.exit(0);
+  }
+  const known = [
+    'quick',
+    'rounds',
+    'duration',
+    'ws-duration',
+    'ws-idle',
+    'warmup',
+    'targets',
+    'load',
+    'out',
+  ];
+  for (const key of flags.keys())
+    if (!known.includes(key)) throw new Error(`unknown option --${key}`);
+  const quick = flags.has('quick');
+  const number = (key: string, fallback: number): number => {
+    const value = flags.has(key) ? Number(flags.get(key)) : fallback;
+    if (!Number.isFinite(value) || value < 0) throw new Error(`--${key} must be a number ≥ 0`);
+    return value;
+  };
+  const names = flags.get('targets')?.split(',').filter(Boolean);
+  const targets = names
+    ? names.map((name) => {
+        const target = allTargets.find((t) => t.name === name);
+        if (!target) throw new Error(`unknown target ${name}`);
+        return target;
+      })
+    : quick
+      ? quickTargets
+      : allTargets;
+  const load = (flags.get('load') ?? defaultGenerator()) as LoadGenerator;
+  if (load !== 'wrk' && load !== 'autocannon') throw new Error('--load is wrk or autocannon');
+  if (load === 'wrk' && !which('wrk'))
+    throw new Error('wrk is not installed (bench/install-peers.sh)');
+  return {
+    quick,
+    rounds: Math.max(1, Math.round(number('rounds', quick ? 1 : 3))),
+    httpSeconds: number('duration', quick ? 3 : 10),
+    wsSeconds: number('ws-duration', quick ? 3 : 8),
+    wsIdle: Math.round(number('ws-idle', quick ? 500 : 2000)),
+    warmupSeconds: number('warmup', quick ? 1 : 3),
+    targets,
+    load,
+    out: resolve(
+      flags.get('out') ?? join(root, 'bench', 'results', ...(quick ? ['tmp', 'quick'] : [])),
+    ),
+  };
+}
+
+function machine(): Machine {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  return {
+    cpuModel: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? cpus()[0]?.model ?? '?',
+    cores: cpus().length,
+    memoryGiB: totalmem() / 2 ** 30,
+    kernel: release(),
+    node: process.version,
+    clockTicks: CLK_TCK,
+    loadAverage: { start: loadavg()[0] ?? 0, end: Number.NaN },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+/** GETs through the target until every backend has answered 200 with its JSON. */
+async function checkHttp(port: number, backends: number): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const seen = new Set<string>();
+  try {
+    for (let i = 0; i < backends * 2; i++) {
+      const { status, body } = await new Promise<{ status: number; body: string }>((done, fail) => {
+        const req = get(
+          { host: '127.0.0.1', port, path: '/check', agent, timeout: 5000 },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
+          },
+        );
+        req.on('timeout', () => req.destroy(new Error('timed out')));
+        req.on('error', fail);
+      });
+      if (status !== 200) throw new Error(`GET /check answered ${status}: ${body.slice(0, 200)}`);
+      seen.add((JSON.parse(body) as { backend: string }).backend);
+    }
+  } finally {
+    agent.destroy();
+  }
+  if (seen.size !== backends) {
+    throw new Error(`round-robin reached ${seen.size} of ${backends} backends`);
+  }
+}
+
+/** One WebSocket echo through the target. */
+function checkWebSocket(port: number): Promise<void> {
+  return new Promise((done, fail) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/ws`, { handshakeTimeout: 5000 });
+    const timer = setTimeout(() => {
+      socket.terminate();
+      fail(new Error('WebSocket echo timed out'));
+    }, 5000);
+    socket.once('open', () => socket.send('check'));
+    socket.once('message', (data: Buffer) => {
+      clearTimeout(timer);
+      socket.close();
+      if (data.toString() === 'check') done();
+      else fail(new Error('WebSocket echo differed'));
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      fail(error);
+    });
+  });
+}
+
+interface Running {
+  target: Target;
+  info: TargetInfo;
+  child: Child;
+  port: number;
+}
+
+function render(file: string): void {
+  const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  const dir = dirname(resolve(file));
+  writeFileSync(join(dir, 'latest.md'), markdown(results));
+  writeFileSync(join(dir, 'latest.svg'), svgChart(results));
+  log(`wrote ${dir}/latest.{md,svg} from ${file}`);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const renderIndex = process.argv.indexOf('--render');
+  if (renderIndex >= 0) {
+    render(process.argv[renderIndex + 1] ?? join(root, 'bench', 'results', 'latest.json'));
+    return;
+  }
+  const options = parseOptions(process.argv.slice(2));
+  const scratch = join(root, 'bench', 'results', 'tmp', 'run');
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true });
+  mkdirSync(options.out, { recursive: true });
+
+  const peakScopeOk = resetPeakRss(process.pid);
+  const settings: Settings = {
+    mode: options.quick ? 'quick' : 'full',
+    rounds: options.rounds,
+    loadGenerator: options.load,
+    loadGeneratorVersion: generatorVersion(options.load, root),
+    httpConnections: 50,
+    httpSeconds: options.httpSeconds,
+    warmupSeconds: options.warmupSeconds,
+    wsConnections: 50,
+    wsMessageBytes: 32,
+    wsSeconds: options.wsSeconds,
+    wsIdlePairs: options.wsIdle,
+    backends: 2,
+    backendBodyBytes: 100,
+    peakRssScope: peakScopeOk ? 'run' : 'lifetime',
+  };
+  if (options.load === 'wrk') {
+    const version = versionLine(which('wrk') ?? 'wrk', ['-v'], /wrk (?:debian\/)?(\S+)/);
+    settings.loadGeneratorVersion = version ? `wrk ${version}` : 'wrk';
+  }
+  const results: Results = {
+    date: new Date().toISOString(),
+    wallSeconds: 0,
+    machine: machine(),
+    settings,
+    targets: [],
+    skipped: [],
+    http: [],
+    websocket: [],
+    wsMemory: [],
+  };
+
+  const usable: Target[] = [];
+  for (const target of options.targets) {
+    const reason = target.unavailable(root);
+    if (reason) {
+      log(`skipping ${target.name}: ${reason}`);
+      results.skipped.push({ name: target.name, reason });
+    } else {
+      usable.push(target);
+    }
+  }
+  log(
+    `${settings.mode}: ${usable.map((t) => t.name).join(', ')}; ${settings.rounds} round(s), ` +
+      `HTTP ${settings.httpSeconds} s with ${settings.loadGeneratorVersion}, WebSocket ${settings.wsSeconds} s, ` +
+      `${settings.wsIdlePairs} idle WebSocket pairs`,
+  );
+
+  // Backends.
+  const backendsChild = start(
+    'backends',
+    process.execPath,
+    [join(jsDir, 'servers', 'backends.js'), '--count', String(settings.backends)],
+    join(scratch, 'backends.log'),
+    { jsonLines: true },
+  );
+  const ports = await backendsChild.waitFor<number[]>('ports', 15_000);
+  const backends = ports.map((p) => `127.0.0.1:${p}`);
+  const backendStats = async (): Promise<number[]> => {
+    backendsChild.send('stats');
+    return backendsChild.waitFor<number[]>('counts', 5000);
+  };
+
+  // Targets: start them all, measure idle RSS, check they answer correctly.
+  const running: Running[] = [];
+  const launch = async (target: Target): Promise<{ child: Child; port: number }> => {
+    const port = await freePort();
+    const child = target.start({ port, backends, dir: scratch, root, jsDir });
+    await waitForPort(port, child);
+    return { child, port };
+  };
+  for (const target of usable) {
+    const info: TargetInfo = {
+      name: target.name,
+      version: target.version(root),
+      websocket: target.websocket,
+      idleRssKiB: 0,
+    };
+    results.targets.push(info);
+    try {
+      const { child, port } = await launch(target);
+      running.push({ target, info, child, port });
+    } catch (error) {
+      info.error = `did not start: ${(error as Error).message}`;
+      log(`${target.name}: ${info.error}`);
+    }
+  }
+  await sleep(1500); // rxproxy opens its min_workers connections; everything settles
+  for (const r of running) r.info.idleRssKiB = rssKiB(r.child.pid);
+  for (const r of [...running]) {
+    try {
+      await checkHttp(r.port, settings.backends);
+      if (r.target.websocket) await checkWebSocket(r.port);
+    } catch (error) {
+      r.info.error = `failed the correctness check: ${(error as Error).message}`;
+      log(`${r.target.name}: ${r.info.error}`);
+      await stop(r.child);
+      running.splice(running.indexOf(r), 1);
+    }
+  }
+  await backendStats();
+
+  /** Still running and without error: only such targets take part in further runs. */
+  const alive = (r: Running): boolean => {
+    if (r.child.hasExited()) r.info.error ??= 'exited during the benchmark';
+    return r.info.error === undefined;
+  };
+  /** A run that failed flags its target (⚠ in the tables) and takes it out of later runs. */
+  const fail = (r: Running, phase: string, error: unknown): void => {
+    const message = error instanceof Error ? error.message : JSON.stringify(error);
+    r.info.error ??= `${phase} failed: ${message}`;
+    log(`${r.target.name}: ${phase} failed: ${message}`);
+  };
+
+  const httpRun = async (r: Running, round: number, seconds: number): Promise<HttpRun> => {
+    const peakOk = resetPeakRss(r.child.pid);
+    const cpu0 = cpuSeconds(r.child.pid);
+    const backendCpu0 = cpuSeconds(backendsChild.pid);
+    const t0 = process.hrtime.bigint();
+    const load = await runHttpLoad({
+      generator: options.load,
+      url: `http://127.0.0.1:${r.port}/`,
+      connections: settings.httpConnections,
+      seconds,
+      dir: scratch,
+      label: `http-${r.target.name}-${round}`,
+      root,
+    });
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu = cpuSeconds(r.child.pid) - cpu0;
+    const backendCpu = cpuSeconds(backendsChild.pid) - backendCpu0;
+    const peak = peakRssKiB(r.child.pid);
+    if (r.child.hasExited() || cpu < 0) throw new Error('the proxy exited during the run');
+    if (!peakOk) settings.peakRssScope = 'lifetime';
+    const { raw, generatorCpuSeconds, ...result } = load;
+    return {
+      ...result,
+      output: raw,
+      round,
+      target: r.target.name,
+      cpuSeconds: cpu,
+      cpuPer10k: result.requests > 0 ? (cpu / result.requests) * 10_000 : Number.NaN,
+      cpuPercent: (cpu / wall) * 100,
+      backendCpuPercent: (backendCpu / wall) * 100,
+      generatorCpuPercent: (generatorCpuSeconds / wall) * 100,
+      peakRssKiB: peak,
+      backendCounts: await backendStats(),
+    };
+  };
+
+  // Warm-up (not recorded), then the HTTP rounds, targets interleaved.
+  if (settings.warmupSeconds > 0) {
+    for (const r of running.filter(alive)) {
+      log(`warm-up ${r.target.name}`);
+      await httpRun(r, 0, settings.warmupSeconds).catch((error) => fail(r, 'warm-up', error));
+    }
+  }
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const r of running.filter(alive)) {
+      try {
+        const run = await httpRun(r, round, settings.httpSeconds);
+        results.http.push(run);
+        const errors = run.non2xx + Object.values(run.socketErrors).reduce((a, b) => a + b, 0);
+        log(
+          `HTTP round ${round} ${r.target.name}: ${Math.round(run.rps)} req/s, p99 ${run.p99Ms.toFixed(2)} ms, ` +
+            `CPU ${run.cpuPer10k.toFixed(3)} s/10k${errors > 0 ? `, ${errors} errors` : ''}`,
+        );
+      } catch (error) {
+        fail(r, `HTTP round ${round}`, error);
+      }
+    }
+  }
+
+  // WebSocket ping-pong rounds.
+  const wsTargets = running.filter((r) => r.target.websocket);
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const r of wsTargets.filter(alive)) {
+      const client = start(
+        'ws-client',
+        process.execPath,
+        [
+          join(jsDir, 'clients', 'ws-client.js'),
+          'pingpong',
+          '--url',
+          `ws://127.0.0.1:${r.port}/ws`,
+          '--connections',
+          String(settings.wsConnections),
+          '--seconds',
+          String(settings.wsSeconds),
+          '--size',
+          String(settings.wsMessageBytes),
+        ],
+        join(scratch, `ws-${r.target.name}-${round}.log`),
+        { jsonLines: true },
+      );
+      try {
+        const ready = await client.waitFor<{ opened: number }>('ready', 30_000);
+        const peakOk = resetPeakRss(r.child.pid);
+        const cpu0 = cpuSeconds(r.child.pid);
+        const clientCpu0 = cpuSeconds(client.pid);
+        const t0 = process.hrtime.bigint();
+        client.send('go');
+        const result = await client.waitFor<{
+          roundTrips: number;
+          seconds: number;
+          p50Ms: number;
+          p99Ms: number;
+          errors: number;
+        }>('result', (settings.wsSeconds + 30) * 1000);
+        const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+        const cpu = cpuSeconds(r.child.pid) - cpu0;
+        const clientCpu = cpuSeconds(client.pid) - clientCpu0;
+        if (r.child.hasExited() || cpu < 0) throw new Error('the proxy exited during the run');
+        if (!peakOk) settings.peakRssScope = 'lifetime';
+        const run: WsRun = {
+          round,
+          target: r.target.name,
+          connections: settings.wsConnections,
+          opened: ready.opened,
+          roundTrips: result.roundTrips,
+          seconds: result.seconds,
+          rtPerSec: result.roundTrips / result.seconds,
+          p50Ms: result.p50Ms,
+          p99Ms: result.p99Ms,
+          errors: result.errors,
+          cpuSeconds: cpu,
+          cpuPer10k: result.roundTrips > 0 ? (cpu / result.roundTrips) * 10_000 : Number.NaN,
+          cpuPercent: (cpu / wall) * 100,
+          clientCpuPercent: (clientCpu / wall) * 100,
+          peakRssKiB: peakRssKiB(r.child.pid),
+        };
+        results.websocket.push(run);
+        log(
+          `WebSocket round ${round} ${r.target.name}: ${Math.round(run.rtPerSec)} round trips/s, ` +
+            `CPU ${run.cpuPer10k.toFixed(3)} s/10k${run.errors > 0 ? `, ${run.errors} errors` : ''}`,
+        );
+      } catch (error) {
+        fail(r, `WebSocket round ${round}`, error);
+      } finally {
+        await stop(client);
+      }
+    }
+  }
+  for (const r of running) {
+    alive(r);
+    await stop(r.child);
+  }
+
+  // Memory per proxied WebSocket, each target freshly started.
+  if (settings.wsIdlePairs > 0) {
+    for (const r of wsTargets.filter((x) => x.info.error === undefined)) {
+      try {
+        log(`WebSocket memory ${r.target.name}: ${settings.wsIdlePairs} idle pairs`);
+        const { child, port } = await launch(r.target);
+        const url = `ws://127.0.0.1:${port}/ws`;
+        const hold = (count: number, label: string): Child =>
+          start(
+            'ws-client',
+            process.execPath,
+            [
+              join(jsDir, 'clients', 'ws-client.js'),
+              'hold',
+              '--url',
+              url,
+              '--count',
+              String(count),
+            ],
+            join(scratch, `ws-hold-${r.target.name}-${label}.log`),
+            { jsonLines: true },
+          );
+        try {
+          await sleep(1000);
+          const warm = hold(50, 'warmup');
+          await warm.waitFor('ready', 30_000);
+          await stop(warm);
+          await sleep(1000);
+          const before = rssKiB(child.pid);
+          const client = hold(settings.wsIdlePairs, 'idle');
+          const ready = await client.waitFor<{ opened: number; failed: number }>('ready', 120_000);
+          await sleep(2000);
+          const withPairs = rssKiB(child.pid);
+          client.send('close');
+          const closed = await client
+            .waitFor<number>('closedEarly', 10_000)
+            .catch(() => Number.NaN);
+          await stop(client);
+          const memory: WsMemory = {
+            target: r.target.name,
+            requested: settings.wsIdlePairs,
+            opened: ready.opened,
+            failed: ready.failed,
+            rssBeforeKiB: before,
+            rssWithKiB: withPairs,
+            kibPerWebSocket: ready.opened > 0 ? (withPairs - before) / ready.opened : Number.NaN,
+            closedEarly: closed,
+          };
+          results.wsMemory.push(memory);
+          log(`  ${memory.kibPerWebSocket.toFixed(1)} KiB per WebSocket (${ready.opened} open)`);
+        } finally {
+          await stop(child);
+        }
+      } catch (error) {
+        fail(r, 'WebSocket memory', error);
+      }
+    }
+  }
+  await stop(backendsChild);
+
+  results.wallSeconds = (Date.now() - started) / 1000;
+  results.machine.loadAverage.end = loadavg()[0] ?? 0;
+  const md = markdown(results);
+  writeFileSync(join(options.out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(options.out, 'latest.md'), md);
+  writeFileSync(join(options.out, 'latest.svg'), svgChart(results));
+  process.stdout.write(`\n${md}\n`);
+  log(
+    `done in ${results.wallSeconds.toFixed(0)} s; results in ${options.out}/latest.{json,md,svg}`,
+  );
+}
+
+let stopping = false;
+async function shutdown(code: number, reason?: unknown): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    if (reason !== undefined) {
+      log(
+        `failed: ${reason instanceof Error ? (reason.stack ?? reason.message) : JSON.stringify(reason)}`,
+      );
+    }
+    await Promise.race([stopAll(), sleep(8000)]);
+  }
+  killAllNow();
+  process.exit(code);
+}
+
+process.on('exit', killAllNow);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    log(`${signal}: stopping every process started`);
+    void shutdown(130);
+  });
+}
+main().then(
+  () => shutdown(0),
+  (error: unknown) => shutdown(1, error),
+);
