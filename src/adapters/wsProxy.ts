@@ -46,6 +46,9 @@ interface OpenSession {
 
 const MAX_REJECTION_BODY = 64 * 1024;
 
+/** Between the backend's acceptance and the session's start, an error ends in the session. */
+function ignoreUntilSession(): void {}
+
 /** Answers a client whose upgrade was not completed, on its raw socket, and closes it. */
 export function writeRawResponse(
   socket: Duplex,
@@ -204,6 +207,11 @@ export class WsProxy {
     upstream.once('open', () => {
       opened = true;
       socket.off('close', abandon);
+      // The handshake listeners hold the client's request and socket; a long-lived connection
+      // must not keep them. The session adds its own listeners.
+      upstream.removeAllListeners('unexpected-response');
+      upstream.removeAllListeners('error');
+      upstream.on('error', ignoreUntilSession);
       upstream.pause();
       this.context.reportOutcome(backend.name, true);
       if (socket.destroyed) {
@@ -227,6 +235,7 @@ export class WsProxy {
     const upstreamEnd = new SocketEndpoint(upstream);
     const openedAt = Date.now();
     backend.load++;
+    upstream.off('error', ignoreUntilSession);
     this.context.emit({
       type: 'websocket-open',
       backend: backend.name,
