@@ -75,7 +75,10 @@ async function serve(loaded: Loaded, io: Io): Promise<number> {
   const logger = createLogger(level as LogLevel);
   rxjsConfig.onUnhandledError = (error: unknown) => logger.error({ err: error }, 'unhandled error');
   const proxy = createProxy(config);
-  const logging = writeLogRecords(logRecords(proxy.events$), logger);
+  const logging = writeLogRecords(
+    logRecords(proxy.events$, (recordLevel) => logger.isLevelEnabled(recordLevel)),
+    logger,
+  );
   try {
     const address = await proxy.start();
     if (demo) io.out(`${demoInstructions(address.port, demo.backends)}\n`);

@@ -74,6 +74,16 @@ describe('logRecords', () => {
     });
   });
 
+  it('drops events below the enabled level before building a record', () => {
+    marbles(({ cold, expectObservable }) => {
+      const events = cold<ProxyEvent>('ab', { a: request(200), b: request(503) });
+      const warnAndAbove = (level: string) => level === 'warn' || level === 'error';
+      expectObservable(logRecords(events, warnAndAbove)).toBe('-b', {
+        b: expect.objectContaining({ level: 'warn' }) as unknown,
+      });
+    });
+  });
+
   it('mirrors never, empty and error, and unsubscribes early', () => {
     marbles(({ cold, expectObservable, expectSubscriptions }) => {
       expectObservable(logRecords(cold('-'))).toBe('-');

@@ -1,4 +1,4 @@
-import { map, type Observable } from 'rxjs';
+import { filter, map, type Observable } from 'rxjs';
 import type { ProxyEvent } from '../events';
 
 export type LogLevelName = 'error' | 'warn' | 'info' | 'debug';
@@ -9,7 +9,7 @@ export interface LogRecord {
   readonly fields: Readonly<Record<string, unknown>>;
 }
 
-function levelOf(event: ProxyEvent): LogLevelName {
+export function levelOf(event: ProxyEvent): LogLevelName {
   switch (event.type) {
     case 'request':
       return event.status >= 500 ? 'warn' : 'info';
@@ -46,7 +46,18 @@ export function toLogRecord(event: ProxyEvent): LogRecord {
   return { level: levelOf(event), msg: MESSAGES[type], fields: { event: type, ...fields } };
 }
 
-/** Every proxy event as a structured log record. */
-export function logRecords(events$: Observable<ProxyEvent>): Observable<LogRecord> {
-  return events$.pipe(map(toLogRecord));
+const everyLevel = () => true;
+
+/**
+ * Every proxy event as a structured log record. Events below the enabled level are dropped
+ * before a record is built, so a quiet log costs no allocation per request.
+ */
+export function logRecords(
+  events$: Observable<ProxyEvent>,
+  enabled: (level: LogLevelName) => boolean = everyLevel,
+): Observable<LogRecord> {
+  return events$.pipe(
+    filter((event) => enabled(levelOf(event))),
+    map(toLogRecord),
+  );
 }
