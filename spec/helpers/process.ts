@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
@@ -47,4 +48,28 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
         }, 20);
       }),
   };
+}
+
+export interface ProxyProcess {
+  readonly cli: CliProcess;
+  readonly port: number;
+  readonly pid: number;
+}
+
+/**
+ * `node dist/cli.js` with a config of `[frontend]` on a free loopback port plus `sections`,
+ * written into `folder`; resolves once it logged that it listens (at log level info).
+ */
+export async function spawnProxy(
+  folder: string,
+  sections: string,
+  port: number,
+): Promise<ProxyProcess> {
+  const file = join(folder, `proxy-${port}.ini`);
+  writeFileSync(file, `[frontend]\nhost=127.0.0.1\nport=${port}\nlog_level=info\n${sections}`);
+  const cli = runCli(['--config', file]);
+  await cli.waitFor('"event":"listening"');
+  const pid = cli.child.pid;
+  if (pid === undefined) throw new Error('proxy process has no pid');
+  return { cli, port, pid };
 }

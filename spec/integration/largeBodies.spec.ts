@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { startBackend, unusedPort, type TestBackend } from '../helpers/backend';
-import { runCli, type CliProcess } from '../helpers/process';
+import { spawnProxy, type CliProcess } from '../helpers/process';
 
 const CHUNK_BYTES = 1024 * 1024;
 const CHUNK_COUNT = 1024;
@@ -92,17 +92,13 @@ describe('1 GiB bodies through the proxy process', () => {
 
   /** Starts the CLI in front of `target` and resolves with its URL and process id. */
   async function startProxyProcess(target: TestBackend): Promise<{ url: string; pid: number }> {
-    const port = await unusedPort();
-    const file = join(folder, `proxy-${port}.ini`);
-    // info, not warn: the "listening" record is logged at info; one request adds one line.
-    writeFileSync(
-      file,
-      `[frontend]\nhost=127.0.0.1\nport=${port}\nlog_level=info\n[http]\nserver1=${target.address}\n`,
+    const started = await spawnProxy(
+      folder,
+      `[http]\nserver1=${target.address}\n`,
+      await unusedPort(),
     );
-    proxy = runCli(['--config', file]);
-    await proxy.waitFor('"event":"listening"');
-    const pid = proxy.child.pid;
-    if (pid === undefined) throw new Error('proxy process has no pid');
+    proxy = started.cli;
+    const { port, pid } = started;
     client = new Agent({ keepAliveTimeout: 1000 });
     return { url: `http://127.0.0.1:${port}`, pid };
   }

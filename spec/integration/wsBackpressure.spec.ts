@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { unusedPort } from '../helpers/backend';
-import { runCli, type CliProcess } from '../helpers/process';
+import { spawnProxy, type CliProcess } from '../helpers/process';
 
 const MiB = 1024 * 1024;
 const MESSAGE_BYTES = MiB;
@@ -153,17 +153,13 @@ describe('WebSocket backpressure through the proxy process', () => {
     'relays 1 GiB from a flooding backend to a slow reader while the proxy stays under 150 MiB peak RSS',
     async () => {
       backend = await startFloodBackend();
-      const port = await unusedPort();
-      const file = join(folder, `proxy-${port}.ini`);
-      // info, not warn: the "listening" record is logged at info.
-      writeFileSync(
-        file,
-        `[frontend]\nhost=127.0.0.1\nport=${port}\nlog_level=info\n[websocket]\nserver1=${backend.address}\n`,
+      const started = await spawnProxy(
+        folder,
+        `[websocket]\nserver1=${backend.address}\n`,
+        await unusedPort(),
       );
-      proxy = runCli(['--config', file]);
-      await proxy.waitFor('"event":"listening"');
-      const pid = proxy.child.pid;
-      if (pid === undefined) throw new Error('proxy process has no pid');
+      proxy = started.cli;
+      const { port, pid } = started;
 
       // Resident memory over time, to tell a steady buffer from one that grows with the transfer.
       const startedAt = Date.now();
