@@ -23,6 +23,9 @@ export interface Member {
   readonly load: number;
 }
 
+/** Most requests carry neither a hash key nor exclusions: one shared, empty pick request. */
+const NO_CONTEXT = Object.freeze({});
+
 interface MemberCandidate<M extends Member> extends Candidate {
   readonly member: M;
 }
@@ -154,7 +157,9 @@ export class BackendGroup<M extends Member> {
 
   /** The backend for a request, leaving out `excluded`; undefined when none is left. */
   pick(hashKey: string | undefined, excluded: ReadonlySet<string> | undefined): M | undefined {
-    return this.picker(this.candidates, { hashKey, excluded })?.member;
+    const request =
+      hashKey === undefined && excluded === undefined ? NO_CONTEXT : { hashKey, excluded };
+    return this.picker(this.candidates, request)?.member;
   }
 
   /** Real traffic's verdict on a backend, for passive health checks. */

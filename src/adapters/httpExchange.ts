@@ -117,6 +117,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
   private upstreamDone = false;
   private reusable = true;
   private abortUpstream: ((error?: Error) => void) | undefined;
+  private resumeUpstream: (() => void) | undefined;
   private status = 0;
   private error: string | undefined;
 
@@ -187,12 +188,14 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
       this.abortUpstream?.(error as Error);
       return false;
     }
-    this.res.on('drain', resume);
+    this.resumeUpstream = resume;
     return true;
   }
 
   onData(chunk: Buffer): boolean {
-    return this.res.write(chunk);
+    if (this.res.write(chunk)) return true;
+    if (this.resumeUpstream) this.res.once('drain', this.resumeUpstream);
+    return false;
   }
 
   onComplete(trailers: (Buffer | string)[] | null): void {

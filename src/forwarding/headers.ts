@@ -9,15 +9,22 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
+function addTokens(tokens: Set<string> | undefined, value: string): Set<string> {
+  const set = tokens ?? new Set<string>();
+  for (const token of value.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name !== '') set.add(name);
+  }
+  return set;
+}
+
+/** The header names a `Connection` header lists; the length test skips most names cheaply. */
 function connectionTokens(rawHeaders: readonly string[]): Set<string> | undefined {
   let tokens: Set<string> | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    if ((rawHeaders[i] ?? '').toLowerCase() !== 'connection') continue;
-    tokens ??= new Set();
-    for (const token of (rawHeaders[i + 1] ?? '').split(',')) {
-      const name = token.trim().toLowerCase();
-      if (name !== '') tokens.add(name);
-    }
+    const name = rawHeaders[i] ?? '';
+    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    tokens = addTokens(tokens, rawHeaders[i + 1] ?? '');
   }
   return tokens;
 }
@@ -75,14 +82,18 @@ export function upstreamRequestHeaders(
 
 /** The backend's response headers for the client, order and repeats kept, hop-by-hop removed. */
 export function clientResponseHeaders(rawHeaders: readonly Buffer[]): string[] {
-  const strings = rawHeaders.map((buffer) => buffer.toString('latin1'));
-  const listed = connectionTokens(strings);
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name?.length !== 10 || name.toString('latin1').toLowerCase() !== 'connection') continue;
+    listed = addTokens(listed, rawHeaders[i + 1]?.toString('latin1') ?? '');
+  }
   const headers: string[] = [];
-  for (let i = 0; i < strings.length; i += 2) {
-    const name = strings[i] ?? '';
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]?.toString('latin1') ?? '';
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || listed?.has(lower)) continue;
-    headers.push(name, strings[i + 1] ?? '');
+    headers.push(name, rawHeaders[i + 1]?.toString('latin1') ?? '');
   }
   return headers;
 }
