@@ -1,15 +1,4 @@
-import {
-  catchError,
-  defaultIfEmpty,
-  defer,
-  filter,
-  map,
-  merge,
-  of,
-  take,
-  tap,
-  type Observable,
-} from 'rxjs';
+import { Observable, Subscription } from 'rxjs';
 
 /** One WebSocket message; text stays text and binary stays binary. */
 export interface WsMessage {
@@ -52,7 +41,6 @@ export interface WsSessionEnd {
   readonly backendToClient: { readonly messages: number; readonly bytes: number };
 }
 
-type WsClose = Extract<WsEvent, { readonly type: 'close' }>;
 type Tally = { messages: number; bytes: number };
 type Ending = Pick<WsSessionEnd, 'closedBy' | 'code' | 'reason' | 'error'>;
 
@@ -72,70 +60,78 @@ export function closeCodeFor(code: number): number {
   return sendable ? code : INTERNAL_ERROR;
 }
 
-const isClose = (event: WsEvent): event is WsClose => event.type === 'close';
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 /**
  * Relays messages both ways between a client and a backend, pausing a side while the other's
  * send buffer is full. Emits one end value and completes when either side closes, fails or
  * completes, after closing the other side with a sendable code. A failure is a value, never an
  * error; unsubscribing early closes nothing.
+ *
+ * The two pumps are plain subscribers under one Observable rather than operator chains: a
+ * session lives as long as its connection, and each operator would keep its own subscriber and
+ * closures alive for every open WebSocket.
  */
 export function wsSession(client: WsEndpoint, backend: WsEndpoint): Observable<WsSessionEnd> {
-  return defer(() => {
+  return new Observable<WsSessionEnd>((subscriber) => {
     const clientToBackend: Tally = { messages: 0, bytes: 0 };
     const backendToClient: Tally = { messages: 0, bytes: 0 };
+    const pumps = new Subscription();
+    let ended = false;
 
-    const pump = (
-      closedBy: WsSide,
-      from: WsEndpoint,
-      to: WsEndpoint,
-      tally: Tally,
-    ): Observable<Ending> => {
+    const end = (ending: Ending): void => {
+      if (ended) return;
+      ended = true;
+      pumps.unsubscribe();
+      (ending.closedBy === 'client' ? backend : client).close(
+        closeCodeFor(ending.code),
+        ending.reason,
+      );
+      subscriber.next({
+        ...ending,
+        clientToBackend: { ...clientToBackend },
+        backendToClient: { ...backendToClient },
+      });
+      subscriber.complete();
+    };
+
+    const pump = (closedBy: WsSide, from: WsEndpoint, to: WsEndpoint, tally: Tally): void => {
       let paused = false;
       const resume = (): void => {
         paused = false;
         from.resume();
       };
-      const relay = (event: WsEvent): void => {
-        if (event.type !== 'message') return;
-        tally.messages++;
-        tally.bytes += event.message.data.length;
-        if (!to.send(event.message) && !paused) {
-          paused = true;
-          from.pause();
-          to.whenDrained(resume);
-        }
-      };
-      return from.events$.pipe(
-        tap(relay),
-        filter(isClose),
-        take(1),
-        map(({ code, reason }): Ending => ({ closedBy, code, reason })),
-        defaultIfEmpty<Ending, Ending>({ closedBy, code: ABNORMAL, reason: '' }),
-        catchError((error: unknown) =>
-          of<Ending>({
-            closedBy,
-            code: INTERNAL_ERROR,
-            reason: '',
-            error: error instanceof Error ? error.message : String(error),
-          }),
-        ),
+      const fail = (error: unknown): void =>
+        end({ closedBy, code: INTERNAL_ERROR, reason: '', error: errorMessage(error) });
+      pumps.add(
+        from.events$.subscribe({
+          next: (event) => {
+            if (event.type === 'close') {
+              end({ closedBy, code: event.code, reason: event.reason });
+              return;
+            }
+            tally.messages++;
+            tally.bytes += event.message.data.length;
+            try {
+              if (!to.send(event.message) && !paused) {
+                paused = true;
+                from.pause();
+                to.whenDrained(resume);
+              }
+            } catch (error) {
+              fail(error);
+            }
+          },
+          error: fail,
+          complete: () => end({ closedBy, code: ABNORMAL, reason: '' }),
+        }),
       );
     };
 
-    return merge(
-      pump('client', client, backend, clientToBackend),
-      pump('backend', backend, client, backendToClient),
-    ).pipe(
-      take(1),
-      tap(({ closedBy, code, reason }) =>
-        (closedBy === 'client' ? backend : client).close(closeCodeFor(code), reason),
-      ),
-      map((ending): WsSessionEnd => ({
-        ...ending,
-        clientToBackend: { ...clientToBackend },
-        backendToClient: { ...backendToClient },
-      })),
-    );
+    pump('client', client, backend, clientToBackend);
+    if (!ended) pump('backend', backend, client, backendToClient);
+    return pumps;
   });
 }
