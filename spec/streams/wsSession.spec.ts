@@ -1,4 +1,4 @@
-import { tap, type Observable } from 'rxjs';
+import { of, tap, type Observable } from 'rxjs';
 import {
   closeCodeFor,
   wsSession,
@@ -296,5 +296,27 @@ describe('wsSession', () => {
     expect(backend.send).toHaveBeenCalledTimes(1);
     expect(client.close).not.toHaveBeenCalled();
     expect(backend.close).not.toHaveBeenCalled();
+  });
+
+  it('does not subscribe to the backend when the client has already closed at subscription', () => {
+    marbles(({ cold, expectObservable, expectSubscriptions }) => {
+      const client = fakeEndpoint(
+        'client',
+        of<WsEvent>({ type: 'close', code: 4001, reason: 'bye' }),
+      );
+      const backendEvents = cold<WsEvent>('-');
+      const backend = fakeEndpoint('backend', backendEvents);
+      expectObservable(wsSession(client, backend)).toBe('(e|)', {
+        e: {
+          closedBy: 'client',
+          code: 4001,
+          reason: 'bye',
+          clientToBackend: { messages: 0, bytes: 0 },
+          backendToClient: { messages: 0, bytes: 0 },
+        },
+      });
+      expectSubscriptions(backendEvents.subscriptions).toBe([]);
+    });
+    expect.hasAssertions();
   });
 });
