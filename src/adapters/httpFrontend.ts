@@ -3,22 +3,18 @@ import type { Duplex } from 'node:stream';
 import { isWebSocketUpgrade } from '../forwarding/upgrade';
 import type { Socket } from 'node:net';
 import type { ProxyEvent } from '../events';
+import { BAD_REQUEST, type ProxyAnswer } from '../forwarding/failures';
+import { rejectRaw } from './rawResponse';
 
 type ClientErrorEvent = Extract<ProxyEvent, { type: 'client-error' }>;
 
-const CLIENT_ERROR_STATUS: Readonly<Record<string, readonly [number, string]>> = {
-  HPE_HEADER_OVERFLOW: [431, 'request header fields too large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request timeout'],
-  ERR_HTTP_HEADERS_TIMEOUT: [408, 'request timeout'],
-};
+const REQUEST_TIMEOUT: ProxyAnswer = { status: 408, error: 'request timeout' };
 
-function rejectRaw(socket: Duplex, status: number, error: string): void {
-  const body = JSON.stringify({ error });
-  socket.end(
-    `HTTP/1.1 ${status} ${error}\r\ncontent-type: application/json\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
-}
+const CLIENT_ERROR_ANSWERS: Readonly<Record<string, ProxyAnswer>> = {
+  HPE_HEADER_OVERFLOW: { status: 431, error: 'request header fields too large' },
+  ERR_HTTP_REQUEST_TIMEOUT: REQUEST_TIMEOUT,
+  ERR_HTTP_HEADERS_TIMEOUT: REQUEST_TIMEOUT,
+};
 
 export interface FrontendHandlers {
   /** Time a client has to send complete request headers. */
@@ -43,7 +39,7 @@ function serveAsPlainRequest(
     (req.headers['content-length'] ?? '0') !== '0' ||
     req.headers['transfer-encoding'] !== undefined;
   if (hasBody) {
-    rejectRaw(socket, 400, 'bad request');
+    rejectRaw(socket, BAD_REQUEST);
     return;
   }
   const res = new ServerResponse(req);
@@ -87,8 +83,7 @@ export function createFrontend(handlers: FrontendHandlers): Server {
       socket.destroy();
       return;
     }
-    const [status, text] = CLIENT_ERROR_STATUS[code] ?? [400, 'bad request'];
-    rejectRaw(socket, status, text);
+    rejectRaw(socket, CLIENT_ERROR_ANSWERS[code] ?? BAD_REQUEST);
   });
   return server;
 }

@@ -9,12 +9,11 @@ import {
   GATEWAY_TIMEOUT,
   NO_HEALTHY_BACKEND,
   SERVICE_UNAVAILABLE,
-  answerBody,
-  type ProxyAnswer,
 } from '../forwarding/failures';
 import { clientResponseHeaders, upstreamRequestHeaders } from '../forwarding/headers';
 import { requestedProtocols, upgradeHeaders } from '../forwarding/upgrade';
 import { wsSession } from '../streams/wsSession';
+import { rejectRaw, writeRawResponse } from './rawResponse';
 import { SocketEndpoint } from './wsEndpoint';
 
 /** A WebSocket backend as the balancer sees it: its open connections are its load. */
@@ -48,31 +47,6 @@ const MAX_REJECTION_BODY = 64 * 1024;
 
 /** Between the backend's acceptance and the session's start, an error ends in the session. */
 function ignoreUntilSession(): void {}
-
-/** Answers a client whose upgrade was not completed, on its raw socket, and closes it. */
-export function writeRawResponse(
-  socket: Duplex,
-  status: number,
-  statusText: string,
-  headers: readonly string[],
-  body: Buffer,
-): void {
-  if (socket.destroyed) return;
-  let head = `HTTP/1.1 ${status} ${statusText}\r\n`;
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = (headers[i] ?? '').toLowerCase();
-    if (name === 'content-length' || name === 'connection') continue;
-    head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  }
-  head += `content-length: ${body.length}\r\nconnection: close\r\n\r\n`;
-  socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
-}
-
-function rejectUpgrade(socket: Duplex, answer: ProxyAnswer): void {
-  const headers = ['content-type', 'application/json'];
-  if (answer.retryAfter !== undefined) headers.push('retry-after', String(answer.retryAfter));
-  writeRawResponse(socket, answer.status, answer.error, headers, Buffer.from(answerBody(answer)));
-}
 
 /**
  * WebSocket upgrades: the backend is connected first (path, query, subprotocols and end-to-end
@@ -141,10 +115,10 @@ export class WsProxy {
     if (socket.destroyed) return;
     const backend = this.context.pick(this.context.hashKeyOf(req), excluded);
     if (!backend) {
-      if (this.context.healthyCount() === 0) rejectUpgrade(socket, NO_HEALTHY_BACKEND);
+      if (this.context.healthyCount() === 0) rejectRaw(socket, NO_HEALTHY_BACKEND);
       else if (failure)
-        rejectUpgrade(socket, failure.code === 'ETIMEDOUT' ? GATEWAY_TIMEOUT : BAD_GATEWAY);
-      else rejectUpgrade(socket, SERVICE_UNAVAILABLE);
+        rejectRaw(socket, failure.code === 'ETIMEDOUT' ? GATEWAY_TIMEOUT : BAD_GATEWAY);
+      else rejectRaw(socket, SERVICE_UNAVAILABLE);
       return;
     }
     const { pool } = this.context;
