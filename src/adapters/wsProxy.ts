@@ -81,8 +81,8 @@ export class WsProxy {
     return this.sessions.size;
   }
 
+  /** `socket` already has its 'error' handler: the front end adds it to every upgrade socket. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
     this.connect(req, socket, head, undefined, undefined);
   }
 
