@@ -29,6 +29,8 @@ describe('buildConfig', () => {
       logLevel: 'info',
       drainTimeoutMs: 10_000,
       headerTimeoutMs: 10_000,
+      bodyTimeoutMs: 60_000,
+      maxBodySize: 0,
     });
     expect(config.websocket?.algorithm).toBe('round-robin');
     expect(config.websocket?.servers.map((server) => server.address)).toEqual([

@@ -123,6 +123,8 @@ function readFrontend(values: SectionValues | undefined, problems: ProblemList) 
     logLevel: setting<LogLevel>('log_level'),
     drainTimeoutMs: setting<number>('drain_timeout'),
     headerTimeoutMs: setting<number>('header_timeout'),
+    bodyTimeoutMs: setting<number>('body_timeout'),
+    maxBodySize: setting<number>('max_body_size'),
   };
   return frontend;
 }
@@ -227,6 +229,9 @@ function readPool(
     queueTimeoutMs: setting<number>('queue_timeout'),
     retries: setting<number>('retries'),
     preserveHost: setting<boolean>('preserve_host'),
+    maxPending: setting<number>('max_pending'),
+    requestBufferSize: setting<number>('request_buffer_size'),
+    requestBufferTotal: setting<number>('request_buffer_total'),
     servers,
   };
 }

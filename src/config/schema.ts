@@ -55,6 +55,8 @@ const balanceFactor = (text: string) => {
     : parsed;
 };
 const port = (text: string) => parsePort(text, 0);
+/** A size where 0 means off (no limit, no buffering). */
+const sizeOrZero = (text: string) => parseSize(text, 0);
 
 type Row = [string, KeyScope, readonly SectionName[], string | undefined, Unit, Origin, Parser];
 
@@ -65,6 +67,8 @@ const ROWS: readonly Row[] = [
   ['log_level', 'frontend', FRONTEND, 'info', 'text', 'rxproxy', parseLogLevel],
   ['drain_timeout', 'frontend', FRONTEND, '10', 'seconds', 'rxproxy', duration],
   ['header_timeout', 'frontend', FRONTEND, '10', 'seconds', 'rxproxy', positiveDuration],
+  ['body_timeout', 'frontend', FRONTEND, '60', 'seconds', 'rxproxy', positiveDuration],
+  ['max_body_size', 'frontend', FRONTEND, '0', 'bytes', 'rxproxy', sizeOrZero],
 
   ['enable_health_check', 'pool', POOLS, 'false', 'boolean', 'original', parseBoolean],
   ['health_check_interval', 'pool', POOLS, '10', 'seconds', 'original', positiveDuration],
@@ -90,6 +94,9 @@ const ROWS: readonly Row[] = [
   ['min_workers', 'pool', HTTP, '1', 'count', 'rxproxy', atLeastZero],
   ['worker_timeout', 'pool', HTTP, '3', 'seconds', 'rxproxy', positiveDuration],
   ['buffer_size', 'pool', HTTP, '10', 'count', 'rxproxy', atLeastOne],
+  ['max_pending', 'pool', HTTP, '10000', 'count', 'rxproxy', atLeastZero],
+  ['request_buffer_size', 'pool', HTTP, '1MiB', 'bytes', 'rxproxy', sizeOrZero],
+  ['request_buffer_total', 'pool', HTTP, '256MiB', 'bytes', 'rxproxy', sizeOrZero],
   ['weight', 'pool', POOLS, '1', 'count', 'rxproxy', atLeastOne],
   ['handshake_timeout', 'pool', POOLS, '10', 'seconds', 'rxproxy', positiveDuration],
   ['max_message_size', 'pool', POOLS, '16MiB', 'bytes', 'rxproxy', parseSize],

@@ -24,6 +24,10 @@ export interface FrontendConfig {
   readonly logLevel: LogLevel;
   readonly drainTimeoutMs: number;
   readonly headerTimeoutMs: number;
+  /** A request body that makes no progress for this long gets 408. */
+  readonly bodyTimeoutMs: number;
+  /** Largest request body accepted, in bytes; 0 = no limit. */
+  readonly maxBodySize: number;
 }
 
 export interface ServerConfig {
@@ -79,6 +83,12 @@ export interface PoolConfig {
   readonly retries: number;
   /** Send the client's Host header (true) or the backend's address (false). */
   readonly preserveHost: boolean;
+  /** Requests that may wait in the pool's line when every backend's queue is full. */
+  readonly maxPending: number;
+  /** Request bodies up to this size are read before the request takes a worker; 0 = never. */
+  readonly requestBufferSize: number;
+  /** Memory for all buffered request bodies together; beyond it bodies stream. */
+  readonly requestBufferTotal: number;
   /** Ordered by server number. */
   readonly servers: readonly ServerConfig[];
 }

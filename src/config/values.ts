@@ -148,12 +148,12 @@ const SIZE_UNITS: Readonly<Record<string, number>> = {
 };
 
 /** Bytes: a plain number, or with a unit such as `64KiB` or `16MiB`. */
-export function parseSize(text: string): Parsed<number> {
+export function parseSize(text: string, min = 1): Parsed<number> {
   const match = /^(\d+)\s*([a-z]*)$/i.exec(text);
   const unit = SIZE_UNITS[(match?.[2] ?? '').toLowerCase()];
   if (!match || unit === undefined) {
     return fail(`"${text}" is not a size (bytes, or a number with KiB, MiB, GiB, KB, MB or GB)`);
   }
   const bytes = Number(match[1]) * unit;
-  return bytes >= 1 ? ok(bytes) : fail(`"${text}" must be at least 1 byte`);
+  return bytes >= min ? ok(bytes) : fail(`"${text}" must be at least ${min} byte`);
 }
