@@ -2,7 +2,10 @@ import {
   EMPTY,
   Subject,
   asyncScheduler,
+  map,
+  merge,
   pairwise,
+  share,
   startWith,
   type Observable,
   type SchedulerLike,
@@ -12,7 +15,11 @@ import { createPicker, type Candidate, type Picker, type RandomSource } from './
 import type { PoolConfig } from './config';
 import type { ProxyEvent } from './events';
 import { healthTransitions } from './health/transitions';
-import { outlierEjection, type TrafficOutcome } from './operators/outlierEjection';
+import {
+  outlierEjection,
+  type EjectionInput,
+  type TrafficOutcome,
+} from './operators/outlierEjection';
 import { activeHealth, type Probe } from './streams/activeHealth';
 import { healthySet, type HealthySnapshot } from './streams/healthySet';
 
@@ -38,6 +45,8 @@ export interface BackendGroupDeps {
   readonly emit: (event: ProxyEvent) => void;
   readonly random?: RandomSource;
   readonly scheduler?: SchedulerLike;
+  /** Called after each new healthy-set snapshot took effect (backends may have come back). */
+  readonly onSnapshot?: () => void;
 }
 
 function candidatesOf<M extends Member>(
@@ -69,6 +78,7 @@ export class BackendGroup<M extends Member> {
   private readonly members: ReadonlyMap<string, M>;
   private readonly picker: Picker;
   private readonly outcomes = new Subject<TrafficOutcome>();
+  private inRotation: ReadonlySet<string> = new Set();
   /** Backends whose last reported outcome failed: only they need successes reported. */
   private readonly failing = new Set<string>();
   private candidates: readonly MemberCandidate<M>[];
@@ -99,8 +109,9 @@ export class BackendGroup<M extends Member> {
     const scheduler = deps.scheduler ?? asyncScheduler;
     const names = pool.servers.map((server) => server.name);
     const probe = deps.probe;
+    const activeChecks = pool.enableHealthCheck && probe !== undefined;
     const probes$ =
-      pool.enableHealthCheck && probe
+      activeChecks && probe
         ? activeHealth(
             names,
             probe,
@@ -111,16 +122,20 @@ export class BackendGroup<M extends Member> {
               fall: pool.healthCheckFall,
             },
             scheduler,
-          )
+          ).pipe(share())
         : EMPTY;
+    const probeOutcomes$ = probes$.pipe(
+      map((result): EjectionInput => ({ backend: result.backend, probeUp: result.up })),
+    );
     const ejections$ = pool.passiveHealthCheck
-      ? this.outcomes.pipe(
+      ? merge(this.outcomes, probeOutcomes$).pipe(
           outlierEjection(
             {
               backends: names,
               maxFails: pool.maxFails,
               ejectTimeMs: pool.ejectTimeMs,
               maxEjectionPercent: pool.maxEjectionPercent,
+              ...(activeChecks ? { unejectAfterProbes: pool.healthCheckRise } : {}),
             },
             scheduler,
           ),
@@ -143,11 +158,19 @@ export class BackendGroup<M extends Member> {
       .subscribe(([previous, next]) => {
         if (!next) return;
         this.candidates = candidatesOf(this.members, next);
-        if (!previous || follower) return;
-        for (const transition of healthTransitions(previous, next)) {
-          this.deps.emit({ type: 'health', pool: pool.kind, ...transition });
+        this.inRotation = new Set(next.healthy);
+        if (previous && !follower) {
+          for (const transition of healthTransitions(previous, next)) {
+            this.deps.emit({ type: 'health', pool: pool.kind, ...transition });
+          }
         }
+        this.deps.onSnapshot?.();
       });
+  }
+
+  /** Whether a backend is in rotation now. */
+  isInRotation(name: string): boolean {
+    return this.inRotation.has(name);
   }
 
   /** How many backends are in rotation now. */
@@ -162,16 +185,19 @@ export class BackendGroup<M extends Member> {
     return this.picker(this.candidates, request)?.member;
   }
 
-  /** Real traffic's verdict on a backend, for passive health checks. */
-  reportOutcome(backend: string, ok: boolean): void {
+  /**
+   * Real traffic's verdict on a backend, for passive health checks: `failure` says whether a
+   * failure was a connection that could not be made or kept, or a bad response.
+   */
+  reportOutcome(backend: string, ok: boolean, failure?: TrafficOutcome['failure']): void {
     if (this.deps.leader) {
-      this.deps.leader.reportOutcome(backend, ok);
+      this.deps.leader.reportOutcome(backend, ok, failure);
       return;
     }
     if (ok && !this.failing.has(backend)) return;
     if (ok) this.failing.delete(backend);
     else this.failing.add(backend);
-    this.outcomes.next({ backend, ok });
+    this.outcomes.next(failure === undefined ? { backend, ok } : { backend, ok, failure });
   }
 
   stop(): void {

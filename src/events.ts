@@ -25,7 +25,7 @@ export type ProxyEvent =
       /** spawned (connecting), connected, retired (idle or shut down) or lost (connection closed or failed). */
       readonly action: 'spawned' | 'connected' | 'retired' | 'lost';
       /** Why a worker was spawned: to reach min_workers, under pressure, or to replace a lost one. */
-      readonly reason?: 'min' | 'pressure' | 'replace';
+      readonly reason?: 'min' | 'pressure' | 'replace' | 'retry';
       /** Workers of this backend after the change. */
       readonly workers: number;
       readonly error?: string;

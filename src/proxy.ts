@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Subject, defer, filter, lastValueFrom, map, startWith, type Observable } from 'rxjs';
 import { HttpExchange, type ExchangeContext, type ExchangeOutcome } from './adapters/httpExchange';
 import { createFrontend } from './adapters/httpFrontend';
+import { PendingLine } from './adapters/pendingLine';
+import { upstreamError } from './adapters/upstreamWorker';
 import { WorkerPool } from './adapters/workerPool';
 import { WsBackend, WsProxy } from './adapters/wsProxy';
 import { createHealthProber } from './adapters/healthProbe';
@@ -41,12 +43,30 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   const events = new Subject<ProxyEvent>();
   const pool = httpPool(config);
   const emit = (event: ProxyEvent) => events.next(event);
+  const line = pool.maxPending > 0 ? new PendingLine(pool.maxPending) : undefined;
   const backends: readonly WorkerPool[] = pool.servers.map(
-    (server) => new WorkerPool(server, pool, emit),
+    (server) =>
+      new WorkerPool(server, pool, {
+        emit,
+        line,
+        onConnectFailure: (name) => httpGroup.reportOutcome(name, false, 'connection'),
+      }),
   );
   const random = options.random ? { random: options.random } : {};
   const httpProber = createHealthProber(pool);
-  const httpGroup = new BackendGroup(pool, backends, { probe: httpProber.probe, emit, ...random });
+  const httpGroup: BackendGroup<WorkerPool> = new BackendGroup(pool, backends, {
+    probe: httpProber.probe,
+    emit,
+    ...random,
+    // A backend back in rotation gets a connection attempt now and serves the line.
+    onSnapshot: () => {
+      for (const backend of backends) {
+        if (!httpGroup.isInRotation(backend.name)) continue;
+        backend.tryConnectingNow();
+        backend.serveLine();
+      }
+    },
+  });
   // Upgrades go to the [websocket] servers, or to the [http] ones when there is no [websocket].
   const wsPool = config.websocket ?? pool;
   const wsBackends = wsPool.servers.map((server) => new WsBackend(server));
@@ -64,7 +84,8 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
       wsPool.algorithm === 'consistent-hash'
         ? (req: IncomingMessage) => hashKeyOf(wsPool.hashKey, req)
         : () => undefined,
-    reportOutcome: (backend, ok) => wsGroup.reportOutcome(backend, ok),
+    reportOutcome: (backend, ok) =>
+      wsGroup.reportOutcome(backend, ok, ok ? undefined : 'connection'),
     emit,
   });
   const requestHashKey =
@@ -80,8 +101,10 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     pool,
     pick: (hashKey, excluded) => httpGroup.pick(hashKey, excluded),
     healthyCount: () => httpGroup.healthyCount,
+    isInRotation: (backend) => httpGroup.isInRotation(backend),
+    line,
     hashKeyOf: requestHashKey,
-    reportOutcome: (backend, ok) => httpGroup.reportOutcome(backend, ok),
+    reportOutcome: (backend, ok, failure) => httpGroup.reportOutcome(backend, ok, failure),
     draining: () => draining,
     onFinished: (outcome: ExchangeOutcome) => {
       inFlight--;
@@ -136,6 +159,7 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     ]);
     server.closeAllConnections();
     await closed;
+    line?.close(upstreamError('SHUTTING_DOWN', 'the proxy is shutting down'));
     for (const backend of backends) backend.destroy();
     httpGroup.stop();
     wsGroup.stop();

@@ -34,7 +34,7 @@ describe('worker pools', () => {
     expect(target.received).toHaveLength(0);
   });
 
-  it('grows under load up to max_workers, answers every request, and shrinks back to min when idle', async () => {
+  it('grows under load up to max_workers, serves a burst beyond workers and queue, and shrinks back to min when idle', async () => {
     const target = await backend('a', slowly(150));
     const running = await proxy(
       `[http]\nserver1=${target.address}\nserver1_min_workers=1\nserver1_max_workers=4\n` +
@@ -52,9 +52,8 @@ describe('worker pools', () => {
     );
     expect(target.connections.peak).toBeLessThanOrEqual(4);
     expect(target.connections.peak).toBe(4);
-    expect(statuses.filter((status) => status !== 200 && status !== 503)).toEqual([]);
-    expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(12);
-    expect(statuses.filter((status) => status === 503).length).toBeGreaterThan(0);
+    // 4 workers and 8 queue places; the other 20 wait in the pool's line.
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
     await waitUntil(
       () => target.connections.open === 1,
       'the pool is back to one connection',
@@ -63,10 +62,10 @@ describe('worker pools', () => {
     expect(workerEvents(running.events, 'retired')).toHaveLength(3);
   });
 
-  it('sends a request to the next backend when the first one is full', async () => {
+  it('sends a request to the next backend when the first one is full; without a line, 503 at once', async () => {
     const [a, b] = [await backend('a', slowly(300)), await backend('b', slowly(300))];
     const running = await proxy(
-      `[http]\nalgorithm=round-robin\nmax_workers=1\nbuffer_size=1\n` +
+      `[http]\nalgorithm=round-robin\nmax_workers=1\nbuffer_size=1\nmax_pending=0\n` +
         `server1=${a.address}\nserver2=${b.address}\n`,
     );
     const pending = Array.from({ length: 4 }, () => getJson(harness.client, `${running.url}/x`));
@@ -114,7 +113,7 @@ describe('worker pools', () => {
     expect((await getJson(harness.client, `${running.url}/after`)).status).toBe(200);
   });
 
-  it('with one backend refusing, retries every GET on the other and answers POSTs to it with 502', async () => {
+  it('with one backend refusing, serves every GET and every POST on the other', async () => {
     const alive = await backend('alive');
     const running = await proxy(
       // Passive ejection would take the refusing backend out after max_fails; this test is about
@@ -136,9 +135,9 @@ describe('worker pools', () => {
       await response.body.text();
       posts.push(response.statusCode);
     }
-    expect(posts.filter((status) => status === 502)).toHaveLength(100);
-    expect(posts.filter((status) => status === 200)).toHaveLength(100);
-    expect(alive.received.filter((received) => received.method === 'POST')).toHaveLength(100);
+    // Nothing was sent to the refusing backend, so a POST is as safe to place elsewhere as a GET.
+    expect(posts.filter((status) => status === 200)).toHaveLength(200);
+    expect(alive.received.filter((received) => received.method === 'POST')).toHaveLength(200);
   });
 
   it('answers 504 when connect_timeout passes', async () => {

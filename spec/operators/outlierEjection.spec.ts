@@ -2,6 +2,7 @@ import { asyncScheduler, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import {
   outlierEjection,
   type EjectionChange,
+  type EjectionInput,
   type OutlierOptions,
   type TrafficOutcome,
 } from '../../src/operators/outlierEjection';
@@ -249,5 +250,77 @@ describe('outlierEjection', () => {
       });
     });
     expect(runs).toEqual([7]);
+  });
+
+  describe('with active health checks (unejectAfterProbes)', () => {
+    const withProbes: OutlierOptions = { ...options, ejectTimeMs: 100, unejectAfterProbes: 2 };
+    const inputs: Record<string, EjectionInput> = {
+      c: { backend: 'x', ok: false, failure: 'connection' },
+      r: { backend: 'x', ok: false, failure: 'response' },
+      p: { backend: 'x', probeUp: true },
+      f: { backend: 'x', probeUp: false },
+    };
+
+    it('returns a backend ejected for connection failures after that many passing probes', () => {
+      marbles(({ cold, expectObservable }) => {
+        const source = cold<EjectionInput>('cc-p-p', inputs);
+        expectObservable(source.pipe(outlierEjection(withProbes))).toBe('-a---b', {
+          a: ejected('x', 100),
+          b: returned('x'),
+        });
+      });
+    });
+
+    it('does not return it a second time when the ejection time is up', () => {
+      marbles(({ cold, expectObservable }) => {
+        const source = cold<EjectionInput>('cc-p-p 200ms |', inputs);
+        expectObservable(source.pipe(outlierEjection(withProbes))).toBe('-a---b 200ms |', {
+          a: ejected('x', 100),
+          b: returned('x'),
+        });
+      });
+    });
+
+    it('starts counting again after a failing probe', () => {
+      marbles(({ cold, expectObservable }) => {
+        const source = cold<EjectionInput>('cc-pfp-p', inputs);
+        expectObservable(source.pipe(outlierEjection(withProbes))).toBe('-a-----b', {
+          a: ejected('x', 100),
+          b: returned('x'),
+        });
+      });
+    });
+
+    it('keeps the full ejection time when a failure was a bad response', () => {
+      marbles(({ cold, expectObservable }) => {
+        const source = cold<EjectionInput>('rc-p-p-p', inputs);
+        expectObservable(source.pipe(outlierEjection(withProbes))).toBe('-a 99ms b', {
+          a: ejected('x', 100),
+          b: returned('x'),
+        });
+      });
+    });
+
+    it('ignores probes of backends that are not ejected', () => {
+      marbles(({ cold, expectObservable }) => {
+        const source = cold<EjectionInput>('ppfpc-c', inputs);
+        expectObservable(source.pipe(outlierEjection(withProbes))).toBe('------a 99ms b', {
+          a: ejected('x', 100),
+          b: returned('x'),
+        });
+      });
+    });
+
+    it('ignores probes without unejectAfterProbes', () => {
+      marbles(({ cold, expectObservable }) => {
+        const source = cold<EjectionInput>('cc-p-p-p', inputs);
+        expectObservable(
+          source.pipe(outlierEjection({ ...withProbes, unejectAfterProbes: undefined })),
+        ).toBe('-a 99ms b', {
+          a: ejected('x', 100),
+          b: returned('x'),
+        });
+      });
+    });
   });
 });

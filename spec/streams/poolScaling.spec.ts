@@ -96,32 +96,65 @@ describe('poolScaling', () => {
     });
   });
 
-  it('backs off before replacing a worker that could not connect', () => {
+  const noJitter = { random: () => 0.5 };
+  const refused = (worker: number): PoolSignal => ({ type: 'lost', worker, connected: false });
+
+  it('backs off before another attempt at a backend that refused a connection', () => {
     marbles(({ cold, expectObservable }) => {
-      expect(reconnectBackoffMs(1)).toBe(100);
+      expect(reconnectBackoffMs(1, noJitter.random)).toBe(100);
       const signals = cold<PoolSignal>('-a 48ms b 50ms c', {
-        a: { type: 'lost', worker: 1, connected: false },
+        a: refused(1),
         b: idle(50),
         c: idle(101),
       });
-      expectObservable(poolScaling(signals, limits)).toBe('a 100ms b', {
+      expectObservable(poolScaling(signals, limits, undefined, noJitter)).toBe('a 100ms b', {
         a: spawn(1, 'min'),
-        b: spawn(2, 'replace'),
+        b: spawn(2, 'retry'),
       });
     });
   });
 
-  it('lets pressure spawn at once even while a failed connection backs off', () => {
+  it('makes one attempt at a time while attempts fail, whatever the pressure', () => {
     marbles(({ cold, expectObservable }) => {
-      const signals = cold<PoolSignal>('-ab', {
-        a: { type: 'lost', worker: 1, connected: false },
-        b: pressure(1),
+      const signals = cold<PoolSignal>('-ab 98ms c 100ms d', {
+        a: refused(1),
+        b: pressure(5),
+        c: pressure(5),
+        d: refused(2),
       });
-      expectObservable(poolScaling(signals, limits)).toBe('a-b', {
+      // attempt 2 at 101 ms; it fails at 201 ms, the next waits 200 ms: 401 ms.
+      expectObservable(poolScaling(signals, limits, undefined, noJitter)).toBe(
+        'a 100ms b 300ms c',
+        { a: spawn(1, 'min'), b: spawn(2, 'retry'), c: spawn(3, 'retry') },
+      );
+    });
+  });
+
+  it('ends the backoff on the first connection and restores the floor at once', () => {
+    marbles(({ cold, expectObservable }) => {
+      const signals = cold<PoolSignal>('-ab 108ms c', {
+        a: refused(1),
+        b: refused(2),
+        c: { type: 'ready', worker: 3 },
+      });
+      // two failures, one attempt (at 101 ms); it connects at 111 ms: the floor is restored.
+      expectObservable(
+        poolScaling(signals, { ...limits, minWorkers: 2 }, undefined, noJitter),
+      ).toBe('(ab) 97ms c 9ms d', {
         a: spawn(1, 'min'),
-        b: spawn(2),
+        b: spawn(2, 'min'),
+        c: spawn(3, 'retry'),
+        d: spawn(4, 'replace'),
       });
     });
+  });
+
+  it('doubles the reconnect backoff up to 5 s, with ±20 % jitter', () => {
+    expect([1, 2, 3, 6, 7, 20].map((failures) => reconnectBackoffMs(failures, () => 0.5))).toEqual([
+      100, 200, 400, 3200, 5000, 5000,
+    ]);
+    expect(reconnectBackoffMs(1, () => 0)).toBe(80);
+    expect(reconnectBackoffMs(7, () => 0.9999)).toBe(6000);
   });
 
   it('ignores the loss of a worker it already retired', () => {
@@ -137,10 +170,6 @@ describe('poolScaling', () => {
         c: retire(2),
       });
     });
-  });
-
-  it('doubles the reconnect backoff up to 5 s', () => {
-    expect([1, 2, 3, 6, 7, 20].map(reconnectBackoffMs)).toEqual([100, 200, 400, 3200, 5000, 5000]);
   });
 
   it('unsubscribes from the signals on teardown', () => {

@@ -15,6 +15,7 @@ import {
 } from '../forwarding/failures';
 import { clientResponseHeaders, upstreamRequestHeaders } from '../forwarding/headers';
 import { asksToClose, trailerPairs } from '../forwarding/responseHeaders';
+import type { PendingLine } from './pendingLine';
 import type { UpstreamWorker } from './upstreamWorker';
 import type { WorkerPool, WorkerRequest } from './workerPool';
 
@@ -40,10 +41,18 @@ export interface ExchangeContext {
   ) => WorkerPool | undefined;
   /** Backends in rotation now. */
   readonly healthyCount: () => number;
+  /** Whether a backend is in rotation now. */
+  readonly isInRotation: (backend: string) => boolean;
+  /** Where requests wait when every backend they may use is full (none when max_pending=0). */
+  readonly line: PendingLine | undefined;
   /** consistent-hash's key for a request (undefined for other algorithms). */
   readonly hashKeyOf: (req: IncomingMessage) => string | undefined;
   /** Passive health: whether a backend served an attempt (no connection error, no 5xx). */
-  readonly reportOutcome: (backend: string, ok: boolean) => void;
+  readonly reportOutcome: (
+    backend: string,
+    ok: boolean,
+    failure?: 'connection' | 'response',
+  ) => void;
   /** While the proxy drains, responses close their connection. */
   readonly draining: () => boolean;
   readonly onFinished: (outcome: ExchangeOutcome) => void;
@@ -107,7 +116,11 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
   private pool: WorkerPool | undefined;
   private worker: UpstreamWorker | undefined;
   private readonly hashKey: string | undefined;
+  /** Backends this request failed on: it does not go back to them. */
   private tried: Set<string> | undefined;
+  /** When waiting for a worker ends, in the pool's line and a backend's queue together. */
+  deadline = 0;
+  private inLine = false;
   private retriesLeft: number;
   private staleRetryUsed = false;
   private attempts = 0;
@@ -177,7 +190,10 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
   ): boolean {
     if (statusCode < 200) return true;
     if (asksToClose(rawHeaders)) this.reusable = false;
-    if (this.pool) this.context.reportOutcome(this.pool.name, statusCode < 500);
+    if (this.pool) {
+      if (statusCode < 500) this.context.reportOutcome(this.pool.name, true);
+      else this.context.reportOutcome(this.pool.name, false, 'response');
+    }
     const headers = clientResponseHeaders(rawHeaders);
     if (this.context.draining()) headers.push('connection', 'close');
     this.status = statusCode;
@@ -222,22 +238,58 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
     });
   }
 
-  /** Places the request on the next backend with room; `failure` is answered if none is left. */
+  /**
+   * Places the request on the next backend with room. When every backend it may use is full it
+   * waits in the pool's line; when none is left, `failure` (or a 502) is answered.
+   */
   private route(failure: NodeJS.ErrnoException | undefined): void {
+    if (this.deadline === 0) this.deadline = performance.now() + this.context.pool.queueTimeoutMs;
     let skip = this.tried;
+    let sawFull = false;
+    let lastFailure = failure;
     for (;;) {
       const pool = this.context.pick(this.hashKey, skip);
-      if (!pool) {
-        if (this.context.healthyCount() === 0) this.reply(NO_HEALTHY_BACKEND);
-        else this.reply(failure ? answerForUpstreamError(failure.code) : SERVICE_UNAVAILABLE);
-        return;
-      }
+      if (!pool) break;
       this.pool = pool;
       this.worker = undefined;
-      if (pool.acquire(this) !== 'full') return;
+      const placed = pool.acquire(this);
+      if (placed === 'running' || placed === 'queued') return;
+      if (placed === 'full') sawFull = true;
+      else lastFailure = pool.lastConnectError ?? lastFailure;
       skip = new Set(skip);
       skip.add(pool.name);
     }
+    if (this.context.healthyCount() === 0) {
+      this.reply(NO_HEALTHY_BACKEND);
+    } else if (sawFull) {
+      this.inLine = this.context.line?.enter(this) ?? false;
+      if (this.inLine) this.pool = undefined;
+      else this.reply(SERVICE_UNAVAILABLE);
+    } else {
+      this.reply(answerForUpstreamError(lastFailure?.code ?? 'ECONNREFUSED'));
+    }
+  }
+
+  allows(backend: WorkerPool): boolean {
+    if (this.tried?.has(backend.name)) return false;
+    if (this.hashKey === undefined || this.context.pool.algorithm !== 'consistent-hash') {
+      return this.context.isInRotation(backend.name);
+    }
+    // The key's owner, or the next node on the ring past owners that cannot be reached.
+    let skip = this.tried;
+    for (;;) {
+      const owner = this.context.pick(this.hashKey, skip);
+      if (!owner || owner === backend) return owner === backend;
+      if (!owner.unreachable) return false;
+      skip = new Set(skip);
+      skip.add(owner.name);
+    }
+  }
+
+  placedOn(backend: WorkerPool): void {
+    this.inLine = false;
+    this.pool = backend;
+    this.worker = undefined;
   }
 
   private fail(error: NodeJS.ErrnoException): void {
@@ -248,17 +300,35 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
       this.res.destroy();
       return;
     }
-    if (this.pool && !isProxyRefusal(code)) this.context.reportOutcome(this.pool.name, false);
+    const connectionFailure = isConnectionFailure(code);
+    if (this.pool && !this.dispatched && connectionFailure) {
+      // It waited at a backend whose connections fail (the pool reported that): nothing was
+      // sent, so any method goes elsewhere, without using a retry.
+      this.exclude(this.pool.name);
+      this.route(error);
+      return;
+    }
+    if (this.pool && !isProxyRefusal(code)) {
+      this.context.reportOutcome(
+        this.pool.name,
+        false,
+        connectionFailure ? 'connection' : 'response',
+      );
+    }
     const retry = this.retryKind(code);
     if (retry === 'stale') {
       this.route(error);
     } else if (retry === 'next' && this.pool) {
-      this.tried ??= new Set();
-      this.tried.add(this.pool.name);
+      this.exclude(this.pool.name);
       this.route(error);
     } else {
       this.reply(answerForUpstreamError(code));
     }
+  }
+
+  private exclude(backend: string): void {
+    this.tried ??= new Set();
+    this.tried.add(backend);
   }
 
   /**
@@ -302,7 +372,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
   private readonly onClientClose = (): void => {
     const completed = this.res.writableFinished;
     if (!completed) {
-      if (!this.dispatched) this.pool?.cancel(this);
+      if (this.inLine) this.context.line?.cancel(this);
+      else if (!this.dispatched) this.pool?.cancel(this);
       else if (!this.upstreamDone) this.abortUpstream?.(new ClientClosedError());
     }
     this.context.onFinished({

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import {
   Subject,
   asyncScheduler,
@@ -15,16 +16,38 @@ import {
   type PoolSignal,
   type SpawnReason,
 } from '../streams/poolScaling';
+import type { PendingLine } from './pendingLine';
 import { UpstreamWorker, upstreamError, type WorkerOwner } from './upstreamWorker';
 
 /** A request that needs a worker: the exchange implements it. */
 export interface WorkerRequest {
+  /** When its wait for a worker ends (arrival + queue_timeout), on performance.now()'s clock. */
+  readonly deadline: number;
   runOn(worker: UpstreamWorker): void;
   /** The request never reached a worker; `error.code` says why. */
   failBeforeDispatch(error: NodeJS.ErrnoException): void;
+  /** Whether the balancing algorithm lets this request run on `backend` now. */
+  allows(backend: WorkerPool): boolean;
+  /** The request left the pool's line for `backend` (its worker or its queue). */
+  placedOn(backend: WorkerPool): void;
 }
 
-export type AcquireResult = 'running' | 'queued' | 'full';
+/**
+ * `full`: no worker and no queue place; `unreachable`: connections to the backend fail and none
+ * is open, so the request should go elsewhere at once.
+ */
+export type AcquireResult = 'running' | 'queued' | 'full' | 'unreachable';
+
+export interface WorkerPoolDeps {
+  readonly emit: (event: ProxyEvent) => void;
+  /** The pool's waiting line: freed workers and queue places serve it first. */
+  readonly line?: PendingLine;
+  /** A connection attempt failed (refused, reset, timed out): a passive health failure. */
+  readonly onConnectFailure?: (backend: string) => void;
+  readonly scheduler?: SchedulerLike;
+  /** Source of the reconnect backoff's jitter. */
+  readonly random?: () => number;
+}
 
 interface Waiting {
   readonly request: WorkerRequest;
@@ -50,6 +73,11 @@ export class WorkerPool implements WorkerOwner {
   private connecting = 0;
   private closed = false;
   private spawnReasons = new Map<number, SpawnReason>();
+  /** The last connection attempt failed and none has succeeded since. */
+  private connectFailing = false;
+  private connectFailure: NodeJS.ErrnoException | undefined;
+  private readonly emit: (event: ProxyEvent) => void;
+  private readonly scheduler: SchedulerLike;
   private readonly initialAttempts: Promise<void>;
   private settleInitial: () => void = () => undefined;
   private initialPending: number;
@@ -57,9 +85,10 @@ export class WorkerPool implements WorkerOwner {
   constructor(
     readonly server: ServerConfig,
     private readonly pool: PoolConfig,
-    private readonly emit: (event: ProxyEvent) => void,
-    private readonly scheduler: SchedulerLike = asyncScheduler,
+    private readonly deps: WorkerPoolDeps,
   ) {
+    this.emit = deps.emit;
+    this.scheduler = deps.scheduler ?? asyncScheduler;
     this.initialPending = server.minWorkers;
     this.initialAttempts = new Promise((resolve) => {
       this.settleInitial = resolve;
@@ -86,8 +115,9 @@ export class WorkerPool implements WorkerOwner {
       maxWorkers: server.maxWorkers,
       idleTimeoutMs: server.workerTimeoutMs,
     };
-    this.scaling = poolScaling(merge(this.signals, idle$), limits, scheduler).subscribe((command) =>
-      this.execute(command),
+    const options = this.deps.random ? { random: this.deps.random } : {};
+    this.scaling = poolScaling(merge(this.signals, idle$), limits, scheduler, options).subscribe(
+      (command) => this.execute(command),
     );
     return this.initialAttempts;
   }
@@ -109,31 +139,60 @@ export class WorkerPool implements WorkerOwner {
     return this.queue.length;
   }
 
+  /** Why the last connection attempt failed, while attempts fail. */
+  get lastConnectError(): NodeJS.ErrnoException | undefined {
+    return this.connectFailing ? this.connectFailure : undefined;
+  }
+
+  /** Connections to the backend fail and none is open: requests should go elsewhere. */
+  get unreachable(): boolean {
+    return this.connectFailing && this.workers.size === this.connecting;
+  }
+
   acquire(request: WorkerRequest): AcquireResult {
+    if (this.connectFailing && this.unreachable) return 'unreachable';
     const worker = this.idle.pop();
     if (worker) {
       request.runOn(worker);
       return 'running';
     }
-    if (this.closed || this.queue.length >= this.server.bufferSize) return 'full';
-    const timer = setTimeout(() => this.expire(request), this.pool.queueTimeoutMs);
-    this.queue.push({ request, timer });
-    this.queueChanged();
-    this.signals.next({
-      type: 'pressure',
-      waiting: this.queue.length,
-      connecting: this.connecting,
-    });
+    if (!this.hasQueuePlace()) return 'full';
+    this.enqueue(request);
     return 'queued';
   }
 
-  /** Takes a request out of the queue (its client went away). */
+  /** Takes a request out of the queue (its client went away); the place goes to the line. */
   cancel(request: WorkerRequest): void {
     const index = this.queue.findIndex((waiting) => waiting.request === request);
     if (index < 0) return;
     const [waiting] = this.queue.splice(index, 1);
     if (waiting) clearTimeout(waiting.timer);
     this.queueChanged();
+    this.serveLine();
+  }
+
+  /**
+   * Gives idle workers and free queue places to the pool's waiting line, oldest allowed request
+   * first. Called when the backend may have become usable (a worker freed, a backend returned).
+   */
+  serveLine(): void {
+    const line = this.deps.line;
+    if (!line || line.length === 0 || this.closed || this.unreachable) return;
+    for (;;) {
+      const hasWorker = this.idle.length > 0;
+      if (!hasWorker && !this.hasQueuePlace()) return;
+      const request = line.takeFor(this);
+      if (!request) return;
+      request.placedOn(this);
+      const worker = this.idle.pop();
+      if (worker) request.runOn(worker);
+      else this.enqueue(request);
+    }
+  }
+
+  /** The backend passed a health check: if connections were failing, try one now. */
+  tryConnectingNow(): void {
+    if (this.connectFailing && !this.closed) this.signals.next({ type: 'reachable' });
   }
 
   /** The request on `worker` ended; a worker that may not be reused is closed and replaced. */
@@ -151,6 +210,7 @@ export class WorkerPool implements WorkerOwner {
 
   onReady(worker: UpstreamWorker): void {
     this.connecting--;
+    this.connectFailing = false;
     this.emit({
       type: 'worker',
       backend: this.server.name,
@@ -170,8 +230,12 @@ export class WorkerPool implements WorkerOwner {
       this.settleOneInitial(worker.id);
     }
     this.removeWorker(worker, 'lost', error);
-    if (!connected && this.workers.size === 0) {
-      this.failQueue(error ?? upstreamError('ECONNREFUSED', 'connection failed'));
+    if (!connected) {
+      this.connectFailing = true;
+      this.connectFailure = connectError(error);
+      this.deps.onConnectFailure?.(this.server.name);
+      // Nothing was sent: queued requests of any method go to another backend.
+      if (this.unreachable) this.failQueue(this.connectFailure);
     }
     this.signals.next({ type: 'lost', worker: worker.id, connected });
     if (this.queue.length > 0) {
@@ -235,12 +299,35 @@ export class WorkerPool implements WorkerOwner {
     this.removeWorker(worker, 'retired');
   }
 
+  private hasQueuePlace(): boolean {
+    return !this.closed && this.queue.length < this.server.bufferSize + this.connecting;
+  }
+
+  private enqueue(request: WorkerRequest): void {
+    const wait = Math.max(0, request.deadline - performance.now());
+    const timer = setTimeout(() => this.expire(request), wait);
+    this.queue.push({ request, timer });
+    this.queueChanged();
+    this.signals.next({
+      type: 'pressure',
+      waiting: this.queue.length,
+      connecting: this.connecting,
+    });
+  }
+
   private handOut(worker: UpstreamWorker): void {
     const next = this.queue.shift();
     if (next) {
       clearTimeout(next.timer);
       this.queueChanged();
       next.request.runOn(worker);
+      this.serveLine();
+      return;
+    }
+    const waiting = this.deps.line?.takeFor(this);
+    if (waiting) {
+      waiting.placedOn(this);
+      waiting.runOn(worker);
       return;
     }
     worker.state = 'idle';
@@ -266,8 +353,12 @@ export class WorkerPool implements WorkerOwner {
   }
 
   private expire(request: WorkerRequest): void {
-    this.cancel(request);
+    const index = this.queue.findIndex((waiting) => waiting.request === request);
+    if (index < 0) return;
+    this.queue.splice(index, 1);
+    this.queueChanged();
     request.failBeforeDispatch(upstreamError('QUEUE_TIMEOUT', 'waited queue_timeout for a worker'));
+    this.serveLine();
   }
 
   private failQueue(error: NodeJS.ErrnoException): void {
@@ -289,4 +380,10 @@ export class WorkerPool implements WorkerOwner {
     this.initialPending--;
     if (this.initialPending === 0) this.settleInitial();
   }
+}
+
+function connectError(error: NodeJS.ErrnoException | undefined): NodeJS.ErrnoException {
+  return error?.code === undefined
+    ? upstreamError('ECONNREFUSED', error?.message ?? 'connection failed')
+    : error;
 }

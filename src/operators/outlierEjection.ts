@@ -3,7 +3,6 @@ import {
   concat,
   defer,
   EMPTY,
-  map,
   mergeMap,
   of,
   timer,
@@ -12,11 +11,24 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 
-/** The result of one request to a backend, as seen by the proxy. */
+/** The result of one request (or connection attempt) to a backend, as seen by the proxy. */
 export interface TrafficOutcome {
   readonly backend: string;
   readonly ok: boolean;
+  /**
+   * What failed: the backend could not be reached (refused, reset, connect timeout), or it was
+   * reached and answered badly (5xx, timeout). Defaults to `response`.
+   */
+  readonly failure?: 'connection' | 'response';
 }
+
+/** One active health probe's result: it can end an ejection for connection failures early. */
+export interface ProbeOutcome {
+  readonly backend: string;
+  readonly probeUp: boolean;
+}
+
+export type EjectionInput = TrafficOutcome | ProbeOutcome;
 
 export interface OutlierOptions {
   /** Every backend of the pool, for the percentage cap. */
@@ -29,6 +41,12 @@ export interface OutlierOptions {
   readonly maxEjectTimeMs?: number;
   /** At most this share of the pool (0-100, rounded down) is ejected at the same time. */
   readonly maxEjectionPercent: number;
+  /**
+   * With active health checks: this many passing probes in a row return a backend ejected for
+   * connection failures only, before its ejection time is up (Envoy's
+   * successful_active_health_check_uneject_host). Undefined: only the timer returns backends.
+   */
+  readonly unejectAfterProbes?: number;
 }
 
 export type EjectionChange =
@@ -45,7 +63,15 @@ const DEFAULT_MAX_EJECT_TIME_MS = 300_000;
 interface BackendHealth {
   /** Consecutive failures since the last success or return. */
   failures: number;
+  /** Whether one of those failures was a bad response rather than a failed connection. */
+  responseFailed: boolean;
   ejected: boolean;
+  /** Ejected for connection failures only: passing probes may end the ejection. */
+  probesMayReturn: boolean;
+  /** Passing probes in a row during the ejection. */
+  probesPassed: number;
+  /** Counts ejections, so a return timer of an ejection already ended does nothing. */
+  ejection: number;
   /** Earlier ejections remembered at `returnedAt`; each full ejectTimeMs since forgets one. */
   remembered: number;
   returnedAt: number;
@@ -62,7 +88,9 @@ interface BackendHealth {
  * reached, and each full `ejectTimeMs` after a return without a new ejection forgets one. The
  * return is emitted from a timer on `scheduler` and restarts the failure count from zero.
  * Outcomes for an ejected backend (requests still in flight) and for unknown backends are
- * ignored.
+ * ignored. With `unejectAfterProbes`, a backend ejected for connection failures only returns as
+ * soon as that many active probes in a row pass; one ejected for bad responses serves its time
+ * (its health path can pass while real traffic fails).
  *
  * Completes when the source has completed and no ejection is pending, so every ejection is
  * matched by its return. Unsubscribing tears pending returns down; a source error passes
@@ -71,7 +99,7 @@ interface BackendHealth {
 export function outlierEjection(
   options: OutlierOptions,
   scheduler: SchedulerLike = asyncScheduler,
-): OperatorFunction<TrafficOutcome, EjectionChange> {
+): OperatorFunction<EjectionInput, EjectionChange> {
   const { maxFails, ejectTimeMs } = options;
   const maxEjectTimeMs = options.maxEjectTimeMs ?? DEFAULT_MAX_EJECT_TIME_MS;
 
@@ -80,7 +108,16 @@ export function outlierEjection(
       const pool = new Map<string, BackendHealth>(
         options.backends.map((backend) => [
           backend,
-          { failures: 0, ejected: false, remembered: 0, returnedAt: 0 },
+          {
+            failures: 0,
+            responseFailed: false,
+            ejected: false,
+            probesMayReturn: false,
+            probesPassed: 0,
+            ejection: 0,
+            remembered: 0,
+            returnedAt: 0,
+          },
         ]),
       );
       const maxEjected = Math.floor((pool.size * options.maxEjectionPercent) / 100);
@@ -96,27 +133,46 @@ export function outlierEjection(
 
       const restore = (backend: string, health: BackendHealth): EjectionChange => {
         health.ejected = false;
+        health.ejection++;
         health.failures = 0;
+        health.responseFailed = false;
         health.returnedAt = scheduler.now();
         ejectedCount--;
         return { backend, ejected: false };
       };
 
-      const step = ({ backend, ok }: TrafficOutcome): Observable<EjectionChange> => {
+      const onProbe = (health: BackendHealth, backend: string, up: boolean) => {
+        if (!health.ejected || !health.probesMayReturn) return EMPTY;
+        health.probesPassed = up ? health.probesPassed + 1 : 0;
+        if (health.probesPassed < (options.unejectAfterProbes ?? Infinity)) return EMPTY;
+        return of(restore(backend, health));
+      };
+
+      const step = (input: EjectionInput): Observable<EjectionChange> => {
+        const { backend } = input;
         const health = pool.get(backend);
-        if (health === undefined || health.ejected) return EMPTY;
-        if (ok) {
+        if (health === undefined) return EMPTY;
+        if ('probeUp' in input) return onProbe(health, backend, input.probeUp);
+        if (health.ejected) return EMPTY;
+        if (input.ok) {
           health.failures = 0;
+          health.responseFailed = false;
           return EMPTY;
         }
         health.failures++;
+        if (input.failure !== 'connection') health.responseFailed = true;
         if (health.failures < maxFails || ejectedCount >= maxEjected) return EMPTY;
         const forMs = ejectionMs(health);
         health.ejected = true;
+        health.probesMayReturn = !health.responseFailed;
+        health.probesPassed = 0;
+        const ejection = ++health.ejection;
         ejectedCount++;
         return concat(
           of<EjectionChange>({ backend, ejected: true, forMs, failures: health.failures }),
-          timer(forMs, scheduler).pipe(map(() => restore(backend, health))),
+          timer(forMs, scheduler).pipe(
+            mergeMap(() => (health.ejection === ejection ? of(restore(backend, health)) : EMPTY)),
+          ),
         );
       };
 
