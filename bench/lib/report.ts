@@ -293,13 +293,18 @@ export function readmeSummary(results: Results, chart: string): string {
 export const BENCH_START = '<!-- bench:start -->';
 export const BENCH_END = '<!-- bench:end -->';
 
+const BENCH_BLOCK = new RegExp(`^${BENCH_START}$[\\s\\S]*?^${BENCH_END}$`, 'm');
+
+/** What lies between the bench markers (each on a line of its own), or undefined. */
+export function benchBlock(document: string): string | undefined {
+  const found = BENCH_BLOCK.exec(document)?.[0];
+  return found?.slice(BENCH_START.length, -BENCH_END.length).trim();
+}
+
 /** `document` with what lies between its bench markers replaced by `block`. */
 export function replaceBenchBlock(document: string, block: string): string {
-  const start = document.indexOf(BENCH_START);
-  const end = document.indexOf(BENCH_END, start);
-  if (start < 0 || end < 0) throw new Error(`no ${BENCH_START} … ${BENCH_END} block`);
-  const before = document.slice(0, start + BENCH_START.length);
-  return `${before}\n\n${block.trim()}\n\n${document.slice(end)}`;
+  if (!BENCH_BLOCK.test(document)) throw new Error(`no ${BENCH_START} … ${BENCH_END} block`);
+  return document.replace(BENCH_BLOCK, () => `${BENCH_START}\n\n${block.trim()}\n\n${BENCH_END}`);
 }
 
 const escapeXml = (text: string): string =>

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   BENCH_END,
   BENCH_START,
+  benchBlock,
   headlineRatios,
   markdown,
   readmeSummary,
@@ -13,12 +14,6 @@ import type { Results } from '../../bench/lib/results';
 const root = join(__dirname, '..', '..');
 const read = (...path: string[]): string => readFileSync(join(root, ...path), 'utf8');
 const latest = JSON.parse(read('bench', 'results', 'latest.json')) as Results;
-
-/** What lies between the bench markers. */
-function block(document: string): string {
-  const start = document.indexOf(BENCH_START) + BENCH_START.length;
-  return document.slice(start, document.indexOf(BENCH_END)).trim();
-}
 
 /** Table rows without the padding Prettier adds. */
 const unpadded = (text: string): string =>
@@ -36,9 +31,10 @@ const unpadded = (text: string): string =>
 
 describe('benchmark report blocks', () => {
   it('replaces only what lies between the markers', () => {
-    const document = `# Title\n\n${BENCH_START}\nold\n${BENCH_END}\n\nAfter.\n`;
-    expect(replaceBenchBlock(document, 'new\n')).toBe(
-      `# Title\n\n${BENCH_START}\n\nnew\n\n${BENCH_END}\n\nAfter.\n`,
+    const prose = `Between \`${BENCH_START}\` and \`${BENCH_END}\`.`;
+    const document = `# Title\n\n${prose}\n\n${BENCH_START}\nold\n${BENCH_END}\n\nAfter.\n`;
+    expect(replaceBenchBlock(document, 'new $& $1\n')).toBe(
+      `# Title\n\n${prose}\n\n${BENCH_START}\n\nnew $& $1\n\n${BENCH_END}\n\nAfter.\n`,
     );
   });
 
@@ -59,8 +55,12 @@ describe('benchmark report blocks', () => {
   });
 
   it('matches the blocks committed in README.md and docs/performance.md', () => {
-    expect(block(read('README.md'))).toBe(readmeSummary(latest, 'bench/results/latest.svg').trim());
+    expect(benchBlock(read('README.md'))).toBe(
+      readmeSummary(latest, 'bench/results/latest.svg').trim(),
+    );
     const tables = markdown(latest, { chart: '../bench/results/latest.svg' });
-    expect(unpadded(block(read('docs', 'performance.md')))).toBe(unpadded(tables.trim()));
+    expect(unpadded(benchBlock(read('docs', 'performance.md')) ?? '')).toBe(
+      unpadded(tables.trim()),
+    );
   });
 });
