@@ -9,6 +9,10 @@
 // Options: --rounds N, --duration S (HTTP), --ws-duration S, --ws-idle N, --warmup S,
 // --targets a,b,c, --load wrk|autocannon, --out DIR; --render FILE.json writes the Markdown and
 // SVG again from saved results, next to that file, without measuring.
+//
+// Full results written to bench/results/ are also published: the tables into
+// docs/performance.md and the chart with the headline ratios into README.md, each between
+// <!-- bench:start --> and <!-- bench:end -->.
 
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get, Agent } from 'node:http';
@@ -19,7 +23,8 @@ import WebSocket from 'ws';
 import { killAllNow, start, stop, stopAll, waitForPort, type Child } from './lib/children';
 import { defaultGenerator, generatorVersion, runHttpLoad, type LoadGenerator } from './lib/load';
 import { CLK_TCK, cpuSeconds, peakRssKiB, resetPeakRss, rssKiB } from './lib/procfs';
-import { markdown, svgChart } from './lib/report';
+import { format, resolveConfig } from 'prettier';
+import { markdown, readmeSummary, replaceBenchBlock, svgChart } from './lib/report';
 import type {
   HttpRun,
   Machine,
@@ -33,6 +38,7 @@ import { allTargets, quickTargets, type Target } from './lib/targets';
 import { versionLine, which } from './lib/tools';
 
 const root = resolve(__dirname, '..', '..', '..', '..');
+const committedResults = join(root, 'bench', 'results');
 const jsDir = __dirname;
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 const log = (message: string): void => {
@@ -112,7 +118,7 @@ function parseOptions(argv: string[]): Options {
     targets,
     load,
     out: resolve(
-      flags.get('out') ?? join(root, 'bench', 'results', ...(quick ? ['tmp', 'quick'] : [])),
+      flags.get('out') ?? (quick ? join(committedResults, 'tmp', 'quick') : committedResults),
     ),
   };
 }
@@ -197,19 +203,37 @@ interface Running {
   port: number;
 }
 
-function render(file: string): void {
+async function render(file: string): Promise<void> {
   const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
   const dir = dirname(resolve(file));
   writeFileSync(join(dir, 'latest.md'), markdown(results));
   writeFileSync(join(dir, 'latest.svg'), svgChart(results));
   log(`wrote ${dir}/latest.{md,svg} from ${file}`);
+  if (dir === committedResults && results.settings.mode === 'full') await publish(results);
+}
+
+/** The tables go into docs/performance.md, the chart and the headline ratios into README.md. */
+async function publish(results: Results): Promise<void> {
+  const chart = 'bench/results/latest.svg';
+  await replaceInDocument(join(root, 'README.md'), readmeSummary(results, chart));
+  await replaceInDocument(
+    join(root, 'docs', 'performance.md'),
+    markdown(results, { chart: `../${chart}` }),
+  );
+}
+
+async function replaceInDocument(file: string, block: string): Promise<void> {
+  const text = replaceBenchBlock(readFileSync(file, 'utf8'), block);
+  const config = (await resolveConfig(file)) ?? {};
+  writeFileSync(file, await format(text, { ...config, filepath: file }));
+  log(`updated the results in ${file}`);
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
   const renderIndex = process.argv.indexOf('--render');
   if (renderIndex >= 0) {
-    render(process.argv[renderIndex + 1] ?? join(root, 'bench', 'results', 'latest.json'));
+    await render(process.argv[renderIndex + 1] ?? join(committedResults, 'latest.json'));
     return;
   }
   const options = parseOptions(process.argv.slice(2));
@@ -534,6 +558,7 @@ async function main(): Promise<void> {
   writeFileSync(join(options.out, 'latest.md'), md);
   writeFileSync(join(options.out, 'latest.svg'), svgChart(results));
   process.stdout.write(`\n${md}\n`);
+  if (options.out === committedResults && !options.quick) await publish(results);
   log(
     `done in ${results.wallSeconds.toFixed(0)} s; results in ${options.out}/latest.{json,md,svg}`,
   );

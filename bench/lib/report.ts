@@ -120,10 +120,40 @@ function ratios(
   return parts.length > 0 ? parts.join(' · ') : undefined;
 }
 
-export function markdown(results: Results): string {
+interface Ratios {
+  http?: string;
+  websocket?: string;
+  wsMemory?: string;
+}
+
+/** rxproxy's figures over each peer's, one line per test: the headline of a run. */
+export function headlineRatios(results: Results): Ratios {
+  return {
+    http: ratios(
+      'req/s',
+      summarizeHttp(results).map((h) => ({ target: h.target, value: h.rpsMedian })),
+    ),
+    websocket: ratios(
+      'round trips/s',
+      summarizeWs(results).map((w) => ({ target: w.target, value: w.rtMedian })),
+    ),
+    wsMemory: ratios(
+      'KiB per WebSocket',
+      results.wsMemory.map((w) => ({ target: w.target, value: w.kibPerWebSocket })),
+    ),
+  };
+}
+
+export interface MarkdownOptions {
+  /** Path of the chart to show under the machine line; no chart when absent. */
+  chart?: string;
+}
+
+export function markdown(results: Results, options: MarkdownOptions = {}): string {
   const { machine: m, settings: s } = results;
   const http = summarizeHttp(results);
   const ws = summarizeWs(results);
+  const headline = headlineRatios(results);
   const out: string[] = [];
   out.push(
     `**rxproxy benchmark**, ${results.date} (${s.mode} mode: ${s.rounds} round${s.rounds === 1 ? '' : 's'}, targets interleaved in each round)`,
@@ -133,6 +163,9 @@ export function markdown(results: Results): string {
       `Everything on 127.0.0.1: two keep-alive Node backends answering ${s.backendBodyBytes}-byte JSON (one process), ` +
       `each proxy in its own process, the load generator in another.`,
     '',
+  );
+  if (options.chart !== undefined) out.push(chartImage(options.chart), '');
+  out.push(
     '### HTTP',
     '',
     `${s.loadGeneratorVersion}, ${s.loadGenerator === 'wrk' ? '1 thread, ' : ''}${s.httpConnections} connections, ` +
@@ -173,11 +206,7 @@ export function markdown(results: Results): string {
     'CPU % is of one core. A proxy well below 100 % was held back by something else (the backends, ' +
       'the load generator, the cores they all share), so its req/s understates it: compare CPU per 10k requests.',
   );
-  const httpRatios = ratios(
-    'req/s',
-    http.map((h) => ({ target: h.target, value: h.rpsMedian })),
-  );
-  if (httpRatios) out.push('', httpRatios);
+  if (headline.http) out.push('', headline.http);
   const flagged = http.filter((h) => h.errors.length > 0);
   if (flagged.length > 0) {
     out.push('', '⚠ errors:');
@@ -215,11 +244,7 @@ export function markdown(results: Results): string {
         ]),
       ),
     );
-    const wsRatios = ratios(
-      'round trips/s',
-      ws.map((w) => ({ target: w.target, value: w.rtMedian })),
-    );
-    if (wsRatios) out.push('', wsRatios);
+    if (headline.websocket) out.push('', headline.websocket);
     for (const w of ws.filter((x) => x.errors.length > 0)) {
       out.push('', `⚠ ${w.target}: ${w.errors.join('; ')}`);
     }
@@ -244,11 +269,7 @@ export function markdown(results: Results): string {
         ]),
       ),
     );
-    const memRatios = ratios(
-      'KiB per WebSocket',
-      results.wsMemory.map((w) => ({ target: w.target, value: w.kibPerWebSocket })),
-    );
-    if (memRatios) out.push('', memRatios);
+    if (headline.wsMemory) out.push('', headline.wsMemory);
   }
 
   out.push('', '### Targets', '');
@@ -258,6 +279,32 @@ export function markdown(results: Results): string {
   for (const t of results.skipped) out.push(`- ${t.name}: skipped, ${t.reason}`);
   out.push('');
   return out.join('\n');
+}
+
+const chartImage = (path: string): string => `![Median HTTP requests per second](${path})`;
+
+/** The README's part of a run: the chart and the headline ratios; the tables live elsewhere. */
+export function readmeSummary(results: Results, chart: string): string {
+  const { http, websocket, wsMemory } = headlineRatios(results);
+  const lines = [http, websocket, wsMemory].filter((line): line is string => line !== undefined);
+  return [chartImage(chart), ...lines].join('\n\n') + '\n';
+}
+
+export const BENCH_START = '<!-- bench:start -->';
+export const BENCH_END = '<!-- bench:end -->';
+
+const BENCH_BLOCK = new RegExp(`^${BENCH_START}$[\\s\\S]*?^${BENCH_END}$`, 'm');
+
+/** What lies between the bench markers (each on a line of its own), or undefined. */
+export function benchBlock(document: string): string | undefined {
+  const found = BENCH_BLOCK.exec(document)?.[0];
+  return found?.slice(BENCH_START.length, -BENCH_END.length).trim();
+}
+
+/** `document` with what lies between its bench markers replaced by `block`. */
+export function replaceBenchBlock(document: string, block: string): string {
+  if (!BENCH_BLOCK.test(document)) throw new Error(`no ${BENCH_START} … ${BENCH_END} block`);
+  return document.replace(BENCH_BLOCK, () => `${BENCH_START}\n\n${block.trim()}\n\n${BENCH_END}`);
 }
 
 const escapeXml = (text: string): string =>
