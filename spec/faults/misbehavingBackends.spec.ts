@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
@@ -68,11 +69,13 @@ const answersLengthAndChunked: RawBehaviour = (socket) =>
       'transfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' +
       'HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\nsmuggled',
   );
-const closesMidBody: RawBehaviour = (socket) => {
+const writesPartOfBody = (socket: Socket, then: () => void): void => {
   socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\n');
   socket.write('content-length: 100000\r\n\r\n');
-  socket.write(Buffer.alloc(1000, 0x61), () => socket.destroy());
+  socket.write(Buffer.alloc(1000, 0x61), then);
 };
+const closesMidBody: RawBehaviour = (socket) => writesPartOfBody(socket, () => socket.destroy());
+const fallsSilentMidBody: RawBehaviour = (socket) => writesPartOfBody(socket, () => undefined);
 const sendsHugeHeaders: RawBehaviour = (socket) =>
   socket.write(`HTTP/1.1 200 OK\r\n${fill(100 * 1024)}content-length: 0\r\n\r\n`);
 const neverAnswers: RawBehaviour = () => undefined;
@@ -172,8 +175,8 @@ describe('misbehaving backends', () => {
     expect(logged).toEqual(loggedAs(502, /CONTENT_LENGTH_MISMATCH/));
   });
 
-  it('cuts the client connection when the backend closes in the middle of the body', async () => {
-    const { seen } = await alternate(closesMidBody);
+  it('cuts the client connection when the backend closes in the middle of the body, and logs 502', async () => {
+    const { seen, logged } = await alternate(closesMidBody);
     expect(seen).toEqual(
       times({
         status: 200,
@@ -181,6 +184,19 @@ describe('misbehaving backends', () => {
         ms: expect.any(Number) as unknown,
       }),
     );
+    expect(logged).toEqual(loggedAs(502, /UND_ERR_SOCKET/));
+  });
+
+  it('cuts the client connection when the backend falls silent in the middle of the body, and logs 504', async () => {
+    const { seen, logged } = await alternate(fallsSilentMidBody, 'response_timeout=300ms');
+    expect(seen).toEqual(
+      times({
+        status: 200,
+        error: expect.any(String) as unknown,
+        ms: expect.any(Number) as unknown,
+      }),
+    );
+    expect(logged).toEqual(loggedAs(504, /UND_ERR_BODY_TIMEOUT/));
   });
 
   it('answers 502 to 100 KiB of response headers', async () => {
