@@ -154,6 +154,9 @@ describe('misbehaving backends', () => {
     times(expect.objectContaining(answer) as unknown);
   const loggedAs = (status: number, error: RegExp) =>
     times({ status, error: expect.stringMatching(error) as unknown });
+  /** The head arrived, then the connection was cut: no complete body. */
+  const cutAfterHead = () =>
+    times({ status: 200, error: expect.any(String) as unknown, ms: expect.any(Number) as unknown });
 
   it('answers 502 to a backend that answers "hello" instead of HTTP', async () => {
     const { seen, logged } = await alternate(answersGarbage);
@@ -177,25 +180,13 @@ describe('misbehaving backends', () => {
 
   it('cuts the client connection when the backend closes in the middle of the body, and logs 502', async () => {
     const { seen, logged } = await alternate(closesMidBody);
-    expect(seen).toEqual(
-      times({
-        status: 200,
-        error: expect.any(String) as unknown,
-        ms: expect.any(Number) as unknown,
-      }),
-    );
+    expect(seen).toEqual(cutAfterHead());
     expect(logged).toEqual(loggedAs(502, /UND_ERR_SOCKET/));
   });
 
   it('cuts the client connection when the backend falls silent in the middle of the body, and logs 504', async () => {
     const { seen, logged } = await alternate(fallsSilentMidBody, 'response_timeout=300ms');
-    expect(seen).toEqual(
-      times({
-        status: 200,
-        error: expect.any(String) as unknown,
-        ms: expect.any(Number) as unknown,
-      }),
-    );
+    expect(seen).toEqual(cutAfterHead());
     expect(logged).toEqual(loggedAs(504, /UND_ERR_BODY_TIMEOUT/));
   });
 
