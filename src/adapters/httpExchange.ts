@@ -133,6 +133,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
   private resumeUpstream: (() => void) | undefined;
   private status = 0;
   private error: string | undefined;
+  /** The response had begun when the backend failed, so the proxy cut the client's connection. */
+  private cutByUpstream = false;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -297,6 +299,9 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
     const code = error.code;
     this.error = code === undefined ? error.message : `${code}: ${error.message}`;
     if (this.res.headersSent) {
+      // Logged as the backend's failure, not as a client that went away (499).
+      this.status = answerForUpstreamError(code).status;
+      this.cutByUpstream = true;
       this.res.destroy();
       return;
     }
@@ -376,12 +381,13 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
       else if (!this.dispatched) this.pool?.cancel(this);
       else if (!this.upstreamDone) this.abortUpstream?.(new ClientClosedError());
     }
+    const clientLeft = !completed && !this.cutByUpstream;
     this.context.onFinished({
       req: this.req,
       backend: this.pool?.server.name,
-      status: completed ? this.status : CLIENT_CLOSED_REQUEST,
+      status: clientLeft ? CLIENT_CLOSED_REQUEST : this.status,
       durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
-      error: completed ? this.error : (this.error ?? 'client closed the connection'),
+      error: clientLeft ? (this.error ?? 'client closed the connection') : this.error,
       attempts: this.attempts,
     });
   };
