@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { parseConfigText } from '../../src/adapters/configFile';
 import { formatProblem, type Config } from '../../src/config';
-import type { ProxyEvent } from '../../src/events';
+import type { ProxyEvent, ProxyEventOf, ProxyEventType } from '../../src/events';
 import { createProxy, type Proxy, type ProxyOptions } from '../../src/proxy';
 
 export interface RunningProxy {
@@ -42,6 +42,14 @@ export async function startProxy(ini: string, options: ProxyOptions = {}): Promi
       await proxy.stop();
     },
   };
+}
+
+/** The events of one type the proxy has emitted so far. */
+export function eventsOf<T extends ProxyEventType>(
+  running: RunningProxy,
+  type: T,
+): ProxyEventOf<T>[] {
+  return running.events.filter((event): event is ProxyEventOf<T> => event.type === type);
 }
 
 /** A client with its own keep-alive connections, so tests never share sockets. */

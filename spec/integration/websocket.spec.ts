@@ -1,12 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { connect as tcpConnect, type Socket } from 'node:net';
 import { WebSocket, type ClientOptions, type RawData } from 'ws';
-import type { ProxyEventOf, ProxyEventType } from '../../src/events';
 import { unusedPort } from '../helpers/backend';
 import { startBlackhole } from '../helpers/blackhole';
 import { useHarness } from '../helpers/harness';
-import type { RunningProxy } from '../helpers/proxy';
+import { eventsOf, type RunningProxy } from '../helpers/proxy';
+import {
+  CLOSE,
+  SAMPLE_ACCEPT,
+  clientFrame,
+  frameFrom,
+  rawHandshake,
+  type RawHandshakeOptions,
+} from '../helpers/rawWebSocket';
 import { sleep, waitUntil } from '../helpers/waitUntil';
 import {
   echo,
@@ -17,10 +23,6 @@ import {
 } from '../helpers/wsBackend';
 
 const MiB = 1024 * 1024;
-/** RFC 6455's sample key and the accept value it must produce. */
-const SAMPLE_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
-const SAMPLE_ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
-
 interface Received {
   readonly data: Buffer;
   readonly isBinary: boolean;
@@ -49,20 +51,6 @@ interface PlainResponse {
   readonly body: string;
 }
 
-/** A hand-made handshake over a raw TCP connection. */
-interface RawConnection {
-  readonly socket: Socket;
-  /** The response head, without the blank line. */
-  readonly head: string;
-  /** Bytes received after the head. */
-  readonly after: () => Buffer;
-}
-
-interface Frame {
-  readonly opcode: number;
-  readonly payload: Buffer;
-}
-
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 function toBuffer(data: RawData): Buffer {
@@ -73,45 +61,6 @@ function toBuffer(data: RawData): Buffer {
 
 function wsUrl(running: RunningProxy, path = '/'): string {
   return `ws://127.0.0.1:${running.address.port}${path}`;
-}
-
-function eventsOf<T extends ProxyEventType>(running: RunningProxy, type: T): ProxyEventOf<T>[] {
-  return running.events.filter((event): event is ProxyEventOf<T> => event.type === type);
-}
-
-/** A client frame of fewer than 126 payload bytes, masked unless told otherwise. */
-function clientFrame(
-  opcode: number,
-  payload: Buffer,
-  { rsv = 0, masked = true }: { rsv?: number; masked?: boolean } = {},
-): Buffer {
-  if (payload.length >= 126) throw new Error('only short frames are built here');
-  const mask = masked ? randomBytes(4) : Buffer.alloc(0);
-  const body = Buffer.from(payload);
-  if (masked) {
-    for (let i = 0; i < body.length; i++) body[i] = (body[i] ?? 0) ^ (mask[i % 4] ?? 0);
-  }
-  const first = 0x80 | (rsv << 4) | opcode;
-  const second = (masked ? 0x80 : 0) | payload.length;
-  return Buffer.concat([Buffer.from([first, second]), mask, body]);
-}
-
-/** The first server frame in `bytes` (unmasked, under 64 KiB), or undefined while incomplete. */
-function firstFrame(bytes: Buffer): Frame | undefined {
-  if (bytes.length < 2) return undefined;
-  const first = bytes[0] ?? 0;
-  const second = bytes[1] ?? 0;
-  if ((second & 0x80) !== 0) throw new Error('the proxy sent a masked frame');
-  let length = second & 0x7f;
-  let offset = 2;
-  if (length === 127) throw new Error('unexpectedly long frame');
-  if (length === 126) {
-    if (bytes.length < 4) return undefined;
-    length = bytes.readUInt16BE(2);
-    offset = 4;
-  }
-  if (bytes.length < offset + length) return undefined;
-  return { opcode: first & 0x0f, payload: bytes.subarray(offset, offset + length) };
 }
 
 /** Alternating messages: even ones text (with non-ASCII), odd ones binary (invalid as UTF-8). */
@@ -222,45 +171,8 @@ describe('WebSocket proxying', () => {
     });
   }
 
-  async function rawHandshake(
-    port: number,
-    connection = 'Upgrade',
-    withinMs = 5000,
-  ): Promise<RawConnection> {
-    const socket = tcpConnect(port, '127.0.0.1');
-    harness.onCleanup(() => {
-      socket.destroy();
-    });
-    socket.on('error', () => undefined);
-    let buffered = Buffer.alloc(0);
-    let headEnd = -1;
-    socket.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      if (headEnd < 0) headEnd = buffered.indexOf('\r\n\r\n');
-    });
-    socket.write(
-      `GET /raw HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: ${connection}\r\n` +
-        `Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${SAMPLE_KEY}\r\n\r\n`,
-    );
-    await waitUntil(() => headEnd >= 0 || socket.destroyed, 'the handshake response', withinMs);
-    if (headEnd < 0) throw new Error(`no handshake response: ${buffered.toString('latin1')}`);
-    return {
-      socket,
-      head: buffered.subarray(0, headEnd).toString('latin1'),
-      after: () => buffered.subarray(headEnd + 4),
-    };
-  }
-
-  async function nextFrame(connection: RawConnection, withinMs = 3000): Promise<Frame> {
-    await waitUntil(
-      () => firstFrame(connection.after()) !== undefined || connection.socket.destroyed,
-      'a frame from the proxy',
-      withinMs,
-    );
-    const frame = firstFrame(connection.after());
-    if (!frame) throw new Error('the connection closed without a frame');
-    return frame;
-  }
+  const handshake = (port: number, options?: RawHandshakeOptions) =>
+    rawHandshake(port, harness.onCleanup, options);
 
   it('echoes 10 000 alternating text and binary messages in order with their types, and a 10 MiB binary message intact', async () => {
     const target = await wsBackend('echo');
@@ -327,7 +239,7 @@ describe('WebSocket proxying', () => {
   it('recognises "Connection: keep-alive, Upgrade" as a WebSocket handshake', async () => {
     const target = await wsBackend('echo');
     const running = await harness.proxy(`[websocket]\nserver1=${target.address}\n`);
-    const raw = await rawHandshake(running.address.port, 'keep-alive, Upgrade');
+    const raw = await handshake(running.address.port, { connection: 'keep-alive, Upgrade' });
 
     expect(raw.head).toMatch(/^HTTP\/1\.1 101 /);
     expect(raw.head.toLowerCase()).toContain(
@@ -335,9 +247,8 @@ describe('WebSocket proxying', () => {
     );
     expect(target.upgrades).toHaveLength(1);
     raw.socket.write(clientFrame(0x1, Buffer.from('by hand')));
-    const frame = await nextFrame(raw);
-    expect(frame.opcode).toBe(0x1);
-    expect(frame.payload.toString()).toBe('by hand');
+    const frame = await frameFrom(raw, 0x1);
+    expect(frame).toEqual({ opcode: 0x1, payload: Buffer.from('by hand'), masked: false });
   });
 
   it('relays close codes and reasons both ways and records who closed', async () => {
@@ -612,17 +523,17 @@ describe('WebSocket proxying', () => {
     const running = await harness.proxy(`[websocket]\nserver1=${target.address}\n`);
     const bystander = await connected(wsUrl(running, '/bystander'));
 
-    const reserved = await rawHandshake(running.address.port);
+    const reserved = await handshake(running.address.port);
     expect(reserved.head).toMatch(/^HTTP\/1\.1 101 /);
     reserved.socket.write(clientFrame(0x1, Buffer.from('rsv1'), { rsv: 0x4 }));
-    const reservedClose = await nextFrame(reserved);
+    const reservedClose = await frameFrom(reserved, CLOSE);
     expect(reservedClose.opcode).toBe(0x8);
     expect(reservedClose.payload.readUInt16BE(0)).toBe(1002);
 
-    const unmasked = await rawHandshake(running.address.port);
+    const unmasked = await handshake(running.address.port);
     expect(unmasked.head).toMatch(/^HTTP\/1\.1 101 /);
     unmasked.socket.write(clientFrame(0x1, Buffer.from('no mask'), { masked: false }));
-    const unmaskedClose = await nextFrame(unmasked);
+    const unmaskedClose = await frameFrom(unmasked, CLOSE);
     expect(unmaskedClose.opcode).toBe(0x8);
     expect(unmaskedClose.payload.readUInt16BE(0)).toBe(1002);
 

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import { Observable } from 'rxjs';
 import type { RawData, WebSocket } from 'ws';
 import type { WsEndpoint, WsEvent, WsMessage } from '../streams/wsSession';
@@ -24,7 +25,18 @@ export class SocketEndpoint implements WsEndpoint {
   private drained: (() => void) | undefined;
   readonly events$: Observable<WsEvent>;
 
-  constructor(readonly socket: WebSocket) {
+  /**
+   * `transport` is the TCP socket under `socket`. `ws` ends its side of it once the close
+   * handshake is over (both close frames exchanged, or the peer's FIN), then waits up to 30 s for
+   * the peer to close its side before reporting the close. A peer that keeps its side open would
+   * hold the relay's close, and both descriptors, until then: nothing more may arrive, so the
+   * socket is destroyed as soon as its last bytes are written.
+   */
+  constructor(
+    readonly socket: WebSocket,
+    transport: Duplex,
+  ) {
+    transport.once('finish', () => transport.destroy());
     socket.on('pong', () => {
       this.alive = true;
     });

@@ -45,6 +45,18 @@ interface OpenSession {
 
 const MAX_REJECTION_BODY = 64 * 1024;
 
+/**
+ * The subprotocol the backend chose, when the client offered it. It is taken out of the 101 that
+ * `ws` is about to check, since `ws` was not told the offer; a choice the client did not offer
+ * stays, and `ws` fails the handshake on it.
+ */
+function takeOfferedProtocol(response: IncomingMessage, offered: readonly string[]): string {
+  const chosen = response.headers['sec-websocket-protocol'];
+  if (chosen === undefined || !offered.includes(chosen)) return '';
+  delete response.headers['sec-websocket-protocol'];
+  return chosen;
+}
+
 /** Between the backend's acceptance and the session's start, an error ends in the session. */
 function ignoreUntilSession(): void {}
 
@@ -129,21 +141,25 @@ export class WsProxy {
       }),
     );
     if (req.headers.host !== undefined) headers.host = req.headers.host;
-    const upstream = new WebSocket(
-      `ws://${backend.server.address}${req.url ?? '/'}`,
-      requestedProtocols(req),
-      {
-        headers,
-        handshakeTimeout: pool.handshakeTimeoutMs,
-        perMessageDeflate: pool.compression,
-        maxPayload: pool.maxMessageSize,
-        followRedirects: false,
-      },
-    );
+    const offered = requestedProtocols(req);
+    // The offer goes as a plain header, not as the client library's `protocols`: given those, `ws`
+    // refuses a 101 that chooses none, which RFC 6455 allows. The choice is checked on 'upgrade'.
+    if (offered.length > 0) headers['sec-websocket-protocol'] = offered.join(', ');
+    const upstream = new WebSocket(`ws://${backend.server.address}${req.url ?? '/'}`, {
+      headers,
+      handshakeTimeout: pool.handshakeTimeoutMs,
+      perMessageDeflate: pool.compression,
+      maxPayload: pool.maxMessageSize,
+      followRedirects: false,
+    });
+    let protocol = '';
+    let transport: Duplex | undefined;
+    upstream.once('upgrade', (response: IncomingMessage) => {
+      protocol = takeOfferedProtocol(response, offered);
+      transport = response.socket;
+    });
     let opened = false;
-    const abandon = () => {
-      if (!opened) upstream.terminate();
-    };
+    const abandon = () => upstream.terminate();
     socket.once('close', abandon);
     upstream.on('unexpected-response', (_request, response) => {
       opened = true;
@@ -180,7 +196,6 @@ export class WsProxy {
     });
     upstream.once('open', () => {
       opened = true;
-      socket.off('close', abandon);
       // The handshake listeners hold the client's request and socket; a long-lived connection
       // must not keep them. The session adds its own listeners.
       upstream.removeAllListeners('unexpected-response');
@@ -188,25 +203,30 @@ export class WsProxy {
       upstream.on('error', ignoreUntilSession);
       upstream.pause();
       this.context.reportOutcome(backend.name, true);
-      if (socket.destroyed) {
+      if (socket.destroyed || !transport) {
+        socket.off('close', abandon);
         upstream.close(1001, 'client went away');
         return;
       }
-      this.chosenProtocol.set(req, upstream.protocol);
-      this.server.handleUpgrade(req, socket, head, (client) =>
-        this.relay(req, client, upstream, backend),
-      );
+      const backendEnd = new SocketEndpoint(upstream, transport);
+      this.chosenProtocol.set(req, protocol);
+      // Until the session owns both sockets, a client whose handshake `ws` refuses (a bad key or
+      // version) takes its backend connection with it.
+      this.server.handleUpgrade(req, socket, head, (client) => {
+        socket.off('close', abandon);
+        this.relay(req, new SocketEndpoint(client, socket), backendEnd, backend, protocol);
+      });
     });
   }
 
   private relay(
     req: IncomingMessage,
-    clientSocket: WebSocket,
-    upstream: WebSocket,
+    client: SocketEndpoint,
+    upstreamEnd: SocketEndpoint,
     backend: WsBackend,
+    subprotocol: string,
   ): void {
-    const client = new SocketEndpoint(clientSocket);
-    const upstreamEnd = new SocketEndpoint(upstream);
+    const upstream = upstreamEnd.socket;
     const openedAt = Date.now();
     backend.load++;
     upstream.off('error', ignoreUntilSession);
@@ -214,7 +234,7 @@ export class WsProxy {
       type: 'websocket-open',
       backend: backend.name,
       url: req.url ?? '/',
-      subprotocol: upstream.protocol,
+      subprotocol,
     });
     let session: OpenSession | undefined;
     const subscription = wsSession(client, upstreamEnd).subscribe((end) => {
