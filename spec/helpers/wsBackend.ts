@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { startChildServer, type ChildServer } from './childServer';
 
 /** One upgrade request as the backend received it. */
 export interface WsUpgradeRecord {
@@ -153,19 +152,13 @@ export async function startWsBackend(
 }
 
 /** A WebSocket echo backend in its own process, which a test can SIGKILL. */
-export interface WsBackendProcess {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly address: string;
-  /** SIGKILLs the process if it is still running; resolves once it has exited. */
-  kill(): Promise<void>;
-}
+export type WsBackendProcess = ChildServer;
 
 /**
  * Starts `node -e` with an HTTP server whose WebSockets greet with `greeting`, then echo. Plain
  * requests get 200 `{"status":200}`.
  */
-export async function startWsBackendProcess(
+export function startWsBackendProcess(
   greeting: string,
   withinMs = 10_000,
 ): Promise<WsBackendProcess> {
@@ -184,40 +177,5 @@ export async function startWsBackendProcess(
     });
     server.listen(0, '127.0.0.1', () => console.log(server.address().port));
   `;
-  const child = spawn(process.execPath, ['-e', script], {
-    cwd: join(__dirname, '..', '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const kill = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  };
-  try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error('the backend process did not start')),
-        withinMs,
-      );
-      let out = '';
-      const fail = (error: Error) => {
-        clearTimeout(timer);
-        reject(error);
-      };
-      child.once('error', fail);
-      child.once('exit', (code) => fail(new Error(`the backend process exited with ${code}`)));
-      child.stdout?.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const line = /^(\d+)\n/.exec(out);
-        if (line?.[1] !== undefined) {
-          clearTimeout(timer);
-          resolve(Number(line[1]));
-        }
-      });
-    });
-    return { child, port, address: `127.0.0.1:${port}`, kill };
-  } catch (error) {
-    await kill();
-    throw error;
-  }
+  return startChildServer(script, withinMs);
 }
