@@ -4,6 +4,7 @@ import { Subject, defer, filter, lastValueFrom, map, startWith, type Observable 
 import { HttpExchange, type ExchangeContext, type ExchangeOutcome } from './adapters/httpExchange';
 import { createFrontend } from './adapters/httpFrontend';
 import { WorkerPool } from './adapters/workerPool';
+import { MemoryBudget } from './adapters/requestBody';
 import { WsBackend, WsProxy } from './adapters/wsProxy';
 import { createHealthProber } from './adapters/healthProbe';
 import { BackendGroup } from './backendGroup';
@@ -83,6 +84,12 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     hashKeyOf: requestHashKey,
     reportOutcome: (backend, ok) => httpGroup.reportOutcome(backend, ok),
     draining: () => draining,
+    body: {
+      bufferSize: pool.requestBufferSize,
+      maxBodySize: config.frontend.maxBodySize,
+      timeoutMs: config.frontend.bodyTimeoutMs,
+      budget: new MemoryBudget(pool.requestBufferTotal),
+    },
     onFinished: (outcome: ExchangeOutcome) => {
       inFlight--;
       events.next({
