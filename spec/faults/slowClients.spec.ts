@@ -116,6 +116,14 @@ describe('slow clients', () => {
     for (const connection of opened.splice(0)) connection.destroy();
   });
 
+  /** A recording backend behind the proxy with `pool` settings added to [http]. */
+  async function recordedProxy(pool = '', frontend = '') {
+    const seen = new Map<string, SeenBody>();
+    const target = await backend('one', recordingBackend(seen));
+    const running = await proxy(`[http]\nserver1=${target.address}\n${pool}`, frontend);
+    return { seen, target, running };
+  }
+
   async function upload(port: number, path: string, framing: string): Promise<RawConnection> {
     const connection = await openUpload(port, path, framing);
     opened.push(connection);
@@ -123,9 +131,7 @@ describe('slow clients', () => {
   }
 
   it('20 trickling uploads take no worker: every GET succeeds, the stalled uploads get 408', async () => {
-    const seen = new Map<string, SeenBody>();
-    const target = await backend('one', recordingBackend(seen));
-    const running = await proxy(`[http]\nserver1=${target.address}\n`, 'body_timeout=1s\n');
+    const { target, running } = await recordedProxy('', 'body_timeout=1s\n');
     const uploads = await Promise.all(
       Array.from({ length: SLOW_UPLOADS }, (_, i) =>
         upload(running.address.port, `/slow/${i}`, 'Content-Length: 1000000\r\n'),
@@ -180,9 +186,7 @@ describe('slow clients', () => {
   ])(
     'reads a small %s body whole before the backend sees the request, then sends it with its length',
     async (_name, wire) => {
-      const seen = new Map<string, SeenBody>();
-      const target = await backend('one', recordingBackend(seen));
-      const running = await proxy(`[http]\nserver1=${target.address}\n`);
+      const { target, running } = await recordedProxy();
       const body = randomBytes(1000);
       const { framing, first, rest } = wire(body, 500);
       const connection = await upload(running.address.port, '/small', framing);
@@ -203,9 +207,7 @@ describe('slow clients', () => {
   ])(
     'streams a %s body larger than request_buffer_size while the client still sends it',
     async (_name, wire, contentLength, transferEncoding) => {
-      const seen = new Map<string, SeenBody>();
-      const target = await backend('one', recordingBackend(seen));
-      const running = await proxy(`[http]\nserver1=${target.address}\nrequest_buffer_size=1KiB\n`);
+      const { seen, running } = await recordedProxy('request_buffer_size=1KiB\n');
       const body = randomBytes(100_000);
       const { framing, first, rest } = wire(body, 5000);
       const connection = await upload(running.address.port, '/large', framing);
@@ -255,10 +257,8 @@ describe('slow clients', () => {
   });
 
   it('aborts the upstream request of a streaming chunked body that grows past max_body_size', async () => {
-    const seen = new Map<string, SeenBody>();
-    const target = await backend('one', recordingBackend(seen));
-    const running = await proxy(
-      `[http]\nserver1=${target.address}\nrequest_buffer_size=0\n`,
+    const { seen, running } = await recordedProxy(
+      'request_buffer_size=0\n',
       'max_body_size=1KiB\n',
     );
     const connection = await upload(
@@ -277,10 +277,8 @@ describe('slow clients', () => {
   });
 
   it('answers 408 to a large body that stalls while streaming, and aborts the upstream request', async () => {
-    const seen = new Map<string, SeenBody>();
-    const target = await backend('one', recordingBackend(seen));
-    const running = await proxy(
-      `[http]\nserver1=${target.address}\nrequest_buffer_size=1KiB\n`,
+    const { seen, running } = await recordedProxy(
+      'request_buffer_size=1KiB\n',
       'body_timeout=1s\n',
     );
     const connection = await upload(running.address.port, '/stalls', 'Content-Length: 100000\r\n');
@@ -292,11 +290,30 @@ describe('slow clients', () => {
     expect(seen.get('/stalls')?.ended).toBe(false);
   });
 
+  it('returns the buffer budget of a client that leaves mid-body', async () => {
+    const { seen, running } = await recordedProxy(
+      'request_buffer_size=1KiB\nrequest_buffer_total=1KiB\n',
+    );
+    const port = running.address.port;
+    const leaving = await upload(port, '/leaves', 'Content-Length: 1000\r\n');
+    leaving.write(randomBytes(10));
+    await sleep(100);
+    leaving.destroy();
+    await waitUntil(
+      () => running.events.some((event) => event.type === 'request' && event.url === '/leaves'),
+      'the proxy is done with the request that left',
+    );
+    const next = await upload(port, '/next', 'Content-Length: 1000\r\n');
+    next.write(randomBytes(10));
+    await sleep(300);
+    expect(seen.size).toBe(0);
+    next.write(randomBytes(990));
+    expect((await answered(next)).status).toBe(200);
+  });
+
   it('streams a second slow body once request_buffer_total is taken, and buffers again after', async () => {
-    const seen = new Map<string, SeenBody>();
-    const target = await backend('one', recordingBackend(seen));
-    const running = await proxy(
-      `[http]\nserver1=${target.address}\nrequest_buffer_size=1KiB\nrequest_buffer_total=1KiB\n`,
+    const { seen, running } = await recordedProxy(
+      'request_buffer_size=1KiB\nrequest_buffer_total=1KiB\n',
     );
     const port = running.address.port;
     const bodies = [randomBytes(1000), randomBytes(1000), randomBytes(1000)];

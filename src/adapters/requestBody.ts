@@ -7,10 +7,6 @@ export class MemoryBudget {
 
   constructor(readonly total: number) {}
 
-  get inUse(): number {
-    return this.used;
-  }
-
   reserve(bytes: number): boolean {
     if (this.used + bytes > this.total) return false;
     this.used += bytes;
@@ -124,6 +120,7 @@ export class RequestBody {
     this.listening = true;
     this.req.on('data', this.onData);
     this.req.on('end', this.onEnd);
+    this.req.on('resume', this.onProgress);
     this.timer = setTimeout(this.onStall, this.limits.timeoutMs);
   }
 
@@ -134,10 +131,16 @@ export class RequestBody {
     this.listening = false;
     this.req.off('data', this.onData);
     this.req.off('end', this.onEnd);
+    this.req.off('resume', this.onProgress);
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  /** Bytes arrived, or the request flows again after a pause: the client has time anew. */
+  private readonly onProgress = (): void => {
     this.timer?.refresh();
+  };
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.onProgress();
     this.received += chunk.length;
     const max = this.limits.maxBodySize;
     if (max > 0 && this.received > max) {
@@ -183,7 +186,7 @@ export class RequestBody {
   private readonly onStall = (): void => {
     // A paused request waits for a worker or for the backend, not for the client.
     if (this.req.readableFlowing !== true) {
-      this.timer?.refresh();
+      this.onProgress();
       return;
     }
     this.fail(REQUEST_TIMEOUT);
