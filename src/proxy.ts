@@ -6,6 +6,7 @@ import { createFrontend } from './adapters/httpFrontend';
 import { PendingLine } from './adapters/pendingLine';
 import { upstreamError } from './adapters/upstreamWorker';
 import { WorkerPool } from './adapters/workerPool';
+import { MemoryBudget } from './adapters/requestBody';
 import { WsBackend, WsProxy } from './adapters/wsProxy';
 import { createHealthProber } from './adapters/healthProbe';
 import { BackendGroup } from './backendGroup';
@@ -106,6 +107,12 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     hashKeyOf: requestHashKey,
     reportOutcome: (backend, ok, failure) => httpGroup.reportOutcome(backend, ok, failure),
     draining: () => draining,
+    body: {
+      bufferSize: pool.requestBufferSize,
+      maxBodySize: config.frontend.maxBodySize,
+      timeoutMs: config.frontend.bodyTimeoutMs,
+      budget: new MemoryBudget(pool.requestBufferTotal),
+    },
     onFinished: (outcome: ExchangeOutcome) => {
       inFlight--;
       events.next({

@@ -16,6 +16,7 @@ import {
 import { clientResponseHeaders, upstreamRequestHeaders } from '../forwarding/headers';
 import { asksToClose, trailerPairs } from '../forwarding/responseHeaders';
 import type { PendingLine } from './pendingLine';
+import { RequestBody, type BodyLimits, type BodyOwner } from './requestBody';
 import type { UpstreamWorker } from './upstreamWorker';
 import type { WorkerPool, WorkerRequest } from './workerPool';
 
@@ -56,6 +57,8 @@ export interface ExchangeContext {
   /** While the proxy drains, responses close their connection. */
   readonly draining: () => boolean;
   readonly onFinished: (outcome: ExchangeOutcome) => void;
+  /** How request bodies are buffered, limited and timed. */
+  readonly body: BodyLimits;
 }
 
 class ClientClosedError extends Error {
@@ -108,10 +111,11 @@ export function answer(res: ServerResponse, reply: ProxyAnswer, closeConnection 
  * both ways as an undici dispatch handler, and retried on another backend when the connection
  * fails before any response byte and retrying is safe.
  */
-export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
+export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, BodyOwner {
   private readonly startedAt = performance.now();
   private readonly method: string;
   private readonly withBody: boolean;
+  private body: RequestBody | undefined;
   private readonly sharedHeaders: string[] | undefined;
   private pool: WorkerPool | undefined;
   private worker: UpstreamWorker | undefined;
@@ -150,8 +154,27 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
     res.on('error', ignoreLateWriteError);
   }
 
+  /** A request with a body is routed once the body is read, or known to stream. */
   start(): void {
+    if (!this.withBody) {
+      this.route(undefined);
+      return;
+    }
+    this.body = new RequestBody(this.req, this.context.body, this);
+    this.body.start();
+  }
+
+  bodyReady(): void {
     this.route(undefined);
+  }
+
+  /** Answers (or cuts a begun response), closes the connection, stops any upstream request. */
+  bodyFailed(reply: ProxyAnswer): void {
+    this.error = reply.error;
+    if (!this.res.headersSent) this.status = reply.status;
+    if (!this.dispatched) this.pool?.cancel(this);
+    answer(this.res, reply, true);
+    if (this.dispatched && !this.upstreamDone) this.abortUpstream?.(new ClientClosedError());
   }
 
   runOn(worker: UpstreamWorker): void {
@@ -162,12 +185,13 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
     this.reusable = true;
     this.abortUpstream = undefined;
     this.attempts++;
+    const headers = this.sharedHeaders ?? this.upstreamHeaders(this.pool?.server.address);
     worker.dispatch(
       {
         path: originFormPath(this.req.url ?? '/'),
         method: this.method,
-        headers: this.sharedHeaders ?? this.upstreamHeaders(this.pool?.server.address),
-        body: this.withBody ? this.req : null,
+        headers: this.body ? this.body.upstreamHeaders(headers) : headers,
+        body: this.body ? this.body.upstreamBody() : null,
       },
       this,
     );
@@ -375,6 +399,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest {
   }
 
   private readonly onClientClose = (): void => {
+    this.body?.dispose();
     const completed = this.res.writableFinished;
     if (!completed) {
       if (this.inLine) this.context.line?.cancel(this);

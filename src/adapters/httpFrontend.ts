@@ -3,12 +3,10 @@ import type { Duplex } from 'node:stream';
 import { isWebSocketUpgrade } from '../forwarding/upgrade';
 import type { Socket } from 'node:net';
 import type { ProxyEvent } from '../events';
-import { BAD_REQUEST, type ProxyAnswer } from '../forwarding/failures';
+import { BAD_REQUEST, REQUEST_TIMEOUT, type ProxyAnswer } from '../forwarding/failures';
 import { rejectRaw } from './rawResponse';
 
 type ClientErrorEvent = Extract<ProxyEvent, { type: 'client-error' }>;
-
-const REQUEST_TIMEOUT: ProxyAnswer = { status: 408, error: 'request timeout' };
 
 const CLIENT_ERROR_ANSWERS: Readonly<Record<string, ProxyAnswer>> = {
   HPE_HEADER_OVERFLOW: { status: 431, error: 'request header fields too large' },

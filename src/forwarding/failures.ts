@@ -9,6 +9,8 @@ export interface ProxyAnswer {
 export const BAD_GATEWAY: ProxyAnswer = { status: 502, error: 'bad gateway' };
 export const GATEWAY_TIMEOUT: ProxyAnswer = { status: 504, error: 'gateway timeout' };
 export const BAD_REQUEST: ProxyAnswer = { status: 400, error: 'bad request' };
+export const REQUEST_TIMEOUT: ProxyAnswer = { status: 408, error: 'request timeout' };
+export const PAYLOAD_TOO_LARGE: ProxyAnswer = { status: 413, error: 'payload too large' };
 export const SERVICE_UNAVAILABLE: ProxyAnswer = {
   status: 503,
   error: 'service unavailable',
