@@ -1,12 +1,30 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { main } from '../../src/cli';
+import { describeListenError, main } from '../../src/cli';
+import type { ProxyEvent } from '../../src/events';
+import { createProxy } from '../../src/proxy';
 import { startBackend, unusedPort, type TestBackend } from '../helpers/backend';
 import { runCli } from '../helpers/process';
+import { configFromIni } from '../helpers/proxy';
 
 const fixture = (name: string) => join(__dirname, '..', 'fixtures', name);
+
+/** A plain TCP server holding a loopback port, so that the proxy cannot listen on it. */
+async function occupyPort(): Promise<{ server: Server; port: number }> {
+  const server = createServer((socket) => socket.destroy());
+  server.on('error', () => undefined);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+const closeServer = (server: Server) =>
+  new Promise<void>((resolve) => server.close(() => resolve()));
+
+const listenError = (code: string, message = `listen ${code}`) =>
+  Object.assign(new Error(message), { code });
 
 async function runMain(args: string[], env: NodeJS.ProcessEnv = {}) {
   let out = '';
@@ -90,6 +108,77 @@ describe('rxproxy CLI', () => {
     });
     expect(code).toBe(1);
     expect(err).toContain('LOG_LEVEL "loud"');
+  });
+
+  describe('when the frontend cannot listen', () => {
+    const config = (host: string) =>
+      configFromIni(`[frontend]\nhost=${host}\nport=8080\n[http]\nserver1=127.0.0.1:9\n`);
+
+    it('names the address and the reason in plain words', () => {
+      const v4 = config('127.0.0.1');
+      expect(describeListenError(v4, listenError('EADDRINUSE'))).toBe(
+        'rxproxy: cannot listen on 127.0.0.1:8080: address already in use',
+      );
+      expect(describeListenError(v4, listenError('EACCES'))).toBe(
+        'rxproxy: cannot listen on 127.0.0.1:8080: permission denied',
+      );
+      expect(describeListenError(config('::1'), listenError('EADDRNOTAVAIL'))).toBe(
+        'rxproxy: cannot listen on [::1]:8080: address not available',
+      );
+      expect(describeListenError(v4, listenError('EWHATEVER', 'something odd'))).toBe(
+        'rxproxy: cannot listen on 127.0.0.1:8080: something odd',
+      );
+    });
+
+    it('start() rejects with the listen error, and stop() afterwards emits nothing', async () => {
+      const { server, port } = await occupyPort();
+      try {
+        const proxy = createProxy(
+          configFromIni(`[frontend]\nhost=127.0.0.1\nport=${port}\n[http]\nserver1=127.0.0.1:9\n`),
+        );
+        const events: ProxyEvent[] = [];
+        let completed = false;
+        proxy.events$.subscribe({
+          next: (event) => events.push(event),
+          complete: () => (completed = true),
+        });
+        await expect(proxy.start()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+        expect(await proxy.stop()).toEqual({ drained: true, remaining: 0 });
+        expect(events).toEqual([]);
+        expect(completed).toBe(true);
+        expect(proxy.address).toBeUndefined();
+      } finally {
+        await closeServer(server);
+      }
+    });
+
+    // The demo case also proves its demo backends are closed: the process could not exit otherwise.
+    it.each([
+      [
+        'with a config file',
+        (port: number) => {
+          const file = join(folder, 'busy.ini');
+          writeFileSync(
+            file,
+            `[frontend]\nhost=127.0.0.1\nport=${port}\nlog_level=debug\n[http]\nserver1=127.0.0.1:9\n`,
+          );
+          return runCli(['--config', file]);
+        },
+      ],
+      ['with --demo', (port: number) => runCli(['--demo'], { PORT: String(port) })],
+    ])('as a process %s: one line on stderr, nothing on stdout, exit 1', async (_, run) => {
+      const { server, port } = await occupyPort();
+      try {
+        const cli = run(port);
+        expect(await cli.exited()).toBe(1);
+        expect(cli.stderr()).toBe(
+          `rxproxy: cannot listen on 127.0.0.1:${port}: address already in use\n`,
+        );
+        expect(cli.stdout()).toBe('');
+      } finally {
+        await closeServer(server);
+      }
+    });
   });
 
   describe('as a process', () => {
