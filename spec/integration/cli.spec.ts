@@ -53,8 +53,34 @@ describe('rxproxy CLI', () => {
     expect(err).toBe('');
     expect(code).toBe(0);
     expect(out).toContain('configuration is valid');
-    expect(out).toContain('[http] random, health checks every 10s, 3 server(s):');
+    expect(out).toContain('[http] random, health checks of /healthCheck every 10s, 3 server(s):');
     expect(out).toContain('server1 es1_hc:8080 workers 3-10, idle 3s, queue 20');
+  });
+
+  it('--check shows weights, hash_key and the health-check path where they matter', async () => {
+    const file = join(folder, 'summary.ini');
+    writeFileSync(
+      file,
+      [
+        '[frontend]\nhost=127.0.0.1\nport=8080',
+        '[http]\nalgorithm=weighted-round-robin\nenable_health_check=true',
+        'health_check_path=/ready\nserver1=127.0.0.1:9001\nserver1_weight=3',
+        'server2=127.0.0.1:9002\nmin_workers=1\nmax_workers=4',
+        '[websocket]\nalgorithm=consistent-hash\nhash_key=header:X-User',
+        'server1=127.0.0.1:9101\nserver2=127.0.0.1:9102\nserver2_weight=5\n',
+      ].join('\n'),
+    );
+    const { code, out } = await runMain(['--check', '--config', file]);
+    expect(code).toBe(0);
+    expect(out.split('\n').slice(2)).toEqual([
+      '[http] weighted-round-robin, health checks of /ready every 10s, 2 server(s):',
+      '  server1 127.0.0.1:9001 weight 3, workers 1-4, idle 3s, queue 10',
+      '  server2 127.0.0.1:9002 weight 1, workers 1-4, idle 3s, queue 10',
+      '[websocket] consistent-hash (hash_key=header:x-user), no health checks, 2 server(s):',
+      '  server1 127.0.0.1:9101',
+      '  server2 127.0.0.1:9102',
+      '',
+    ]);
   });
 
   it('--check lists one line per problem, each naming section and key, and exits 1', async () => {
