@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { request } from 'undici';
 import { describeListenError, main } from '../../src/cli';
 import type { ProxyEvent } from '../../src/events';
@@ -245,9 +247,42 @@ describe('rxproxy CLI', () => {
         expect(body.query).toBe(`?n=${i}`);
         names.push(body.backend);
       }
-      expect(names).toEqual(['demo-1', 'demo-2', 'demo-3', 'demo-1', 'demo-2', 'demo-3']);
+      expect(names).toEqual(['server1', 'server2', 'server3', 'server1', 'server2', 'server3']);
+      // The logs name the backends as the answers do.
+      await demo.waitFor('"backend":"server3"');
       const health = await request(`http://127.0.0.1:${port}/healthCheck`);
       expect(await health.body.json()).toEqual({ status: 200 });
+      demo.child.kill('SIGINT');
+      expect(await demo.exited()).toBe(0);
+    });
+
+    it('--demo echoes a POSTed body, and its WebSocket one-liner works from any folder', async () => {
+      const port = await unusedPort();
+      const demo = runCli(['--demo'], { PORT: String(port) });
+      await demo.waitFor('Press Ctrl+C to stop.');
+      const echoed = await request(`http://127.0.0.1:${port}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+        body: 'hi there',
+      });
+      expect(echoed.statusCode).toBe(200);
+      expect(echoed.headers['content-type']).toBe('text/plain; charset=utf-8');
+      expect(await echoed.body.text()).toBe('hi there');
+
+      const oneLiner = demo
+        .stdout()
+        .split('\n')
+        .find((line) => line.trimStart().startsWith('node '));
+      expect(oneLiner).toBeDefined();
+      const { stdout } = await promisify(execFile)('sh', ['-c', oneLiner ?? ''], {
+        cwd: tmpdir(),
+        env: {
+          ...process.env,
+          PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH}`,
+        },
+        timeout: 10_000,
+      });
+      expect(stdout).toBe('hi\n');
       demo.child.kill('SIGINT');
       expect(await demo.exited()).toBe(0);
     });
