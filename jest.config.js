@@ -8,4 +8,5 @@ module.exports = {
   },
   testTimeout: 30000,
   globalSetup: '<rootDir>/spec/globalSetup.js',
+  reporters: ['default', '<rootDir>/spec/skippedReporter.js'],
 };

@@ -60,6 +60,24 @@ async function loadConfig(configPath: string, demo: boolean, io: Io): Promise<Lo
   return 1;
 }
 
+const LISTEN_ERRORS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'address not available',
+  ENOTFOUND: 'host not found',
+};
+
+/** One plain line for an operator: where the proxy tried to listen, and why it could not. */
+export function describeListenError(config: Config, error: unknown): string {
+  const { host, port } = config.frontend;
+  const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const reason =
+    (code === undefined ? undefined : LISTEN_ERRORS[code]) ??
+    (error instanceof Error ? error.message : String(error));
+  return `cannot listen on ${where}: ${reason}`;
+}
+
 function logLevelFor(config: Config, env: NodeJS.ProcessEnv): string {
   return env.LOG_LEVEL ?? config.frontend.logLevel;
 }
@@ -83,9 +101,10 @@ async function serve(loaded: Loaded, io: Io): Promise<number> {
     const address = await proxy.start();
     if (demo) io.out(`${demoInstructions(address.port, demo.backends)}\n`);
   } catch (error) {
-    logger.fatal({ err: error }, 'cannot listen');
+    io.err(`${describeListenError(config, error)}\n`);
     await proxy.stop();
     await demo?.close();
+    logging.unsubscribe();
     logger.flush();
     return 1;
   }

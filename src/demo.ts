@@ -2,9 +2,7 @@ import type { DemoBackend } from './adapters/demoBackends';
 
 /** The configuration the demo runs with, written as a user would write it. */
 export function demoConfigText(backends: readonly DemoBackend[], port: string): string {
-  const servers = backends
-    .map((backend, index) => `server${index + 1}=127.0.0.1:${backend.port}`)
-    .join('\n');
+  const servers = backends.map((backend) => `${backend.name}=127.0.0.1:${backend.port}`).join('\n');
   return [
     '[frontend]',
     'host=127.0.0.1',
@@ -21,15 +19,28 @@ export function demoConfigText(backends: readonly DemoBackend[], port: string): 
   ].join('\n');
 }
 
-export function demoInstructions(port: number, backends: readonly DemoBackend[]): string {
+/**
+ * A WebSocket round trip that runs from any folder: Node's built-in WebSocket client, behind
+ * a flag before Node 22.
+ */
+export function webSocketOneLiner(port: number, nodeMajor: number): string {
+  const flags = nodeMajor < 22 ? '--experimental-websocket --no-warnings ' : '';
+  return `node ${flags}-e "const ws = new WebSocket('ws://127.0.0.1:${port}/echo'); ws.onopen = () => ws.send('hi'); ws.onmessage = (m) => { console.log(m.data); ws.close(); }"`;
+}
+
+export function demoInstructions(
+  port: number,
+  backends: readonly DemoBackend[],
+  nodeMajor = Number(process.versions.node.split('.')[0]),
+): string {
   const base = `http://127.0.0.1:${port}`;
   return [
     `rxproxy demo: proxy on ${base}, backends ${backends.map((b) => `${b.name} on 127.0.0.1:${b.port}`).join(', ')}`,
     'Try:',
     `  curl ${base}/hello?name=world      # repeat it: the answers rotate over the three backends`,
-    `  curl -X POST --data 'hi' ${base}/echo`,
+    `  curl -H 'content-type: text/plain' --data 'hi' ${base}/echo      # the body comes back`,
     `  curl ${base}/healthCheck`,
-    `  node -e "const ws = new (require('ws'))('ws://127.0.0.1:${port}/echo'); ws.on('open', () => ws.send('hi')); ws.on('message', (m) => { console.log(String(m)); ws.close(); })"`,
+    `  ${webSocketOneLiner(port, nodeMajor)}`,
     'Press Ctrl+C to stop.',
   ].join('\n');
 }

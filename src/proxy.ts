@@ -26,7 +26,8 @@ export interface Proxy {
   start(): Promise<AddressInfo>;
   /**
    * Stops accepting, lets in-flight requests finish for up to drain_timeout, then closes
-   * everything. Safe to call more than once.
+   * everything. Safe to call more than once. After a failed start (or none) there is nothing to
+   * drain: it only releases resources and emits no events.
    */
   stop(): Promise<DrainOutcome>;
   readonly address: AddressInfo | undefined;
@@ -166,14 +167,25 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     ]);
     server.closeAllConnections();
     await closed;
+    await release();
+    events.next({ type: 'stopped', drained: outcome.drained, abandoned: outcome.remaining });
+    events.complete();
+    return outcome;
+  }
+
+  async function release(): Promise<void> {
     line?.close(upstreamError('SHUTTING_DOWN', 'the proxy is shutting down'));
     for (const backend of backends) backend.destroy();
     httpGroup.stop();
     wsGroup.stop();
     await Promise.all([httpProber.close(), wsProber?.close()]);
-    events.next({ type: 'stopped', drained: outcome.drained, abandoned: outcome.remaining });
+  }
+
+  /** A proxy that never listened has nothing to drain: it releases its resources silently. */
+  async function releaseUnstarted(): Promise<DrainOutcome> {
+    await release();
     events.complete();
-    return outcome;
+    return { drained: true, remaining: 0 };
   }
 
   return {
@@ -200,6 +212,6 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
           );
         });
       }),
-    stop: () => (stopping ??= drainAndClose()),
+    stop: () => (stopping ??= address ? drainAndClose() : releaseUnstarted()),
   };
 }

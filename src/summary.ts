@@ -1,20 +1,38 @@
-import type { Config, PoolConfig } from './config';
+import type { Config, HashKey, PoolConfig, ServerConfig } from './config';
 
 const seconds = (ms: number) => `${ms / 1000}s`;
 
+/** Written as in the file: `ip`, `path`, `header:NAME`, `cookie:NAME`. */
+const hashKeyText = (key: HashKey) => ('name' in key ? `${key.source}:${key.name}` : key.source);
+
+function describeAlgorithm(pool: PoolConfig): string {
+  return pool.algorithm === 'consistent-hash'
+    ? `consistent-hash (hash_key=${hashKeyText(pool.hashKey)})`
+    : pool.algorithm;
+}
+
+function describeServer(pool: PoolConfig, server: ServerConfig): string {
+  const details = [
+    ...(pool.algorithm === 'weighted-round-robin' ? [`weight ${server.weight}`] : []),
+    ...(pool.kind === 'http'
+      ? [
+          `workers ${server.minWorkers}-${server.maxWorkers}`,
+          `idle ${seconds(server.workerTimeoutMs)}`,
+          `queue ${server.bufferSize}`,
+        ]
+      : []),
+  ];
+  return `  ${server.name} ${server.address}${details.length > 0 ? ` ${details.join(', ')}` : ''}`;
+}
+
 function describePool(pool: PoolConfig): string[] {
   const health = pool.enableHealthCheck
-    ? `health checks every ${seconds(pool.healthCheckIntervalMs)}`
+    ? `health checks of ${pool.healthCheckPath} every ${seconds(pool.healthCheckIntervalMs)}`
     : 'no health checks';
-  const lines = [`[${pool.kind}] ${pool.algorithm}, ${health}, ${pool.servers.length} server(s):`];
-  for (const server of pool.servers) {
-    const workers =
-      pool.kind === 'http'
-        ? ` workers ${server.minWorkers}-${server.maxWorkers}, idle ${seconds(server.workerTimeoutMs)}, queue ${server.bufferSize}`
-        : '';
-    lines.push(`  ${server.name} ${server.address}${workers}`);
-  }
-  return lines;
+  return [
+    `[${pool.kind}] ${describeAlgorithm(pool)}, ${health}, ${pool.servers.length} server(s):`,
+    ...pool.servers.map((server) => describeServer(pool, server)),
+  ];
 }
 
 /** The short summary `rxproxy --check` prints for a valid configuration. */

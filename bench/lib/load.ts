@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { start, stop } from './children';
 import { cpuSeconds } from './procfs';
-import { which } from './tools';
+import { peerModulePath, which } from './tools';
 
 export interface HttpLoadResult {
   requests: number;
@@ -102,7 +102,7 @@ export function defaultGenerator(): LoadGenerator {
 export function generatorVersion(generator: LoadGenerator, root: string): string {
   if (generator === 'autocannon') {
     try {
-      const file = join(root, 'node_modules', 'autocannon', 'package.json');
+      const file = peerModulePath(root, 'autocannon', 'package.json');
       return `autocannon ${(JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version}`;
     } catch {
       return 'autocannon';
@@ -136,7 +136,7 @@ export async function runHttpLoad(
           'autocannon',
           process.execPath,
           [
-            join(options.root, 'node_modules', 'autocannon', 'autocannon.js'),
+            peerModulePath(options.root, 'autocannon', 'autocannon.js'),
             '-c',
             String(options.connections),
             '-d',

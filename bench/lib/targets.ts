@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { start, type Child } from './children';
-import { hardOpenFilesLimit, versionLine, which } from './tools';
+import { hardOpenFilesLimit, peerModulePath, versionLine, which } from './tools';
 
 export interface TargetContext {
   /** Port to listen on (127.0.0.1). */
@@ -32,7 +32,7 @@ export interface Target {
 
 function packageVersion(root: string, name: string): string {
   try {
-    const file = join(root, 'node_modules', name, 'package.json');
+    const file = peerModulePath(root, name, 'package.json');
     return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
   } catch {
     return '?';
@@ -62,7 +62,7 @@ function nodeTarget(name: string, script: string, pkg: string, websocket: boolea
     name,
     websocket,
     unavailable: (root) =>
-      existsSync(join(root, 'node_modules', pkg)) ? undefined : `${pkg} is not installed`,
+      existsSync(peerModulePath(root, pkg)) ? undefined : `${pkg} is not installed`,
     version: (root) => `${pkg} ${packageVersion(root, pkg)}`,
     start: (ctx) =>
       start(
@@ -136,7 +136,7 @@ export const fastify: Target = {
   version: (root) =>
     `fastify ${packageVersion(root, 'fastify')} + @fastify/reply-from ${packageVersion(root, '@fastify/reply-from')} (undici ${packageVersion(root, 'undici')})`,
   unavailable: (root) =>
-    existsSync(join(root, 'node_modules', '@fastify', 'reply-from'))
+    existsSync(peerModulePath(root, '@fastify', 'reply-from'))
       ? undefined
       : '@fastify/reply-from is not installed',
 };

@@ -41,3 +41,8 @@ export function hardOpenFilesLimit(): number {
   const value = Number(text);
   return Number.isFinite(value) && value > 0 ? value : 1024;
 }
+
+/** Path inside bench/node_modules, where `npm run bench` installs the benchmark's peers. */
+export function peerModulePath(root: string, ...parts: string[]): string {
+  return join(root, 'bench', 'node_modules', ...parts);
+}

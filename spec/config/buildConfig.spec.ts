@@ -156,6 +156,19 @@ describe('buildConfig', () => {
     ]);
   });
 
+  it('checks the worker range of a server whose address is invalid or missing', () => {
+    const text = minimal(
+      'server2_addr=nowhere\nserver2_min_workers=5\nserver2_max_workers=2\n' +
+        'server3_min_workers=4\nserver3_max_workers=1\n',
+    );
+    expect(problemLines(parseConfigText(text, 'f.ini', {}))).toEqual([
+      'f.ini: [http] server2_addr: "nowhere" is not host:port',
+      'f.ini: [http] server2_min_workers: min_workers (5) is greater than max_workers (2) for server2',
+      'f.ini: [http] server3: has settings but no address (add server3=host:port)',
+      'f.ini: [http] server3_min_workers: min_workers (4) is greater than max_workers (1) for server3',
+    ]);
+  });
+
   it.each([
     [
       'no pools',
@@ -211,6 +224,11 @@ describe('buildConfig', () => {
       'a bad log level',
       '[frontend]\nhost=a\nport=1\nlog_level=loud\n[http]\nserver1=a:1\n',
       'f.ini: [frontend] log_level: unknown log level "loud" (one of: fatal, error, warn, info, debug, trace, silent)',
+    ],
+    [
+      'a misspelled server key, with the number it was written with',
+      minimal('sever3_addr=127.0.0.1:9003\n'),
+      'f.ini: [http] sever3_addr: unknown key (did you mean server3_addr?)',
     ],
     [
       'a bad boolean',

@@ -21,9 +21,23 @@ function answerJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** Streams the request body back with the request's content-type (and length, when known). */
+function echoBody(req: IncomingMessage, res: ServerResponse): void {
+  const length = req.headers['content-length'];
+  res.writeHead(200, {
+    'content-type': req.headers['content-type'] ?? 'application/octet-stream',
+    ...(length === undefined ? {} : { 'content-length': length }),
+  });
+  req.pipe(res);
+}
+
 function demoHandler(name: string) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     req.on('error', () => res.destroy());
+    if (req.method === 'POST' && new URL(req.url ?? '/', 'http://demo').pathname === '/echo') {
+      echoBody(req, res);
+      return;
+    }
     req.resume();
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://demo');
@@ -64,13 +78,14 @@ async function startOne(name: string): Promise<{ backend: DemoBackend; server: S
 }
 
 /**
- * Demo backends on loopback ephemeral ports: each answers JSON naming itself and echoing the
- * method, path and headers; `/healthCheck` answers `{"status":200}`; any path echoes WebSocket
+ * Demo backends on loopback ephemeral ports, named server1, server2 … as in the demo config:
+ * each answers JSON naming itself and echoing the method, path and headers; `POST /echo` sends
+ * the request body back; `/healthCheck` answers `{"status":200}`; any path echoes WebSocket
  * messages.
  */
 export async function startDemoBackends(count = 3): Promise<DemoBackends> {
   const started = await Promise.all(
-    Array.from({ length: count }, (_, index) => startOne(`demo-${index + 1}`)),
+    Array.from({ length: count }, (_, index) => startOne(`server${index + 1}`)),
   );
   return {
     backends: started.map(({ backend }) => backend),

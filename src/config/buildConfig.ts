@@ -49,6 +49,11 @@ function candidateNames(section: SectionName, serverNumber: string): string[] {
   );
 }
 
+/** The server number written in a key, even a misspelled one (`sever3_addr` → 3), else 1. */
+function serverNumberIn(key: string): string {
+  return SERVER_KEY.exec(key)?.[1] ?? /\d+/.exec(key)?.[0] ?? '1';
+}
+
 function rawText(value: unknown): string | undefined {
   if (typeof value === 'string') return value.trim();
   if (typeof value === 'boolean') return String(value);
@@ -85,7 +90,7 @@ function readSection(
     const spec = specFor(section, scope, specKey);
     const server = scope === 'server' ? serverEntry(values, Number(serverMatch?.[1])) : undefined;
     if (!spec) {
-      const suggestion = didYouMean(key, candidateNames(section, serverMatch?.[1] ?? '1'));
+      const suggestion = didYouMean(key, candidateNames(section, serverNumberIn(key)));
       problems.add(section, key, `unknown key${suggestion}`);
       continue;
     }
@@ -144,30 +149,18 @@ function readServer(
     problems.add(section, `${name}_addr`, `conflicts with ${name}=${formatAddress(plain)}`);
   }
   const address = addr ?? plain;
-  if (!address) {
-    const addressGiven = values.given.has(name) || values.given.has(`${name}_addr`);
-    if (!addressGiven) {
-      problems.add(section, name, `has settings but no address (add ${name}=host:port)`);
-    }
-    return undefined;
+  const addressGiven = values.given.has(name) || values.given.has(`${name}_addr`);
+  if (!address && !addressGiven) {
+    problems.add(section, name, `has settings but no address (add ${name}=host:port)`);
   }
   const setting = (key: string): number =>
     (keys.get(key) as number | undefined) ??
     (pool.get(key) as number | undefined) ??
     defaultOf<number>(section, 'server', key);
-  const server: ServerConfig = {
-    name,
-    number,
-    host: address.host,
-    port: address.port,
-    address: formatAddress(address),
-    maxWorkers: setting('max_workers'),
-    minWorkers: setting('min_workers'),
-    workerTimeoutMs: setting('worker_timeout'),
-    bufferSize: setting('buffer_size'),
-    weight: setting('weight'),
-  };
-  if (server.minWorkers > server.maxWorkers) {
+  const minWorkers = setting('min_workers');
+  const maxWorkers = setting('max_workers');
+  // Checked even without a usable address, so that one run reports every problem.
+  if (minWorkers > maxWorkers) {
     const key = keys.has('min_workers')
       ? `${name}_min_workers`
       : keys.has('max_workers')
@@ -176,10 +169,22 @@ function readServer(
     problems.add(
       section,
       key,
-      `min_workers (${server.minWorkers}) is greater than max_workers (${server.maxWorkers}) for ${name}`,
+      `min_workers (${minWorkers}) is greater than max_workers (${maxWorkers}) for ${name}`,
     );
   }
-  return server;
+  if (!address) return undefined;
+  return {
+    name,
+    number,
+    host: address.host,
+    port: address.port,
+    address: formatAddress(address),
+    maxWorkers,
+    minWorkers,
+    workerTimeoutMs: setting('worker_timeout'),
+    bufferSize: setting('buffer_size'),
+    weight: setting('weight'),
+  };
 }
 
 function formatAddress(address: Address): string {
