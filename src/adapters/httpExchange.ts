@@ -280,8 +280,13 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
       this.worker = undefined;
       const placed = pool.acquire(this);
       if (placed === 'running' || placed === 'queued') return;
-      if (placed === 'full') sawFull = true;
-      else lastFailure = pool.lastConnectError ?? lastFailure;
+      if (placed === 'full') {
+        sawFull = true;
+        // A key's requests wait for its owner rather than spill to another backend.
+        if (this.followsKey()) break;
+      } else {
+        lastFailure = pool.lastConnectError ?? lastFailure;
+      }
       skip = new Set(skip);
       skip.add(pool.name);
     }
@@ -296,11 +301,14 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     }
   }
 
+  /** consistent-hash with a key: the request belongs to the key's owner. */
+  private followsKey(): boolean {
+    return this.hashKey !== undefined && this.context.pool.algorithm === 'consistent-hash';
+  }
+
   allows(backend: WorkerPool): boolean {
     if (this.tried?.has(backend.name)) return false;
-    if (this.hashKey === undefined || this.context.pool.algorithm !== 'consistent-hash') {
-      return this.context.isInRotation(backend.name);
-    }
+    if (!this.followsKey()) return this.context.isInRotation(backend.name);
     // The key's owner, or the next node on the ring past owners that cannot be reached.
     let skip = this.tried;
     for (;;) {
