@@ -86,8 +86,7 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
       wsPool.algorithm === 'consistent-hash'
         ? (req: IncomingMessage) => hashKeyOf(wsPool.hashKey, req)
         : () => undefined,
-    reportOutcome: (backend, ok) =>
-      wsGroup.reportOutcome(backend, ok, ok ? undefined : 'connection'),
+    reportOutcome: (backend, ok, failure) => wsGroup.reportOutcome(backend, ok, failure),
     emit,
   });
   const requestHashKey =

@@ -156,6 +156,28 @@ describe('health and balancing', () => {
     expect(await countBackends(running, harness.client, 10)).toEqual({ a: 5, b: 5 });
   });
 
+  it('counts a backend that dies mid-response as a passive failure and ejects it', async () => {
+    const dying: BackendHandler = (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('partial');
+      setTimeout(() => res.socket?.destroy(), 10);
+    };
+    const [bad, good] = [await backend('bad', dying), await backend('good')];
+    const running = await proxy(
+      `[http]\nalgorithm=round-robin\nmax_fails=2\neject_time=30s\n` +
+        `server1=${bad.address}\nserver2=${good.address}\n`,
+    );
+    for (let i = 0; i < 6; i++) {
+      const response = await request(`${running.url}/m/${i}`, { dispatcher: harness.client });
+      await response.body.text().catch(() => undefined);
+    }
+    expect(healthEvents(running.events)).toEqual([
+      expect.objectContaining({ backend: 'server1', healthy: false }),
+    ]);
+    expect(bad.received).toHaveLength(2);
+  });
+
   it('ejects at most half of a pool: with two of three backends failing only one is ejected', async () => {
     const handlers = [controllable('a'), controllable('b'), controllable('c')];
     handlers[0]!.state.trafficStatus = 500;

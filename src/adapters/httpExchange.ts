@@ -216,10 +216,10 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
   ): boolean {
     if (statusCode < 200) return true;
     if (asksToClose(rawHeaders)) this.reusable = false;
-    if (this.pool) {
-      if (statusCode < 500) this.context.reportOutcome(this.pool.name, true);
-      else this.context.reportOutcome(this.pool.name, false, 'response');
-    }
+    // A good answer counts once its body is complete too (onComplete): a backend that dies
+    // mid-response has failed.
+    if (this.pool && statusCode >= 500)
+      this.context.reportOutcome(this.pool.name, false, 'response');
     const headers = clientResponseHeaders(rawHeaders);
     if (this.context.draining()) headers.push('connection', 'close');
     this.status = statusCode;
@@ -242,6 +242,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
 
   onComplete(trailers: (Buffer | string)[] | null): void {
     this.upstreamDone = true;
+    if (this.pool && this.status < 500) this.context.reportOutcome(this.pool.name, true);
     if (trailers && trailers.length > 0 && !this.res.destroyed) {
       this.res.addTrailers(trailerPairs(trailers));
     }
@@ -330,14 +331,22 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     if (this.clientGone()) return;
     const code = error.code;
     this.error = code === undefined ? error.message : `${code}: ${error.message}`;
+    const connectionFailure = isConnectionFailure(code);
     if (this.res.headersSent) {
-      // Logged as the backend's failure, not as a client that went away (499).
+      // Logged as the backend's failure, not as a client that went away (499), and counted
+      // against the backend by passive health checks.
       this.status = answerForUpstreamError(code).status;
       this.cutByUpstream = true;
+      if (this.pool) {
+        this.context.reportOutcome(
+          this.pool.name,
+          false,
+          connectionFailure ? 'connection' : 'response',
+        );
+      }
       this.res.destroy();
       return;
     }
-    const connectionFailure = isConnectionFailure(code);
     if (this.pool && !this.dispatched && connectionFailure) {
       // It waited at a backend whose connections fail (the pool reported that): nothing was
       // sent, so any method goes elsewhere, without using a retry.

@@ -8,6 +8,7 @@ import {
   BAD_GATEWAY,
   GATEWAY_TIMEOUT,
   NO_HEALTHY_BACKEND,
+  isConnectionFailure,
   SERVICE_UNAVAILABLE,
 } from '../forwarding/failures';
 import { clientResponseHeaders, upstreamRequestHeaders } from '../forwarding/headers';
@@ -33,7 +34,11 @@ export interface WsProxyContext {
   ) => WsBackend | undefined;
   readonly healthyCount: () => number;
   readonly hashKeyOf: (req: IncomingMessage) => string | undefined;
-  readonly reportOutcome: (backend: string, ok: boolean) => void;
+  readonly reportOutcome: (
+    backend: string,
+    ok: boolean,
+    failure?: 'connection' | 'response',
+  ) => void;
   readonly emit: (event: ProxyEvent) => void;
 }
 
@@ -164,7 +169,9 @@ export class WsProxy {
     upstream.on('unexpected-response', (_request, response) => {
       opened = true;
       socket.off('close', abandon);
-      this.context.reportOutcome(backend.name, (response.statusCode ?? 502) < 500);
+      const status = response.statusCode ?? 502;
+      if (status < 500) this.context.reportOutcome(backend.name, true);
+      else this.context.reportOutcome(backend.name, false, 'response');
       const chunks: Buffer[] = [];
       let size = 0;
       response.on('data', (chunk: Buffer) => {
@@ -188,8 +195,9 @@ export class WsProxy {
     upstream.on('error', (error: NodeJS.ErrnoException) => {
       if (opened) return;
       socket.off('close', abandon);
-      this.context.reportOutcome(backend.name, false);
       const code = error.message.includes('timed out') ? 'ETIMEDOUT' : error.code;
+      const failure = isConnectionFailure(code) ? 'connection' : 'response';
+      this.context.reportOutcome(backend.name, false, failure);
       const tried = new Set(excluded);
       tried.add(backend.name);
       this.connect(req, socket, head, tried, Object.assign(error, { code }));
