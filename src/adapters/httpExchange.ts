@@ -2,20 +2,21 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { PoolConfig } from '../config';
+import { keyOwner } from '../balancing/keyOwner';
+import { afterFailure } from '../forwarding/afterFailure';
 import {
-  IDEMPOTENT_METHODS,
   NO_HEALTHY_BACKEND,
   SERVICE_UNAVAILABLE,
   isProxyRefusal,
-  answerBody,
   answerForUpstreamError,
   isConnectionFailure,
-  isStaleConnectionFailure,
   type ProxyAnswer,
 } from '../forwarding/failures';
 import { clientResponseHeaders, upstreamRequestHeaders } from '../forwarding/headers';
 import { asksToClose, trailerPairs } from '../forwarding/responseHeaders';
+import { hasBody, originFormPath } from '../forwarding/requestTarget';
 import type { PendingLine } from './pendingLine';
+import { answer } from './proxyAnswer';
 import { RequestBody, type BodyLimits, type BodyOwner } from './requestBody';
 import type { UpstreamWorker } from './upstreamWorker';
 import type { WorkerPool, WorkerRequest } from './workerPool';
@@ -68,43 +69,8 @@ class ClientClosedError extends Error {
   }
 }
 
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
-}
-
-function originFormPath(url: string): string {
-  if (url.startsWith('/')) return url;
-  try {
-    const parsed = new URL(url);
-    return `${parsed.pathname}${parsed.search}`;
-  } catch {
-    return url;
-  }
-}
-
 /** A write after the client vanished fails again on 'close', where it is accounted for. */
 function ignoreLateWriteError(): void {}
-
-/** Writes the proxy's own JSON answer, or cuts the response if the backend's has begun. */
-export function answer(res: ServerResponse, reply: ProxyAnswer, closeConnection = false): void {
-  if (res.destroyed) return;
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = answerBody(reply);
-  const headers = [
-    'content-type',
-    'application/json',
-    'content-length',
-    String(Buffer.byteLength(body)),
-  ];
-  if (reply.retryAfter !== undefined) headers.push('retry-after', String(reply.retryAfter));
-  if (closeConnection) headers.push('connection', 'close');
-  res.writeHead(reply.status, headers);
-  res.end(body);
-}
 
 /**
  * One client request: placed on a backend's worker (or its queue), relayed with backpressure
@@ -172,7 +138,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
   bodyFailed(reply: ProxyAnswer): void {
     this.error = reply.error;
     if (!this.res.headersSent) this.status = reply.status;
-    if (!this.dispatched) this.pool?.cancel(this);
+    this.stopWaiting();
     answer(this.res, reply, true);
     if (this.dispatched && !this.upstreamDone) this.abortUpstream?.(new ClientClosedError());
   }
@@ -310,15 +276,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
   allows(backend: WorkerPool): boolean {
     if (this.tried?.has(backend.name)) return false;
     if (!this.followsKey()) return this.context.isInRotation(backend.name);
-    // The key's owner, or the next node on the ring past owners that cannot be reached.
-    let skip = this.tried;
-    for (;;) {
-      const owner = this.context.pick(this.hashKey, skip);
-      if (!owner || owner === backend) return owner === backend;
-      if (!owner.unreachable) return false;
-      skip = new Set(skip);
-      skip.add(owner.name);
-    }
+    return keyOwner((skip) => this.context.pick(this.hashKey, skip), this.tried) === backend;
   }
 
   placedOn(backend: WorkerPool): void {
@@ -331,71 +289,49 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     if (this.clientGone()) return;
     const code = error.code;
     this.error = code === undefined ? error.message : `${code}: ${error.message}`;
-    const connectionFailure = isConnectionFailure(code);
-    if (this.res.headersSent) {
-      // Logged as the backend's failure, not as a client that went away (499), and counted
-      // against the backend by passive health checks.
-      this.status = answerForUpstreamError(code).status;
-      this.cutByUpstream = true;
-      if (this.pool) {
-        this.context.reportOutcome(
-          this.pool.name,
-          false,
-          connectionFailure ? 'connection' : 'response',
-        );
-      }
-      this.res.destroy();
-      return;
+    const step = afterFailure({
+      code,
+      method: this.method,
+      responseStarted: this.res.headersSent,
+      dispatched: this.dispatched,
+      withBody: this.withBody,
+      reusedConnection: this.reusedConnection,
+      staleRetryUsed: this.staleRetryUsed,
+      retriesLeft: this.retriesLeft,
+    });
+    // A request that never left its queue was reported by the pool, with its failed connect.
+    if (this.pool && step !== 'move' && !isProxyRefusal(code)) {
+      const kind = isConnectionFailure(code) ? 'connection' : 'response';
+      this.context.reportOutcome(this.pool.name, false, kind);
     }
-    if (this.pool && !this.dispatched && connectionFailure) {
-      // It waited at a backend whose connections fail (the pool reported that): nothing was
-      // sent, so any method goes elsewhere, without using a retry.
-      this.exclude(this.pool.name);
-      this.route(error);
-      return;
-    }
-    if (this.pool && !isProxyRefusal(code)) {
-      this.context.reportOutcome(
-        this.pool.name,
-        false,
-        connectionFailure ? 'connection' : 'response',
-      );
-    }
-    const retry = this.retryKind(code);
-    if (retry === 'stale') {
-      this.route(error);
-    } else if (retry === 'next' && this.pool) {
-      this.exclude(this.pool.name);
-      this.route(error);
-    } else {
-      this.reply(answerForUpstreamError(code));
+    switch (step) {
+      case 'cut':
+        // Logged as the backend's failure, not as a client that went away (499).
+        this.status = answerForUpstreamError(code).status;
+        this.cutByUpstream = true;
+        this.res.destroy();
+        return;
+      case 'stale':
+        this.staleRetryUsed = true;
+        this.route(error);
+        return;
+      case 'next':
+        this.retriesLeft--;
+        if (this.pool) this.exclude(this.pool.name);
+        this.route(error);
+        return;
+      case 'move':
+        if (this.pool) this.exclude(this.pool.name);
+        this.route(error);
+        return;
+      case 'answer':
+        this.reply(answerForUpstreamError(code));
     }
   }
 
   private exclude(backend: string): void {
     this.tried ??= new Set();
     this.tried.add(backend);
-  }
-
-  /**
-   * `stale`: a reused connection the backend had closed; try a fresh one once, any backend.
-   * `next`: the backend could not be reached; an idempotent request tries another one.
-   */
-  private retryKind(code: string | undefined): 'stale' | 'next' | undefined {
-    if (!isConnectionFailure(code) || (this.dispatched && this.withBody)) return undefined;
-    if (
-      (this.reusedConnection || code === 'WORKER_CLOSED') &&
-      isStaleConnectionFailure(code) &&
-      !this.staleRetryUsed
-    ) {
-      this.staleRetryUsed = true;
-      return 'stale';
-    }
-    if (IDEMPOTENT_METHODS.has(this.method) && this.retriesLeft > 0) {
-      this.retriesLeft--;
-      return 'next';
-    }
-    return undefined;
   }
 
   private reply(reply: ProxyAnswer): void {
@@ -411,6 +347,13 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     this.pool?.release(worker, reusable);
   }
 
+  /** Leaves the pool's line or the backend's queue, wherever the request waits. */
+  private stopWaiting(): void {
+    if (this.inLine) this.context.line?.cancel(this);
+    else if (!this.dispatched) this.pool?.cancel(this);
+    this.inLine = false;
+  }
+
   private clientGone(): boolean {
     return this.res.destroyed && !this.res.writableFinished;
   }
@@ -419,8 +362,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     this.body?.dispose();
     const completed = this.res.writableFinished;
     if (!completed) {
-      if (this.inLine) this.context.line?.cancel(this);
-      else if (!this.dispatched) this.pool?.cancel(this);
+      if (!this.dispatched) this.stopWaiting();
       else if (!this.upstreamDone) this.abortUpstream?.(new ClientClosedError());
     }
     const clientLeft = !completed && !this.cutByUpstream;
