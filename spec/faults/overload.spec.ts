@@ -1,16 +1,7 @@
 import { Agent, request } from 'undici';
-import type { BackendHandler } from '../helpers/backend';
+import { slowly } from '../helpers/backend';
 import { useHarness } from '../helpers/harness';
 import { sleep, waitUntil } from '../helpers/waitUntil';
-
-/** Answers `{"backend":NAME}` after `ms`, unless the client went away first. */
-const slowly =
-  (ms: number): BackendHandler =>
-  (req, res, name) => {
-    req.resume();
-    const timer = setTimeout(() => res.end(JSON.stringify({ backend: name })), ms);
-    res.on('close', () => clearTimeout(timer));
-  };
 
 interface Answer {
   readonly status: number;

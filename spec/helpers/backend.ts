@@ -36,6 +36,15 @@ export const answerWithName: BackendHandler = (req, res, name) => {
   });
 };
 
+/** Answers `{"backend":NAME}` after `ms`, unless the client went away first. */
+export const slowly =
+  (ms: number): BackendHandler =>
+  (req, res, name) => {
+    req.resume();
+    const timer = setTimeout(() => res.end(JSON.stringify({ backend: name })), ms);
+    res.on('close', () => clearTimeout(timer));
+  };
+
 /** A real HTTP server on a loopback ephemeral port, with scripted behaviour. */
 export async function startBackend(
   name: string,

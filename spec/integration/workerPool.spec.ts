@@ -2,19 +2,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import type { ProxyEvent } from '../../src/events';
-import { unusedPort, type BackendHandler } from '../helpers/backend';
+import { slowly, unusedPort } from '../helpers/backend';
 import { startBlackhole } from '../helpers/blackhole';
 import { useHarness } from '../helpers/harness';
 import { getJson } from '../helpers/proxy';
 import { sleep, waitUntil } from '../helpers/waitUntil';
-
-const slowly =
-  (ms: number): BackendHandler =>
-  (req, res, name) => {
-    req.resume();
-    const timer = setTimeout(() => res.end(JSON.stringify({ backend: name })), ms);
-    res.on('close', () => clearTimeout(timer));
-  };
 
 const workerEvents = (events: ProxyEvent[], action: string) =>
   events.filter((event) => event.type === 'worker' && event.action === action);

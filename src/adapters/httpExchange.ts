@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import type { PoolConfig } from '../config';
 import { keyOwner } from '../balancing/keyOwner';
 import { afterFailure } from '../forwarding/afterFailure';
 import {
@@ -15,6 +14,7 @@ import {
 import { clientResponseHeaders, upstreamRequestHeaders } from '../forwarding/headers';
 import { asksToClose, trailerPairs } from '../forwarding/responseHeaders';
 import { hasBody, originFormPath } from '../forwarding/requestTarget';
+import type { BalancedPool } from './balancedPool';
 import type { PendingLine } from './pendingLine';
 import { answer } from './proxyAnswer';
 import { RequestBody, type BodyLimits, type BodyOwner } from './requestBody';
@@ -34,27 +34,11 @@ export interface ExchangeOutcome {
   readonly attempts: number;
 }
 
-export interface ExchangeContext {
-  readonly pool: PoolConfig;
-  /** The next backend the algorithm picks, leaving out `excluded`; undefined when none is left. */
-  readonly pick: (
-    hashKey: string | undefined,
-    excluded: ReadonlySet<string> | undefined,
-  ) => WorkerPool | undefined;
-  /** Backends in rotation now. */
-  readonly healthyCount: () => number;
+export interface ExchangeContext extends BalancedPool<WorkerPool> {
   /** Whether a backend is in rotation now. */
   readonly isInRotation: (backend: string) => boolean;
   /** Where requests wait when every backend they may use is full (none when max_pending=0). */
   readonly line: PendingLine | undefined;
-  /** consistent-hash's key for a request (undefined for other algorithms). */
-  readonly hashKeyOf: (req: IncomingMessage) => string | undefined;
-  /** Passive health: whether a backend served an attempt (no connection error, no 5xx). */
-  readonly reportOutcome: (
-    backend: string,
-    ok: boolean,
-    failure?: 'connection' | 'response',
-  ) => void;
   /** While the proxy drains, responses close their connection. */
   readonly draining: () => boolean;
   readonly onFinished: (outcome: ExchangeOutcome) => void;

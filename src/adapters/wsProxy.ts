@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Subscription } from 'rxjs';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { PoolConfig, ServerConfig } from '../config';
+import type { ServerConfig } from '../config';
 import type { ProxyEvent } from '../events';
 import {
   BAD_GATEWAY,
@@ -15,6 +15,7 @@ import { clientResponseHeaders, upstreamRequestHeaders } from '../forwarding/hea
 import { requestedProtocols, upgradeHeaders } from '../forwarding/upgrade';
 import { wsSession } from '../streams/wsSession';
 import { rejectRaw, writeRawResponse } from './rawResponse';
+import type { BalancedPool } from './balancedPool';
 import { SocketEndpoint } from './wsEndpoint';
 
 /** A WebSocket backend as the balancer sees it: its open connections are its load. */
@@ -26,19 +27,7 @@ export class WsBackend {
   }
 }
 
-export interface WsProxyContext {
-  readonly pool: PoolConfig;
-  readonly pick: (
-    hashKey: string | undefined,
-    excluded: ReadonlySet<string> | undefined,
-  ) => WsBackend | undefined;
-  readonly healthyCount: () => number;
-  readonly hashKeyOf: (req: IncomingMessage) => string | undefined;
-  readonly reportOutcome: (
-    backend: string,
-    ok: boolean,
-    failure?: 'connection' | 'response',
-  ) => void;
+export interface WsProxyContext extends BalancedPool<WsBackend> {
   readonly emit: (event: ProxyEvent) => void;
 }
 

@@ -1,0 +1,26 @@
+import type { IncomingMessage } from 'node:http';
+import type { PoolConfig } from '../config';
+import type { TrafficOutcome } from '../operators/outlierEjection';
+
+/** What a data-plane adapter needs of a pool's balancing and health, whatever it relays. */
+export interface BalancedPool<M> {
+  readonly pool: PoolConfig;
+  /** The next backend the algorithm picks, leaving out `excluded`; undefined when none is left. */
+  readonly pick: (
+    hashKey: string | undefined,
+    excluded: ReadonlySet<string> | undefined,
+  ) => M | undefined;
+  /** Backends in rotation now. */
+  readonly healthyCount: () => number;
+  /** consistent-hash's key for a request (undefined for other algorithms). */
+  readonly hashKeyOf: (req: IncomingMessage) => string | undefined;
+  /**
+   * Passive health: whether a backend served an attempt; a failure says whether the connection
+   * or the answer failed.
+   */
+  readonly reportOutcome: (
+    backend: string,
+    ok: boolean,
+    failure?: TrafficOutcome['failure'],
+  ) => void;
+}
