@@ -24,7 +24,10 @@ export type ProxyEvent =
       readonly worker: number;
       /** spawned (connecting), connected, retired (idle or shut down) or lost (connection closed or failed). */
       readonly action: 'spawned' | 'connected' | 'retired' | 'lost';
-      /** Why a worker was spawned: to reach min_workers, under pressure, or to replace a lost one. */
+      /**
+       * Why a worker was spawned: to reach min_workers, under pressure, to replace a lost one, or
+       * as the next backed-off attempt at a backend whose connections fail.
+       */
       readonly reason?: 'min' | 'pressure' | 'replace' | 'retry';
       /** Workers of this backend after the change. */
       readonly workers: number;

@@ -1,5 +1,6 @@
 import { Agent, request } from 'undici';
 import type { ProxyEvent } from '../../src/events';
+import { startBackend } from '../helpers/backend';
 import { startHttpBackendProcess, type ChildServer } from '../helpers/childServer';
 import { iniWith, startProxy, testClient, type RunningProxy } from '../helpers/proxy';
 import { sleep, waitUntil } from '../helpers/waitUntil';
@@ -77,6 +78,37 @@ describe('failover when a backend process is killed (kill -9)', () => {
           expect(after.every((result) => result.backend === 'a')).toBe(true);
         },
       );
+    }
+  });
+
+  it('round-robin with health checks: no GET fails when a backend server closes, three times over', async () => {
+    for (let round = 0; round < 3; round++) {
+      const [a, b] = [await startBackend('a'), await startBackend('b')];
+      const client = testClient();
+      const proxy = await startProxy(
+        iniWith(
+          `[http]\nalgorithm=round-robin\nenable_health_check=true\nhealth_check_interval=1s\n` +
+            `server1=${a.address}\nserver2=${b.address}\n`,
+        ),
+      );
+      try {
+        let closedAt = 0;
+        const { served, done } = loadLoops(
+          client,
+          proxy.url,
+          8,
+          () => closedAt > 0 && Date.now() - closedAt > 1200,
+        );
+        await waitUntil(() => served.length >= 200, 'traffic flows to both backends');
+        await b.close();
+        closedAt = Date.now();
+        await done;
+        expect(served.filter((result) => result.status !== 200)).toEqual([]);
+      } finally {
+        await client.close();
+        await proxy.stop();
+        await a.close();
+      }
     }
   });
 
