@@ -7,8 +7,10 @@
 //                                 full results are not overwritten
 //
 // Options: --rounds N, --duration S (HTTP), --ws-duration S, --ws-idle N, --warmup S,
-// --targets a,b,c, --load wrk|autocannon, --out DIR; --render FILE.json writes the Markdown and
-// SVG again from saved results, next to that file, without measuring.
+// --targets a,b,c, --load wrk|autocannon, --out DIR; --baseline DIR adds the rxproxy built in
+// DIR (e.g. a worktree of the commit before a change) as target rxproxy-baseline, interleaved
+// with rxproxy in each round, results in bench/results/tmp/baseline; --render FILE.json writes
+// the Markdown and SVG again from saved results, next to that file, without measuring.
 //
 // Full results written to bench/results/ are also published: the tables into
 // docs/performance.md and the chart with the headline ratios into README.md, each between
@@ -34,7 +36,7 @@ import type {
   WsMemory,
   WsRun,
 } from './lib/results';
-import { allTargets, quickTargets, type Target } from './lib/targets';
+import { allTargets, quickTargets, rxproxyTarget, type Target } from './lib/targets';
 import { versionLine, which } from './lib/tools';
 
 const root = resolve(__dirname, '..', '..', '..', '..');
@@ -70,7 +72,7 @@ function parseOptions(argv: string[]): Options {
     process.stdout.write(
       'npm run bench [-- --quick] [--rounds N] [--duration S] [--ws-duration S] [--ws-idle N]\n' +
         '              [--warmup S] [--targets rxproxy,node-http-proxy,fastify,nginx,haproxy]\n' +
-        '              [--load wrk|autocannon] [--out DIR]\n' +
+        '              [--load wrk|autocannon] [--out DIR] [--baseline DIR]\n' +
         'npm run bench -- --render bench/results/latest.json\n',
     );
     process.exit(0);
@@ -85,6 +87,7 @@ function parseOptions(argv: string[]): Options {
     'targets',
     'load',
     'out',
+    'baseline',
   ];
   for (const key of flags.keys())
     if (!known.includes(key)) throw new Error(`unknown option --${key}`);
@@ -95,15 +98,22 @@ function parseOptions(argv: string[]): Options {
     return value;
   };
   const names = flags.get('targets')?.split(',').filter(Boolean);
-  const targets = names
-    ? names.map((name) => {
-        const target = allTargets.find((t) => t.name === name);
-        if (!target) throw new Error(`unknown target ${name}`);
-        return target;
-      })
-    : quick
-      ? quickTargets
-      : allTargets;
+  const targets = [
+    ...(names
+      ? names.map((name) => {
+          const target = allTargets.find((t) => t.name === name);
+          if (!target) throw new Error(`unknown target ${name}`);
+          return target;
+        })
+      : quick
+        ? quickTargets
+        : allTargets),
+  ];
+  const baseline = flags.get('baseline');
+  if (baseline !== undefined) {
+    const at = targets.findIndex((target) => target.name === 'rxproxy');
+    targets.splice(at + 1, 0, rxproxyTarget('rxproxy-baseline', resolve(baseline)));
+  }
   const load = (flags.get('load') ?? defaultGenerator()) as LoadGenerator;
   if (load !== 'wrk' && load !== 'autocannon') throw new Error('--load is wrk or autocannon');
   if (load === 'wrk' && !which('wrk'))
@@ -118,7 +128,12 @@ function parseOptions(argv: string[]): Options {
     targets,
     load,
     out: resolve(
-      flags.get('out') ?? (quick ? join(committedResults, 'tmp', 'quick') : committedResults),
+      flags.get('out') ??
+        (quick
+          ? join(committedResults, 'tmp', 'quick')
+          : baseline !== undefined
+            ? join(committedResults, 'tmp', 'baseline')
+            : committedResults),
     ),
   };
 }

@@ -81,49 +81,60 @@ function nodeTarget(name: string, script: string, pkg: string, websocket: boolea
   };
 }
 
-export const rxproxy: Target = {
-  name: 'rxproxy',
-  websocket: true,
-  unavailable: (root) =>
-    existsSync(join(root, 'dist', 'cli.js')) ? undefined : 'dist/cli.js is missing (npm run build)',
-  version: (root) => {
-    const git = gitDescription(root);
-    return `rxproxy ${rootVersion(root)}${git ? ` (${git})` : ''}`;
-  },
-  start: (ctx) => {
-    const servers = ctx.backends.map((hostPort, i) => `server${i + 1}=${hostPort}`).join('\n');
-    const ini = [
-      '[frontend]',
-      'host=127.0.0.1',
-      `port=${ctx.port}`,
-      'log_level=warn',
-      '',
-      '[http]',
-      'algorithm=round-robin',
-      servers,
-      'max_workers=64',
-      'min_workers=8',
-      'buffer_size=256',
-      'worker_timeout=60',
-      '',
-      '[websocket]',
-      'algorithm=round-robin',
-      servers,
-      '',
-    ].join('\n');
-    const file = join(ctx.dir, `rxproxy-${ctx.port}.ini`);
-    writeFileSync(file, ini);
-    const env = { ...process.env };
-    delete env.LOG_LEVEL;
-    return start(
-      'rxproxy',
-      process.execPath,
-      [join(ctx.root, 'dist', 'cli.js'), '--config', file],
-      join(ctx.dir, `rxproxy-${ctx.port}.log`),
-      { cwd: ctx.root, env },
-    );
-  },
-};
+/**
+ * rxproxy built in `build` (the checkout itself when undefined): another build, such as the
+ * commit before a change, runs as a target of its own so both are measured in one run.
+ */
+export function rxproxyTarget(name: string, build?: string): Target {
+  const folder = (root: string) => build ?? root;
+  return {
+    name,
+    websocket: true,
+    unavailable: (root) =>
+      existsSync(join(folder(root), 'dist', 'cli.js'))
+        ? undefined
+        : `${join(folder(root), 'dist', 'cli.js')} is missing (npm run build)`,
+    version: (root) => {
+      const git = gitDescription(folder(root));
+      return `rxproxy ${rootVersion(folder(root))}${git ? ` (${git})` : ''}`;
+    },
+    start: (ctx) => {
+      const servers = ctx.backends.map((hostPort, i) => `server${i + 1}=${hostPort}`).join('\n');
+      const ini = [
+        '[frontend]',
+        'host=127.0.0.1',
+        `port=${ctx.port}`,
+        'log_level=warn',
+        '',
+        '[http]',
+        'algorithm=round-robin',
+        servers,
+        'max_workers=64',
+        'min_workers=8',
+        'buffer_size=256',
+        'worker_timeout=60',
+        '',
+        '[websocket]',
+        'algorithm=round-robin',
+        servers,
+        '',
+      ].join('\n');
+      const file = join(ctx.dir, `${name}-${ctx.port}.ini`);
+      writeFileSync(file, ini);
+      const env = { ...process.env };
+      delete env.LOG_LEVEL;
+      return start(
+        name,
+        process.execPath,
+        [join(folder(ctx.root), 'dist', 'cli.js'), '--config', file],
+        join(ctx.dir, `${name}-${ctx.port}.log`),
+        { cwd: ctx.root, env },
+      );
+    },
+  };
+}
+
+export const rxproxy = rxproxyTarget('rxproxy');
 
 export const nodeHttpProxy = nodeTarget(
   'node-http-proxy',
