@@ -2,12 +2,15 @@ import {
   EMPTY,
   Subject,
   asyncScheduler,
+  catchError,
   map,
   merge,
   pairwise,
   share,
+  shareReplay,
   startWith,
   type Observable,
+  type OperatorFunction,
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
@@ -47,6 +50,8 @@ export interface BackendGroupDeps {
   readonly scheduler?: SchedulerLike;
   /** Called after each new healthy-set snapshot took effect (backends may have come back). */
   readonly onSnapshot?: () => void;
+  /** A user's hook over the snapshots; when it fails, the unhooked snapshots are used. */
+  readonly mapSnapshots?: OperatorFunction<HealthySnapshot, HealthySnapshot>;
 }
 
 function candidatesOf<M extends Member>(
@@ -142,10 +147,21 @@ export class BackendGroup<M extends Member> {
         )
       : EMPTY;
     const backends = pool.servers.map((server) => ({ name: server.name, weight: server.weight }));
-    return healthySet(
+    const snapshots$ = healthySet(
       { backends, probes$, ejections$ },
       { dynamicWeights: pool.dynamicWeights, slowStartMs: pool.slowStartMs },
       scheduler,
+    );
+    const hook = deps.mapSnapshots;
+    if (!hook) return snapshots$;
+    return snapshots$.pipe(
+      hook,
+      catchError((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        deps.emit({ type: 'internal-error', source: 'healthySet hook', message });
+        return snapshots$;
+      }),
+      shareReplay({ bufferSize: 1, refCount: true }),
     );
   }
 

@@ -11,6 +11,8 @@ export type ProxyEvent =
       readonly durationMs: number;
       /** Why the proxy answered itself or cut the response, when it did. */
       readonly error?: string;
+      /** What request hooks attached to the request (`meta`), when anything. */
+      readonly meta?: Readonly<Record<string, unknown>>;
     }
   | {
       readonly type: 'client-error';

@@ -15,10 +15,20 @@ import { hashKeyOf } from './forwarding/hashKey';
 import type { Config, PoolConfig } from './config';
 import type { ProxyEvent } from './events';
 import { drainOutcome, type DrainOutcome } from './streams/drainOutcome';
+import { deliverEvents } from './adapters/eventsHook';
+import { exchangeHooks, healthySetHook } from './composeHooks';
+import type { ProxyHooks } from './hooks/types';
+
+/** Seconds a hook chain may take for one request before it gets 504. */
+const DEFAULT_HOOK_TIMEOUT_MS = 5000;
 
 export interface ProxyOptions {
   /** Source for the random algorithm; tests pass a seeded one. */
   readonly random?: RandomSource;
+  /** The program's own hooks; they run after the built-ins and the hook module's. */
+  readonly hooks?: ProxyHooks;
+  /** The hooks of `[hooks] module`, as `loadHookModule` returned them. */
+  readonly moduleHooks?: ProxyHooks;
 }
 
 export interface Proxy {
@@ -45,6 +55,11 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   const events = new Subject<ProxyEvent>();
   const pool = httpPool(config);
   const emit = (event: ProxyEvent) => events.next(event);
+  const hookSets = [options.moduleHooks, options.hooks].filter(
+    (set): set is ProxyHooks => set !== undefined,
+  );
+  const mapSnapshots = healthySetHook(hookSets);
+  for (const set of hookSets) if (set.events) deliverEvents(events, set.events, emit);
   const line = pool.maxPending > 0 ? new PendingLine(pool.maxPending) : undefined;
   const backends: readonly WorkerPool[] = pool.servers.map(
     (server) =>
@@ -60,6 +75,7 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     probe: httpProber.probe,
     emit,
     ...random,
+    ...(mapSnapshots ? { mapSnapshots } : {}),
     // A backend back in rotation gets a connection attempt now and serves the line.
     onSnapshot: () => {
       for (const backend of backends) {
@@ -76,7 +92,8 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   const wsGroup = new BackendGroup(wsPool, wsBackends, {
     emit,
     ...random,
-    ...(wsProber ? { probe: wsProber.probe } : { leader: httpGroup }),
+    ...(wsProber ? { probe: wsProber.probe, ...(mapSnapshots ? { mapSnapshots } : {}) } : {}),
+    ...(wsProber ? {} : { leader: httpGroup }),
   });
   const wsProxy = new WsProxy({
     pool: wsPool,
@@ -98,8 +115,16 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   let address: AddressInfo | undefined;
   let stopping: Promise<DrainOutcome> | undefined;
 
+  const backendsByName = new Map(backends.map((backend) => [backend.name, backend]));
+  const hooks = exchangeHooks(hookSets, {
+    timeoutMs: DEFAULT_HOOK_TIMEOUT_MS,
+    clientAddress: (req) => req.socket.remoteAddress ?? '',
+    emit,
+  });
   const context: ExchangeContext = {
     pool,
+    member: (name) => backendsByName.get(name),
+    hooks,
     pick: (hashKey, excluded) => httpGroup.pick(hashKey, excluded),
     healthyCount: () => httpGroup.healthyCount,
     isInRotation: (backend) => httpGroup.isInRotation(backend),
@@ -123,6 +148,9 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
         status: outcome.status,
         durationMs: outcome.durationMs,
         ...(outcome.error === undefined ? {} : { error: outcome.error }),
+        ...(outcome.meta === undefined || Object.keys(outcome.meta).length === 0
+          ? {}
+          : { meta: outcome.meta }),
       });
     },
   };

@@ -14,7 +14,11 @@ import {
 import { clientResponseHeaders, upstreamRequestHeaders } from '../forwarding/headers';
 import { asksToClose, trailerPairs } from '../forwarding/responseHeaders';
 import { hasBody, originFormPath } from '../forwarding/requestTarget';
+import { headerMapOf, rawHeadersOf } from '../hooks/proxyRequest';
+import { HOOK_FAILED, HOOK_TIMEOUT, renderReply } from '../hooks/replies';
+import { isReply, type ProxyReply, type ProxyRequest, type ProxyResponse } from '../hooks/types';
 import type { BalancedPool } from './balancedPool';
+import { HookRun, type HookChain, type HookOutcome } from './hookRunner';
 import type { PendingLine } from './pendingLine';
 import { answer } from './proxyAnswer';
 import { RequestBody, type BodyLimits, type BodyOwner } from './requestBody';
@@ -32,9 +36,24 @@ export interface ExchangeOutcome {
   readonly error: string | undefined;
   /** Attempts made on backends (1 when the first one answered). */
   readonly attempts: number;
+  /** What request hooks attached to the request. */
+  readonly meta: Record<string, unknown> | undefined;
+}
+
+/** The hooks an exchange runs, when any are configured. */
+export interface ExchangeHooks {
+  readonly request: HookChain<ProxyRequest, ProxyReply> | undefined;
+  readonly response: HookChain<ProxyResponse, never> | undefined;
+  /** The request as hooks see it. */
+  readonly proxyRequest: (req: IncomingMessage, upgrade: boolean) => ProxyRequest;
+  /** A hook failed for one request: reported as an `internal-error` event. */
+  readonly failed: (source: 'request hook' | 'response hook', message: string) => void;
 }
 
 export interface ExchangeContext extends BalancedPool<WorkerPool> {
+  /** A backend by name, for requests a hook pinned to it. */
+  readonly member: (name: string) => WorkerPool | undefined;
+  readonly hooks: ExchangeHooks | undefined;
   /** Whether a backend is in rotation now. */
   readonly isInRotation: (backend: string) => boolean;
   /** Where requests wait when every backend they may use is full (none when max_pending=0). */
@@ -66,10 +85,19 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
   private readonly method: string;
   private readonly withBody: boolean;
   private body: RequestBody | undefined;
-  private readonly sharedHeaders: string[] | undefined;
+  private sharedHeaders: string[] | undefined;
   private pool: WorkerPool | undefined;
   private worker: UpstreamWorker | undefined;
-  private readonly hashKey: string | undefined;
+  private hashKey: string | undefined;
+  /** The request as hooks left it; undefined without request hooks. */
+  private hooked: ProxyRequest | undefined;
+  /** A hook chain still running for this request, asynchronously. */
+  private hookRun: { cancel(): void } | undefined;
+  /** A hook pinned the request to this backend. */
+  private pin: string | undefined;
+  /** The response head waits for asynchronous response hooks; body chunks wait with it. */
+  private heldChunks: Buffer[] | undefined;
+  private heldEnd: (() => void) | undefined;
   /** Backends this request failed on: it does not go back to them. */
   private tried: Set<string> | undefined;
   /** When waiting for a worker ends, in the pool's line and a backend's queue together. */
@@ -104,8 +132,56 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     res.on('error', ignoreLateWriteError);
   }
 
-  /** A request with a body is routed once the body is read, or known to stream. */
+  /** Request hooks first (a refusal need not wait for a body), then the body, then a backend. */
   start(): void {
+    const hooks = this.context.hooks;
+    if (!hooks?.request) {
+      this.readBodyThenRoute();
+      return;
+    }
+    const request = hooks.proxyRequest(this.req, false);
+    this.hooked = request;
+    const run = new HookRun(hooks.request, (outcome) => this.afterRequestHooks(request, outcome));
+    this.hookRun = run;
+    run.start(request);
+  }
+
+  private afterRequestHooks(
+    request: ProxyRequest,
+    outcome: HookOutcome<ProxyRequest | ProxyReply>,
+  ): void {
+    this.hookRun = undefined;
+    if (this.clientGone()) return;
+    if (outcome.kind === 'failed') {
+      this.context.hooks?.failed('request hook', outcome.message);
+      this.reply(HOOK_FAILED);
+    } else if (outcome.kind === 'timeout') {
+      this.reply(HOOK_TIMEOUT);
+    } else if (isReply(outcome.value)) {
+      this.sendReply(outcome.value);
+    } else {
+      this.applyHooked(request);
+      this.readBodyThenRoute();
+    }
+  }
+
+  private applyHooked(request: ProxyRequest): void {
+    this.pin = request.backend;
+    if (request.hashKey !== undefined) this.hashKey = request.hashKey;
+    this.sharedHeaders = this.context.pool.preserveHost
+      ? this.upstreamHeaders(undefined)
+      : undefined;
+  }
+
+  private sendReply(reply: ProxyReply): void {
+    const rendered = renderReply(reply);
+    this.status = rendered.status;
+    if (this.context.draining()) rendered.headers.push('connection', 'close');
+    this.res.writeHead(rendered.status, rendered.headers);
+    this.res.end(rendered.body);
+  }
+
+  private readBodyThenRoute(): void {
     if (!this.withBody) {
       this.route(undefined);
       return;
@@ -138,7 +214,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     const headers = this.sharedHeaders ?? this.upstreamHeaders(this.pool?.server.address);
     worker.dispatch(
       {
-        path: originFormPath(this.req.url ?? '/'),
+        path: originFormPath(this.hooked?.url ?? this.req.url ?? '/'),
         method: this.method,
         headers: this.body ? this.body.upstreamHeaders(headers) : headers,
         body: this.body ? this.body.upstreamBody() : null,
@@ -171,26 +247,114 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     if (this.pool && statusCode >= 500)
       this.context.reportOutcome(this.pool.name, false, 'response');
     const headers = clientResponseHeaders(rawHeaders);
-    if (this.context.draining()) headers.push('connection', 'close');
     this.status = statusCode;
+    this.resumeUpstream = resume;
+    const hooks = this.context.hooks;
+    if (hooks?.response && this.pool) {
+      return this.runResponseHooks(hooks, hooks.response, statusText, headers);
+    }
+    return this.writeHead(statusCode, statusText, headers);
+  }
+
+  private writeHead(status: number, statusText: string | undefined, headers: string[]): boolean {
+    if (this.context.draining()) headers.push('connection', 'close');
     try {
-      this.res.writeHead(statusCode, statusText, headers);
+      if (statusText === undefined) this.res.writeHead(status, headers);
+      else this.res.writeHead(status, statusText, headers);
     } catch (error) {
-      this.error = `invalid response head from backend: ${(error as Error).message}`;
+      this.error = `invalid response head: ${(error as Error).message}`;
       this.abortUpstream?.(error as Error);
       return false;
     }
-    this.resumeUpstream = resume;
     return true;
   }
 
+  /**
+   * Response hooks see the head before the client does. When they answer asynchronously the
+   * body is paused (and chunks already parsed are held) until the head is written.
+   */
+  private runResponseHooks(
+    hooks: ExchangeHooks,
+    chain: HookChain<ProxyResponse, never>,
+    statusText: string,
+    headers: string[],
+  ): boolean {
+    const status = this.status;
+    const response: ProxyResponse = {
+      status,
+      headers: headerMapOf(headers),
+      backend: this.pool?.name ?? '',
+      request: this.hooked ?? hooks.proxyRequest(this.req, false),
+    };
+    let synchronous = true;
+    let written: boolean | undefined;
+    const run = new HookRun(chain, (outcome: HookOutcome<ProxyResponse>) => {
+      const ok = this.afterResponseHooks(outcome, status, statusText);
+      if (synchronous) {
+        written = ok;
+        return;
+      }
+      this.hookRun = undefined;
+      this.releaseHeld(ok);
+    });
+    run.start(response);
+    synchronous = false;
+    if (written !== undefined) return written;
+    this.hookRun = run;
+    this.heldChunks = [];
+    return false;
+  }
+
+  private afterResponseHooks(
+    outcome: HookOutcome<ProxyResponse>,
+    status: number,
+    statusText: string,
+  ): boolean {
+    if (outcome.kind === 'value') {
+      const { value } = outcome;
+      this.status = value.status;
+      const text = value.status === status ? statusText : undefined;
+      return this.writeHead(value.status, text, rawHeadersOf(value.headers));
+    }
+    if (outcome.kind === 'failed') this.context.hooks?.failed('response hook', outcome.message);
+    this.reply(outcome.kind === 'failed' ? HOOK_FAILED : HOOK_TIMEOUT);
+    if (this.heldEnd) {
+      this.heldEnd = undefined;
+      this.upstreamDone = true;
+      this.releaseWorker(false);
+    } else {
+      this.abortUpstream?.(new ClientClosedError());
+    }
+    return false;
+  }
+
+  /** Sends what arrived while response hooks ran, then lets the body flow again. */
+  private releaseHeld(written: boolean): void {
+    const chunks = this.heldChunks ?? [];
+    const end = this.heldEnd;
+    this.heldChunks = undefined;
+    this.heldEnd = undefined;
+    if (!written) return;
+    for (const chunk of chunks) this.res.write(chunk);
+    if (end) end();
+    else this.resumeUpstream?.();
+  }
+
   onData(chunk: Buffer): boolean {
+    if (this.heldChunks) {
+      this.heldChunks.push(chunk);
+      return false;
+    }
     if (this.res.write(chunk)) return true;
     if (this.resumeUpstream) this.res.once('drain', this.resumeUpstream);
     return false;
   }
 
   onComplete(trailers: (Buffer | string)[] | null): void {
+    if (this.heldChunks) {
+      this.heldEnd = () => this.onComplete(trailers);
+      return;
+    }
     this.upstreamDone = true;
     if (this.pool && this.status < 500) this.context.reportOutcome(this.pool.name, true);
     if (trailers && trailers.length > 0 && !this.res.destroyed) {
@@ -208,7 +372,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
   }
 
   private upstreamHeaders(hostOverride: string | undefined): string[] {
-    return upstreamRequestHeaders(this.req.rawHeaders, {
+    const raw = this.hooked ? rawHeadersOf(this.hooked.headers) : this.req.rawHeaders;
+    return upstreamRequestHeaders(raw, {
       clientAddress: this.req.socket.remoteAddress,
       proto: 'http',
       ...(hostOverride === undefined ? {} : { hostOverride }),
@@ -221,11 +386,15 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
    */
   private route(failure: NodeJS.ErrnoException | undefined): void {
     if (this.deadline === 0) this.deadline = performance.now() + this.context.pool.queueTimeoutMs;
+    if (this.pin !== undefined && !this.context.isInRotation(this.pin)) {
+      this.reply(SERVICE_UNAVAILABLE);
+      return;
+    }
     let skip = this.tried;
     let sawFull = false;
     let lastFailure = failure;
     for (;;) {
-      const pool = this.context.pick(this.hashKey, skip);
+      const pool = this.candidate(skip);
       if (!pool) break;
       this.pool = pool;
       this.worker = undefined;
@@ -234,7 +403,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
       if (placed === 'full') {
         sawFull = true;
         // A key's requests wait for its owner rather than spill to another backend.
-        if (this.followsKey()) break;
+        if (this.followsKey() || this.pin !== undefined) break;
       } else {
         lastFailure = pool.lastConnectError ?? lastFailure;
       }
@@ -252,6 +421,12 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     }
   }
 
+  /** The next backend for this request: its pinned one, or the algorithm's pick. */
+  private candidate(skip: ReadonlySet<string> | undefined): WorkerPool | undefined {
+    if (this.pin === undefined) return this.context.pick(this.hashKey, skip);
+    return skip?.has(this.pin) ? undefined : this.context.member(this.pin);
+  }
+
   /** consistent-hash with a key: the request belongs to the key's owner. */
   private followsKey(): boolean {
     return this.hashKey !== undefined && this.context.pool.algorithm === 'consistent-hash';
@@ -259,6 +434,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
 
   allows(backend: WorkerPool): boolean {
     if (this.tried?.has(backend.name)) return false;
+    if (this.pin !== undefined) return backend.name === this.pin;
     if (!this.followsKey()) return this.context.isInRotation(backend.name);
     return keyOwner((skip) => this.context.pick(this.hashKey, skip), this.tried) === backend;
   }
@@ -344,6 +520,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
 
   private readonly onClientClose = (): void => {
     this.body?.dispose();
+    this.hookRun?.cancel();
     const completed = this.res.writableFinished;
     if (!completed) {
       if (!this.dispatched) this.stopWaiting();
@@ -357,6 +534,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
       durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
       error: clientLeft ? (this.error ?? 'client closed the connection') : this.error,
       attempts: this.attempts,
+      meta: this.hooked?.meta,
     });
   };
 }

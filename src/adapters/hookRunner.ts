@@ -1,0 +1,128 @@
+import { of, take, type OperatorFunction, type Subscription } from 'rxjs';
+import { hasStep } from '../hooks/syncHook';
+
+/** How a value's trip through a hook chain ended. */
+export type HookOutcome<R> =
+  | { readonly kind: 'value'; readonly value: R }
+  | { readonly kind: 'failed'; readonly message: string }
+  | { readonly kind: 'timeout' };
+
+export interface HookChain<T, R> {
+  readonly hooks: readonly OperatorFunction<T, T | R>[];
+  /** Whether a value ends the chain early (a reply): later hooks do not see it. */
+  readonly isFinal: (value: T | R) => value is R;
+  readonly timeoutMs: number;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Runs one value through a chain of hooks, each applied to that value alone, so a hook's
+ * error, silence or filter affects nobody else. A hook with a synchronous `step` is called
+ * directly; others are subscribed with `of(value)`, and when they answer synchronously the
+ * value never leaves the current tick. Only a chain that goes asynchronous starts a timer.
+ */
+export class HookRun<T, R> {
+  private subscription: Subscription | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private done = false;
+
+  constructor(
+    private readonly chain: HookChain<T, R>,
+    private readonly onDone: (outcome: HookOutcome<T | R>) => void,
+  ) {}
+
+  /** Starts the run; `onDone` may be called before this returns. */
+  start(value: T): void {
+    this.continueFrom(value, 0);
+  }
+
+  /** Stops waiting for an asynchronous hook (its client went away); `onDone` is not called. */
+  cancel(): void {
+    this.done = true;
+    this.clear();
+  }
+
+  private continueFrom(start: T, from: number): void {
+    const { hooks, isFinal } = this.chain;
+    let value: T | R = start;
+    for (let index = from; index < hooks.length; index++) {
+      if (isFinal(value)) break;
+      const hook = hooks[index];
+      if (hook === undefined) continue;
+      if (hasStep(hook)) {
+        try {
+          value = hook.step(value);
+        } catch (error) {
+          this.finish({ kind: 'failed', message: messageOf(error) });
+          return;
+        }
+        continue;
+      }
+      const next = this.subscribe(hook, value, index);
+      if (next === undefined) return;
+      value = next.value;
+    }
+    this.finish({ kind: 'value', value });
+  }
+
+  /** The hook's first value when it came synchronously; undefined when the run waits or ended. */
+  private subscribe(
+    hook: OperatorFunction<T, T | R>,
+    value: T,
+    index: number,
+  ): { value: T | R } | undefined {
+    let synchronous = true;
+    let result: { value: T | R } | undefined;
+    let ended = false;
+    const subscription = hook(of(value))
+      .pipe(take(1))
+      .subscribe({
+        next: (next) => {
+          ended = true;
+          if (synchronous) result = { value: next };
+          else this.resume(next, index + 1);
+        },
+        error: (error: unknown) => {
+          ended = true;
+          this.finish({ kind: 'failed', message: messageOf(error) });
+        },
+        complete: () => {
+          if (ended) return;
+          ended = true;
+          this.finish({ kind: 'failed', message: 'a hook completed without a value' });
+        },
+      });
+    synchronous = false;
+    if (result || ended) return result;
+    this.subscription = subscription;
+    this.timer ??= setTimeout(() => {
+      this.clear();
+      this.finish({ kind: 'timeout' });
+    }, this.chain.timeoutMs);
+    return undefined;
+  }
+
+  private resume(value: T | R, from: number): void {
+    if (this.done) return;
+    this.subscription = undefined;
+    if (this.chain.isFinal(value)) this.finish({ kind: 'value', value });
+    else this.continueFrom(value, from);
+  }
+
+  private finish(outcome: HookOutcome<T | R>): void {
+    if (this.done) return;
+    this.done = true;
+    this.clear();
+    this.onDone(outcome);
+  }
+
+  private clear(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+  }
+}

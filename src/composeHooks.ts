@@ -1,0 +1,71 @@
+import type { IncomingMessage } from 'node:http';
+import type { ExchangeHooks } from './adapters/httpExchange';
+import type { ProxyEvent } from './events';
+import { createProxyRequest } from './hooks/proxyRequest';
+import {
+  isReply,
+  type HealthySetHook,
+  type ProxyHooks,
+  type ProxyResponse,
+  type RequestHook,
+  type ResponseHook,
+} from './hooks/types';
+
+function listOf<T>(hook: T | readonly T[] | undefined): readonly T[] {
+  if (hook === undefined) return [];
+  return Array.isArray(hook) ? (hook as readonly T[]) : [hook as T];
+}
+
+const neverFinal = (_value: ProxyResponse): _value is never => false;
+
+export interface HookSetupOptions {
+  readonly timeoutMs: number;
+  /** The client's address for a request (its peer, or the address a trusted proxy forwarded). */
+  readonly clientAddress: (req: IncomingMessage) => string;
+  readonly emit: (event: ProxyEvent) => void;
+}
+
+/** What the data plane runs for each request and response, or undefined without hooks. */
+export function exchangeHooks(
+  sets: readonly ProxyHooks[],
+  options: HookSetupOptions,
+): ExchangeHooks | undefined {
+  const request: RequestHook[] = sets.flatMap((set) => listOf(set.request));
+  const response: ResponseHook[] = sets.flatMap((set) => listOf(set.response));
+  if (request.length === 0 && response.length === 0) return undefined;
+  const { timeoutMs } = options;
+  return {
+    request:
+      request.length === 0
+        ? undefined
+        : {
+            hooks: request,
+            isFinal: isReply,
+            timeoutMs,
+          },
+    response:
+      response.length === 0
+        ? undefined
+        : {
+            hooks: response,
+            isFinal: neverFinal,
+            timeoutMs,
+          },
+    proxyRequest: (req, upgrade) =>
+      createProxyRequest({
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        rawHeaders: req.rawHeaders,
+        remoteAddress: options.clientAddress(req),
+        upgrade,
+      }),
+    failed: (source, message) => options.emit({ type: 'internal-error', source, message }),
+  };
+}
+
+/** The healthy-set hooks of every set, composed in order; undefined when there are none. */
+export function healthySetHook(sets: readonly ProxyHooks[]): HealthySetHook | undefined {
+  const hooks: HealthySetHook[] = sets.flatMap((set) => listOf(set.healthySet));
+  if (hooks.length === 0) return undefined;
+  return (snapshots$) => hooks.reduce((stream, hook) => hook(stream), snapshots$);
+}

@@ -1,0 +1,36 @@
+import type { ProxyAnswer } from '../forwarding/failures';
+import type { ProxyReply } from './types';
+
+export const HOOK_FAILED: ProxyAnswer = { status: 500, error: 'hook failed' };
+export const HOOK_TIMEOUT: ProxyAnswer = { status: 504, error: 'hook timeout' };
+
+export interface RenderedReply {
+  readonly status: number;
+  /** Flat `[name, value, ...]`, content-type and content-length included. */
+  readonly headers: string[];
+  readonly body: Buffer;
+}
+
+function bodyOf(body: unknown): { bytes: Buffer; type: string | undefined } {
+  if (body === undefined || body === null) return { bytes: Buffer.alloc(0), type: undefined };
+  if (Buffer.isBuffer(body)) return { bytes: body, type: 'application/octet-stream' };
+  if (typeof body === 'string')
+    return { bytes: Buffer.from(body), type: 'text/plain; charset=utf-8' };
+  return { bytes: Buffer.from(JSON.stringify(body)), type: 'application/json' };
+}
+
+/** A hook's reply as bytes: objects as JSON, strings and Buffers as they are. */
+export function renderReply(reply: ProxyReply): RenderedReply {
+  const { bytes, type } = bodyOf(reply.body);
+  const headers: string[] = [];
+  let typed = false;
+  for (const [name, value] of Object.entries(reply.headers)) {
+    const lower = name.toLowerCase();
+    if (lower === 'content-length' || lower === 'transfer-encoding') continue;
+    if (lower === 'content-type') typed = true;
+    headers.push(name, value);
+  }
+  if (!typed && type !== undefined) headers.push('content-type', type);
+  headers.push('content-length', String(bytes.length));
+  return { status: reply.status, headers, body: bytes };
+}
