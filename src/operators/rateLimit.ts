@@ -19,7 +19,7 @@ interface Bucket {
   updatedAt: number;
 }
 
-/** Absorbs floating-point error so that exactly N seconds to wait is not rounded up to N + 1. */
+/** Absorbs floating-point error in the refill: a token that is due is there, N seconds are not N + 1. */
 const EPSILON = 1e-9;
 
 /**
@@ -58,7 +58,7 @@ export function rateLimit(options: RateLimitOptions): RequestHook {
       return request;
     }
     const bucket = bucketFor(name, scheduler.now());
-    if (bucket.tokens >= 1) {
+    if (bucket.tokens >= 1 - EPSILON) {
       bucket.tokens -= 1;
       return request;
     }
