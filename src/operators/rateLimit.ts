@@ -19,7 +19,7 @@ interface Bucket {
   updatedAt: number;
 }
 
-/** Absorbs floating-point error in the refill: a token that is due is there, N seconds are not N + 1. */
+/** Absorbs floating-point error in the refill: a token that is due is there, N s is not N + 1. */
 const EPSILON = 1e-9;
 
 /**
