@@ -1,4 +1,5 @@
-import { asyncScheduler, map, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { syncHook } from '../hooks/syncHook';
 import { reply, type ProxyRequest, type RequestHook } from '../hooks/types';
 
 export interface RateLimitOptions {
@@ -52,7 +53,7 @@ export function rateLimit(options: RateLimitOptions): RequestHook {
     return created;
   };
 
-  return map((request: ProxyRequest) => {
+  return syncHook((request: ProxyRequest) => {
     const name = key(request);
     if (name === undefined) {
       return request;

@@ -1,4 +1,4 @@
-import { map } from 'rxjs';
+import { syncHook } from '../hooks/syncHook';
 import type { ProxyRequest, ProxyResponse, RequestHook, ResponseHook } from '../hooks/types';
 
 export interface RequestIdOptions {
@@ -17,7 +17,7 @@ const validId = /^[\x21-\x7e]{1,200}$/;
  */
 export function requestId({ header, newId }: RequestIdOptions): RequestHook {
   const name = header.toLowerCase();
-  return map((request: ProxyRequest) => {
+  return syncHook((request: ProxyRequest) => {
     const incoming = request.headers[name];
     const first = Array.isArray(incoming) ? incoming[0] : incoming;
     const id = first !== undefined && validId.test(first) ? first : newId();
@@ -30,7 +30,7 @@ export function requestId({ header, newId }: RequestIdOptions): RequestHook {
 /** Returns the request's id (`meta.requestId`, set by `requestId`) to the client in `header`. */
 export function requestIdResponse(header: string): ResponseHook {
   const name = header.toLowerCase();
-  return map((response: ProxyResponse) => {
+  return syncHook((response: ProxyResponse) => {
     const id = response.request.meta.requestId;
     if (typeof id === 'string') {
       response.headers[name] = id;

@@ -1,4 +1,4 @@
-import { map } from 'rxjs';
+import { syncHook } from '../hooks/syncHook';
 import type { ProxyRequest, RequestHook } from '../hooks/types';
 
 /**
@@ -8,9 +8,9 @@ import type { ProxyRequest, RequestHook } from '../hooks/types';
 export function stripPrefix(prefix: string): RequestHook {
   const stripped = prefix.replace(/\/+$/, '');
   if (stripped === '') {
-    return map((request: ProxyRequest) => request);
+    return syncHook((request: ProxyRequest) => request);
   }
-  return map((request) => {
+  return syncHook((request) => {
     const { url } = request;
     if (!url.startsWith(stripped)) {
       return request;
