@@ -31,6 +31,7 @@ describe('buildConfig', () => {
       headerTimeoutMs: 10_000,
       bodyTimeoutMs: 60_000,
       maxBodySize: 0,
+      trustedProxies: [],
     });
     expect(config.websocket?.algorithm).toBe('round-robin');
     expect(config.websocket?.servers.map((server) => server.address)).toEqual([
@@ -188,7 +189,7 @@ describe('buildConfig', () => {
     [
       'a key outside sections',
       `stray=1\n${minimal('')}`,
-      'f.ini: stray: key outside any section (put it under [frontend], [http] or [websocket])',
+      'f.ini: stray: key outside any section (put it under [frontend], [http], [websocket] or [hooks])',
     ],
     [
       'a pool without servers',
