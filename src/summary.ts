@@ -1,9 +1,17 @@
-import type { Config, HashKey, PoolConfig, ServerConfig } from './config';
+import type {
+  Config,
+  HashKey,
+  HooksConfig,
+  PoolConfig,
+  RateLimitKey,
+  ServerConfig,
+} from './config';
 
 const seconds = (ms: number) => `${ms / 1000}s`;
 
-/** Written as in the file: `ip`, `path`, `header:NAME`, `cookie:NAME`. */
-const hashKeyText = (key: HashKey) => ('name' in key ? `${key.source}:${key.name}` : key.source);
+/** Written as in the file: `ip`, `path`, `header:NAME`, `cookie:NAME` (rate_limit_key alike). */
+const hashKeyText = (key: HashKey | RateLimitKey) =>
+  'name' in key ? `${key.source}:${key.name}` : key.source;
 
 function describeAlgorithm(pool: PoolConfig): string {
   return pool.algorithm === 'consistent-hash'
@@ -35,12 +43,34 @@ function describePool(pool: PoolConfig): string[] {
   ];
 }
 
+const ranges = (list: readonly { readonly text: string }[]) =>
+  list.map((range) => range.text).join(' ');
+
+/** One line naming the hooks that are on, or none when every one is off. */
+function describeHooks(hooks: HooksConfig): string[] {
+  const { rateLimit } = hooks;
+  const parts = [
+    hooks.module && `module ${hooks.module} (timeout ${seconds(hooks.hookTimeoutMs)})`,
+    hooks.requestId && `request ids in ${hooks.requestIdHeader}`,
+    hooks.allowFrom.length > 0 && `allow from ${ranges(hooks.allowFrom)}`,
+    rateLimit &&
+      `rate limit ${rateLimit.text} per ${hashKeyText(rateLimit.key)} (burst ${rateLimit.burst})`,
+    hooks.stripPrefix && `strip prefix ${hooks.stripPrefix}`,
+    hooks.requestHeaders.length > 0 && `${hooks.requestHeaders.length} request header edit(s)`,
+    hooks.responseHeaders.length > 0 && `${hooks.responseHeaders.length} response header edit(s)`,
+  ].filter((part): part is string => typeof part === 'string' && part !== '');
+  return parts.length > 0 ? [`hooks: ${parts.join(', ')}`] : [];
+}
+
 /** The short summary `rxproxy --check` prints for a valid configuration. */
 export function describeConfig(config: Config): string {
+  const { trustedProxies } = config.frontend;
+  const trusted = trustedProxies.length > 0 ? `, trusted proxies ${ranges(trustedProxies)}` : '';
   return [
     `${config.file}: configuration is valid`,
-    `frontend ${config.frontend.host}:${config.frontend.port}, log level ${config.frontend.logLevel}, drain ${seconds(config.frontend.drainTimeoutMs)}`,
+    `frontend ${config.frontend.host}:${config.frontend.port}, log level ${config.frontend.logLevel}, drain ${seconds(config.frontend.drainTimeoutMs)}${trusted}`,
     ...(config.http ? describePool(config.http) : []),
     ...(config.websocket ? describePool(config.websocket) : []),
+    ...describeHooks(config.hooks),
   ].join('\n');
 }

@@ -1,19 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfigText } from '../../src/adapters/configFile';
-import { formatProblem, type Config, type ConfigResult } from '../../src/config';
+import { expectConfig, problemLines } from '../helpers/configResult';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '..', 'fixtures', name), 'utf8');
-
-function expectConfig(result: ConfigResult): Config {
-  if (!result.ok) throw new Error(result.problems.map(formatProblem).join('\n'));
-  return result.config;
-}
-
-function problemLines(result: ConfigResult): string[] {
-  if (result.ok) throw new Error('expected problems');
-  return result.problems.map(formatProblem);
-}
 
 const minimal = (extra: string) =>
   `[frontend]\nhost=127.0.0.1\nport=0\n[http]\nserver1=127.0.0.1:9001\n${extra}`;
@@ -31,6 +21,7 @@ describe('buildConfig', () => {
       headerTimeoutMs: 10_000,
       bodyTimeoutMs: 60_000,
       maxBodySize: 0,
+      trustedProxies: [],
     });
     expect(config.websocket?.algorithm).toBe('round-robin');
     expect(config.websocket?.servers.map((server) => server.address)).toEqual([
@@ -188,7 +179,7 @@ describe('buildConfig', () => {
     [
       'a key outside sections',
       `stray=1\n${minimal('')}`,
-      'f.ini: stray: key outside any section (put it under [frontend], [http] or [websocket])',
+      'f.ini: stray: key outside any section (put it under [frontend], [http], [websocket] or [hooks])',
     ],
     [
       'a pool without servers',

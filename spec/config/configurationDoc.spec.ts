@@ -51,10 +51,12 @@ describe('docs/configuration.md key tables', () => {
       expect(row).toBeDefined();
       const documentedDefault =
         spec.defaultText === undefined
-          ? spec.scope === 'server'
+          ? spec.scope === 'server' || spec.scope === 'numbered'
             ? '—'
             : 'required'
-          : `\`${spec.defaultText}\``;
+          : spec.defaultText === ''
+            ? 'empty'
+            : `\`${spec.defaultText}\``;
       expect(row?.[2]).toBe(documentedDefault);
       expect(row?.[4]).toBe(spec.origin);
     },

@@ -8,6 +8,7 @@ import {
   type KeyScope,
   type SectionName,
 } from './schema';
+import { readHooks } from './readHooks';
 import { didYouMean } from './suggest';
 import type {
   Algorithm,
@@ -20,6 +21,7 @@ import type {
   PoolConfig,
   ServerConfig,
 } from './types';
+import type { CidrRange } from '../net/cidr';
 import type { Address } from './values';
 
 /** What an INI parser returns: sections as objects, values as strings (or booleans, lists). */
@@ -34,6 +36,7 @@ interface SectionValues {
 }
 
 const SERVER_KEY = /^server(\d+)(?:_(.*))?$/;
+const NUMBERED_KEY = /^(\D+)(\d+)$/;
 
 class ProblemList {
   readonly items: ConfigProblem[] = [];
@@ -66,6 +69,16 @@ function serverEntry(values: SectionValues, number: number): Map<string, unknown
   return server;
 }
 
+/** The scope of a key that is no server key: `request_header3` is numbered; the rest plain. */
+function plainKeyScope(section: SectionName, key: string): { scope: KeyScope; specKey: string } {
+  if (section === 'frontend') return { scope: 'frontend', specKey: key };
+  if (section !== 'hooks') return { scope: 'pool', specKey: key };
+  const numbered = NUMBERED_KEY.exec(key)?.[1];
+  return numbered !== undefined && specFor(section, 'numbered', numbered)
+    ? { scope: 'numbered', specKey: numbered }
+    : { scope: 'hooks', specKey: key };
+}
+
 function readSection(
   section: SectionName,
   entries: Readonly<Record<string, unknown>>,
@@ -84,9 +97,10 @@ function readSection(
       continue;
     }
     values.given.add(key);
-    const serverMatch = SERVER_KEY.exec(key);
-    const scope: KeyScope = section === 'frontend' ? 'frontend' : serverMatch ? 'server' : 'pool';
-    const specKey = scope === 'server' ? (serverMatch?.[2] ?? '') : key;
+    const serverMatch = section === 'http' || section === 'websocket' ? SERVER_KEY.exec(key) : null;
+    const { scope, specKey } = serverMatch
+      ? { scope: 'server' as const, specKey: serverMatch[2] ?? '' }
+      : plainKeyScope(section, key);
     const spec = specFor(section, scope, specKey);
     const server = scope === 'server' ? serverEntry(values, Number(serverMatch?.[1])) : undefined;
     if (!spec) {
@@ -97,7 +111,9 @@ function readSection(
     const expanded = expandEnv(text, env);
     const parsed = expanded.ok ? spec.parse(expanded.value.trim()) : expanded;
     if (!parsed.ok) {
-      problems.add(section, key, parsed.error);
+      for (const message of [parsed.error, ...(parsed.moreErrors ?? [])]) {
+        problems.add(section, key, message);
+      }
       continue;
     }
     if (server) {
@@ -130,6 +146,7 @@ function readFrontend(values: SectionValues | undefined, problems: ProblemList) 
     headerTimeoutMs: setting<number>('header_timeout'),
     bodyTimeoutMs: setting<number>('body_timeout'),
     maxBodySize: setting<number>('max_body_size'),
+    trustedProxies: setting<readonly CidrRange[]>('trusted_proxies'),
   };
   return frontend;
 }
@@ -267,7 +284,7 @@ export function buildConfig(
       problems.add(
         undefined,
         name,
-        `key outside any section (put it under [frontend], [http] or [websocket])`,
+        `key outside any section (put it under [frontend], [http], [websocket] or [hooks])`,
       );
     } else if ((SECTIONS as readonly string[]).includes(name)) {
       const section = name as SectionName;
@@ -294,6 +311,7 @@ export function buildConfig(
   if (problems.items.length > 0 || !frontend) {
     return { ok: false, problems: problems.items };
   }
-  const config: Config = { file, frontend, http, websocket };
+  const hooks = readHooks(sections.get('hooks')?.pool ?? new Map(), file);
+  const config: Config = { file, frontend, http, websocket, hooks };
   return { ok: true, config: deepFreeze(config) };
 }

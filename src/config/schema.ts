@@ -12,18 +12,37 @@ import {
   parseSize,
   type Parsed,
 } from './values';
+import {
+  optional,
+  parseAddressList,
+  parseHeaderLine,
+  parseHeaderName,
+  parseModulePath,
+  parseRate,
+  parseRateLimitKey,
+  parseStripPrefix,
+} from './hookValues';
 
-export const SECTIONS = ['frontend', 'http', 'websocket'] as const;
+export const SECTIONS = ['frontend', 'http', 'websocket', 'hooks'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 /**
- * Where a key lives: `frontend` and `pool` keys are written as they are; `server` keys are
- * written `serverN_<key>` (or plain `serverN` for the address).
+ * Where a key lives: `frontend`, `pool` and `hooks` keys are written as they are; `server` keys
+ * are written `serverN_<key>` (or plain `serverN` for the address); `numbered` keys `<key>N`.
  */
-export type KeyScope = 'frontend' | 'pool' | 'server';
+export type KeyScope = 'frontend' | 'pool' | 'server' | 'hooks' | 'numbered';
 
 export type Unit =
-  'seconds' | 'count' | 'port' | 'boolean' | 'text' | 'host:port' | 'percent' | 'bytes';
+  | 'seconds'
+  | 'count'
+  | 'port'
+  | 'boolean'
+  | 'text'
+  | 'host:port'
+  | 'percent'
+  | 'bytes'
+  | 'addresses'
+  | 'rate';
 type Origin = KeySpec['origin'];
 type Parser = KeySpec['parse'];
 
@@ -42,6 +61,7 @@ export interface KeySpec {
 const POOLS: readonly SectionName[] = ['http', 'websocket'];
 const HTTP: readonly SectionName[] = ['http'];
 const FRONTEND: readonly SectionName[] = ['frontend'];
+const HOOKS: readonly SectionName[] = ['hooks'];
 
 const positiveDuration = (text: string) => parseDurationMs(text, 1);
 const duration = (text: string) => parseDurationMs(text, 0);
@@ -57,6 +77,7 @@ const balanceFactor = (text: string) => {
 const port = (text: string) => parsePort(text, 0);
 /** A size where 0 means off (no limit, no buffering). */
 const sizeOrZero = (text: string) => parseSize(text, 0);
+const optionalCount = optional(atLeastOne);
 
 type Row = [string, KeyScope, readonly SectionName[], string | undefined, Unit, Origin, Parser];
 
@@ -69,6 +90,7 @@ const ROWS: readonly Row[] = [
   ['header_timeout', 'frontend', FRONTEND, '10', 'seconds', 'rxproxy', positiveDuration],
   ['body_timeout', 'frontend', FRONTEND, '60', 'seconds', 'rxproxy', positiveDuration],
   ['max_body_size', 'frontend', FRONTEND, '0', 'bytes', 'rxproxy', sizeOrZero],
+  ['trusted_proxies', 'frontend', FRONTEND, '', 'addresses', 'rxproxy', parseAddressList],
 
   ['enable_health_check', 'pool', POOLS, 'false', 'boolean', 'original', parseBoolean],
   ['health_check_interval', 'pool', POOLS, '10', 'seconds', 'original', positiveDuration],
@@ -111,6 +133,19 @@ const ROWS: readonly Row[] = [
   ['worker_timeout', 'server', HTTP, '3', 'seconds', 'original', positiveDuration],
   ['buffer_size', 'server', HTTP, '10', 'count', 'original', atLeastOne],
   ['weight', 'server', POOLS, '1', 'count', 'rxproxy', atLeastOne],
+
+  ['module', 'hooks', HOOKS, '', 'text', 'rxproxy', optional(parseModulePath)],
+  ['hook_timeout', 'hooks', HOOKS, '5', 'seconds', 'rxproxy', positiveDuration],
+  ['request_id', 'hooks', HOOKS, 'false', 'boolean', 'rxproxy', parseBoolean],
+  ['request_id_header', 'hooks', HOOKS, 'X-Request-Id', 'text', 'rxproxy', parseHeaderName],
+  ['allow_from', 'hooks', HOOKS, '', 'addresses', 'rxproxy', parseAddressList],
+  ['rate_limit', 'hooks', HOOKS, '', 'rate', 'rxproxy', optional(parseRate)],
+  ['rate_limit_burst', 'hooks', HOOKS, '', 'count', 'rxproxy', optionalCount],
+  ['rate_limit_key', 'hooks', HOOKS, 'ip', 'text', 'rxproxy', parseRateLimitKey],
+  ['rate_limit_keys', 'hooks', HOOKS, '100000', 'count', 'rxproxy', atLeastOne],
+  ['strip_prefix', 'hooks', HOOKS, '', 'text', 'rxproxy', optional(parseStripPrefix)],
+  ['request_header', 'numbered', HOOKS, undefined, 'text', 'rxproxy', parseHeaderLine],
+  ['response_header', 'numbered', HOOKS, undefined, 'text', 'rxproxy', parseHeaderLine],
 ];
 
 export const KEY_SPECS: readonly KeySpec[] = ROWS.map(
@@ -125,8 +160,9 @@ export const KEY_SPECS: readonly KeySpec[] = ROWS.map(
   }),
 );
 
-/** The name a key is written with in a file, with `N` for the server number. */
+/** The name a key is written with in a file, with `N` for the server (or line) number. */
 export function writtenName(spec: KeySpec, serverNumber: string | number = 'N'): string {
+  if (spec.scope === 'numbered') return `${spec.key}${serverNumber}`;
   if (spec.scope !== 'server') return spec.key;
   return spec.key === '' ? `server${serverNumber}` : `server${serverNumber}_${spec.key}`;
 }

@@ -1,3 +1,5 @@
+import type { CidrRange } from '../net/cidr';
+
 export const ALGORITHMS = [
   'round-robin',
   'random',
@@ -28,6 +30,8 @@ export interface FrontendConfig {
   readonly bodyTimeoutMs: number;
   /** Largest request body accepted, in bytes; 0 = no limit. */
   readonly maxBodySize: number;
+  /** Peers whose X-Forwarded-For names the client; empty = trust nobody. Match with cidrMatcher. */
+  readonly trustedProxies: readonly CidrRange[];
 }
 
 export interface ServerConfig {
@@ -93,12 +97,51 @@ export interface PoolConfig {
   readonly servers: readonly ServerConfig[];
 }
 
+/** What a rate limit counts requests by: the client address or a header's value. */
+export type RateLimitKey =
+  { readonly source: 'ip' } | { readonly source: 'header'; readonly name: string };
+
+export interface RateLimitConfig {
+  /** As written, e.g. `100/s` or `600/m`. */
+  readonly text: string;
+  readonly tokensPerSecond: number;
+  /** Requests one key may make at once (the bucket's size). */
+  readonly burst: number;
+  readonly key: RateLimitKey;
+  /** Most keys tracked at once. */
+  readonly maxKeys: number;
+}
+
+/** `[lower-case name, value]`; an empty value removes the header. */
+export type HeaderEdit = readonly [name: string, value: string];
+
+export interface HooksConfig {
+  /** The hook module's path: absolute, or relative to the working directory when the config file's path was relative. */
+  readonly module: string | undefined;
+  readonly hookTimeoutMs: number;
+  /** Give every request an id in `requestIdHeader` (kept when the client sent one). */
+  readonly requestId: boolean;
+  /** Lower-case. */
+  readonly requestIdHeader: string;
+  /** Client addresses let in; empty = everyone. Match with cidrMatcher. */
+  readonly allowFrom: readonly CidrRange[];
+  /** Undefined = no rate limit. */
+  readonly rateLimit: RateLimitConfig | undefined;
+  /** A path prefix removed before forwarding, e.g. `/api`; never ends with `/`. */
+  readonly stripPrefix: string | undefined;
+  /** In the order of their numbers. */
+  readonly requestHeaders: readonly HeaderEdit[];
+  readonly responseHeaders: readonly HeaderEdit[];
+}
+
 export interface Config {
   /** The file the configuration came from, used in messages. */
   readonly file: string;
   readonly frontend: FrontendConfig;
   readonly http: PoolConfig | undefined;
   readonly websocket: PoolConfig | undefined;
+  /** Always present; every hook is off by default. */
+  readonly hooks: HooksConfig;
 }
 
 export interface ConfigProblem {

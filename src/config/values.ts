@@ -2,7 +2,13 @@ import { ALGORITHMS, LOG_LEVELS, type Algorithm, type HashKey, type LogLevel } f
 
 /** A parsed value, or the reason the text is not one. */
 export type Parsed<T> =
-  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+  | { readonly ok: true; readonly value: T }
+  | {
+      readonly ok: false;
+      readonly error: string;
+      /** Further problems of the same value (a list's other bad entries), each reported alone. */
+      readonly moreErrors?: readonly string[];
+    };
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const fail = <T>(error: string): Parsed<T> => ({ ok: false, error });
@@ -122,7 +128,7 @@ export function parsePath(text: string): Parsed<string> {
     : fail(`"${text}" is not a path starting with /`);
 }
 
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** `ip`, `path`, `header:NAME` or `cookie:NAME`. */
 export function parseHashKey(text: string): Parsed<HashKey> {

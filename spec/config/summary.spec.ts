@@ -1,0 +1,45 @@
+import { parseConfigText } from '../../src/adapters/configFile';
+import { describeConfig } from '../../src/summary';
+import { expectConfig } from '../helpers/configResult';
+
+const summary = (frontend: string, hooks: string) =>
+  describeConfig(
+    expectConfig(
+      parseConfigText(
+        `[frontend]\nhost=a\nport=1\n${frontend}\n[http]\nserver1=a:1\n[hooks]\n${hooks}`,
+        '/etc/rxproxy/proxy.ini',
+        {},
+      ),
+    ),
+  ).split('\n');
+
+describe('describeConfig', () => {
+  it('mentions no hooks when every one is off', () => {
+    expect(summary('', 'hook_timeout=3').filter((line) => line.startsWith('hooks'))).toEqual([]);
+  });
+
+  it('names the hooks that are on in one line', () => {
+    const lines = summary(
+      'trusted_proxies=10.0.0.0/8, ::1',
+      [
+        'module=hooks.js',
+        'request_id=true',
+        'allow_from=192.168.0.0/16',
+        'rate_limit=100/s',
+        'rate_limit_key=header:X-Key',
+        'strip_prefix=/api',
+        'request_header1=X-A: b',
+        'response_header1=Server:',
+        'response_header2=X-B: c',
+      ].join('\n'),
+    );
+    expect(lines[1]).toBe(
+      'frontend a:1, log level info, drain 10s, trusted proxies 10.0.0.0/8 ::1',
+    );
+    expect(lines.filter((line) => line.startsWith('hooks'))).toEqual([
+      'hooks: module /etc/rxproxy/hooks.js (timeout 5s), request ids in x-request-id, ' +
+        'allow from 192.168.0.0/16, rate limit 100/s per header:x-key (burst 100), ' +
+        'strip prefix /api, 1 request header edit(s), 2 response header edit(s)',
+    ]);
+  });
+});
