@@ -1,5 +1,17 @@
 import type { IncomingMessage } from 'node:http';
-import type { ExchangeHooks } from './adapters/httpExchange';
+import type { HooksConfig } from './config';
+import { cidrMatcher } from './net/cidr';
+import {
+  allowFrom,
+  rateKey,
+  rateLimit,
+  requestId,
+  requestIdResponse,
+  setRequestHeaders,
+  setResponseHeaders,
+  stripPrefix,
+} from './operators/builtins';
+import type { ExchangeHooks } from './adapters/hookRunner';
 import type { ProxyEvent } from './events';
 import { createProxyRequest } from './hooks/proxyRequest';
 import {
@@ -17,6 +29,35 @@ function listOf<T>(hook: T | readonly T[] | undefined): readonly T[] {
 }
 
 const neverFinal = (_value: ProxyResponse): _value is never => false;
+
+/**
+ * The hooks switched on in `[hooks]`, in their documented order: request_id, allow_from,
+ * rate_limit, strip_prefix, request_headerN; on responses the request id, then response_headerN.
+ */
+export function builtinHooks(config: HooksConfig, newId: () => string): ProxyHooks {
+  const request: RequestHook[] = [];
+  const response: ResponseHook[] = [];
+  if (config.requestId) {
+    request.push(requestId({ header: config.requestIdHeader, newId }));
+    response.push(requestIdResponse(config.requestIdHeader));
+  }
+  if (config.allowFrom.length > 0) request.push(allowFrom(cidrMatcher(config.allowFrom)));
+  const limit = config.rateLimit;
+  if (limit) {
+    request.push(
+      rateLimit({
+        ratePerSecond: limit.tokensPerSecond,
+        burst: limit.burst,
+        key: rateKey(limit.key),
+        maxKeys: limit.maxKeys,
+      }),
+    );
+  }
+  if (config.stripPrefix !== undefined) request.push(stripPrefix(config.stripPrefix));
+  if (config.requestHeaders.length > 0) request.push(setRequestHeaders(config.requestHeaders));
+  if (config.responseHeaders.length > 0) response.push(setResponseHeaders(config.responseHeaders));
+  return { request, response };
+}
 
 export interface HookSetupOptions {
   readonly timeoutMs: number;

@@ -11,6 +11,8 @@ export type ProxyEvent =
       readonly durationMs: number;
       /** Why the proxy answered itself or cut the response, when it did. */
       readonly error?: string;
+      /** The request's id, with `[hooks] request_id` on. */
+      readonly requestId?: string;
       /** What request hooks attached to the request (`meta`), when anything. */
       readonly meta?: Readonly<Record<string, unknown>>;
     }

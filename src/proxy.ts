@@ -16,11 +16,24 @@ import type { Config, PoolConfig } from './config';
 import type { ProxyEvent } from './events';
 import { drainOutcome, type DrainOutcome } from './streams/drainOutcome';
 import { deliverEvents } from './adapters/eventsHook';
-import { exchangeHooks, healthySetHook } from './composeHooks';
+import { randomUUID } from 'node:crypto';
+import { builtinHooks, exchangeHooks, healthySetHook } from './composeHooks';
+import { forwardedClient } from './forwarding/clientAddress';
+import { cidrMatcher } from './net/cidr';
 import type { ProxyHooks } from './hooks/types';
 
-/** Seconds a hook chain may take for one request before it gets 504. */
-const DEFAULT_HOOK_TIMEOUT_MS = 5000;
+/**
+ * The client's address: the peer's, or behind `trusted_proxies` the one they forwarded for.
+ * Without trusted proxies this is a plain field read.
+ */
+function clientAddressOf(config: Config): (req: IncomingMessage) => string | undefined {
+  const ranges = config.frontend.trustedProxies;
+  if (ranges.length === 0) return (req) => req.socket.remoteAddress;
+  const trusted = cidrMatcher(ranges);
+  return (req) =>
+    forwardedClient(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted)
+      .clientAddress;
+}
 
 export interface ProxyOptions {
   /** Source for the random algorithm; tests pass a seeded one. */
@@ -51,13 +64,26 @@ function httpPool(config: Config): PoolConfig {
   return pool;
 }
 
+/** The request id and other hook metadata for the `request` event, when there are any. */
+function metaFields(meta: Record<string, unknown> | undefined) {
+  if (meta === undefined) return {};
+  const { requestId, ...rest } = meta;
+  return {
+    ...(typeof requestId === 'string' ? { requestId } : {}),
+    ...(Object.keys(rest).length === 0 ? {} : { meta: rest }),
+  };
+}
+
 export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   const events = new Subject<ProxyEvent>();
   const pool = httpPool(config);
   const emit = (event: ProxyEvent) => events.next(event);
-  const hookSets = [options.moduleHooks, options.hooks].filter(
-    (set): set is ProxyHooks => set !== undefined,
-  );
+  const hookSets = [
+    builtinHooks(config.hooks, randomUUID),
+    options.moduleHooks,
+    options.hooks,
+  ].filter((set): set is ProxyHooks => set !== undefined);
+  const clientAddress = clientAddressOf(config);
   const mapSnapshots = healthySetHook(hookSets);
   for (const set of hookSets) if (set.events) deliverEvents(events, set.events, emit);
   const line = pool.maxPending > 0 ? new PendingLine(pool.maxPending) : undefined;
@@ -88,6 +114,7 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   // Upgrades go to the [websocket] servers, or to the [http] ones when there is no [websocket].
   const wsPool = config.websocket ?? pool;
   const wsBackends = wsPool.servers.map((server) => new WsBackend(server));
+  const wsBackendsByName = new Map(wsBackends.map((backend) => [backend.name, backend]));
   const wsProber = wsPool === pool ? undefined : createHealthProber(wsPool);
   const wsGroup = new BackendGroup(wsPool, wsBackends, {
     emit,
@@ -95,20 +122,29 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     ...(wsProber ? { probe: wsProber.probe, ...(mapSnapshots ? { mapSnapshots } : {}) } : {}),
     ...(wsProber ? {} : { leader: httpGroup }),
   });
+  const hooks = exchangeHooks(hookSets, {
+    timeoutMs: config.hooks.hookTimeoutMs,
+    clientAddress: (req) => clientAddress(req) ?? '',
+    emit,
+  });
   const wsProxy = new WsProxy({
     pool: wsPool,
     pick: (hashKey, excluded) => wsGroup.pick(hashKey, excluded),
     healthyCount: () => wsGroup.healthyCount,
     hashKeyOf:
       wsPool.algorithm === 'consistent-hash'
-        ? (req: IncomingMessage) => hashKeyOf(wsPool.hashKey, req)
+        ? (req: IncomingMessage) => hashKeyOf(wsPool.hashKey, req, clientAddress)
         : () => undefined,
     reportOutcome: (backend, ok, failure) => wsGroup.reportOutcome(backend, ok, failure),
+    clientAddress,
     emit,
+    hooks,
+    member: (name) => wsBackendsByName.get(name),
+    isInRotation: (name) => wsGroup.isInRotation(name),
   });
   const requestHashKey =
     pool.algorithm === 'consistent-hash'
-      ? (req: IncomingMessage) => hashKeyOf(pool.hashKey, req)
+      ? (req: IncomingMessage) => hashKeyOf(pool.hashKey, req, clientAddress)
       : () => undefined;
   let inFlight = 0;
   let draining = false;
@@ -116,11 +152,6 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   let stopping: Promise<DrainOutcome> | undefined;
 
   const backendsByName = new Map(backends.map((backend) => [backend.name, backend]));
-  const hooks = exchangeHooks(hookSets, {
-    timeoutMs: DEFAULT_HOOK_TIMEOUT_MS,
-    clientAddress: (req) => req.socket.remoteAddress ?? '',
-    emit,
-  });
   const context: ExchangeContext = {
     pool,
     member: (name) => backendsByName.get(name),
@@ -131,6 +162,7 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     line,
     hashKeyOf: requestHashKey,
     reportOutcome: (backend, ok, failure) => httpGroup.reportOutcome(backend, ok, failure),
+    clientAddress,
     draining: () => draining,
     body: {
       bufferSize: pool.requestBufferSize,
@@ -148,9 +180,7 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
         status: outcome.status,
         durationMs: outcome.durationMs,
         ...(outcome.error === undefined ? {} : { error: outcome.error }),
-        ...(outcome.meta === undefined || Object.keys(outcome.meta).length === 0
-          ? {}
-          : { meta: outcome.meta }),
+        ...metaFields(outcome.meta),
       });
     },
   };

@@ -12,6 +12,8 @@ export interface BalancedPool<M> {
   ) => M | undefined;
   /** Backends in rotation now. */
   readonly healthyCount: () => number;
+  /** The client's address: the peer's, or the one a trusted proxy forwarded for. */
+  readonly clientAddress: (req: IncomingMessage) => string | undefined;
   /** consistent-hash's key for a request (undefined for other algorithms). */
   readonly hashKeyOf: (req: IncomingMessage) => string | undefined;
   /**

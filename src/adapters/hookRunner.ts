@@ -1,5 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import { of, take, type OperatorFunction, type Subscription } from 'rxjs';
 import { hasStep } from '../hooks/syncHook';
+import type { ProxyReply, ProxyRequest, ProxyResponse } from '../hooks/types';
 
 /** How a value's trip through a hook chain ended. */
 export type HookOutcome<R> =
@@ -12,6 +14,16 @@ export interface HookChain<T, R> {
   /** Whether a value ends the chain early (a reply): later hooks do not see it. */
   readonly isFinal: (value: T | R) => value is R;
   readonly timeoutMs: number;
+}
+
+/** The hooks the data plane runs (HTTP exchanges and WebSocket handshakes), when any. */
+export interface ExchangeHooks {
+  readonly request: HookChain<ProxyRequest, ProxyReply> | undefined;
+  readonly response: HookChain<ProxyResponse, never> | undefined;
+  /** The request as hooks see it. */
+  readonly proxyRequest: (req: IncomingMessage, upgrade: boolean) => ProxyRequest;
+  /** A hook failed for one request: reported as an `internal-error` event. */
+  readonly failed: (source: 'request hook' | 'response hook', message: string) => void;
 }
 
 function messageOf(error: unknown): string {

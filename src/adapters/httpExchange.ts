@@ -18,7 +18,7 @@ import { headerMapOf, rawHeadersOf } from '../hooks/proxyRequest';
 import { HOOK_FAILED, HOOK_TIMEOUT, renderReply } from '../hooks/replies';
 import { isReply, type ProxyReply, type ProxyRequest, type ProxyResponse } from '../hooks/types';
 import type { BalancedPool } from './balancedPool';
-import { HookRun, type HookChain, type HookOutcome } from './hookRunner';
+import { HookRun, type ExchangeHooks, type HookChain, type HookOutcome } from './hookRunner';
 import type { PendingLine } from './pendingLine';
 import { answer } from './proxyAnswer';
 import { RequestBody, type BodyLimits, type BodyOwner } from './requestBody';
@@ -38,16 +38,6 @@ export interface ExchangeOutcome {
   readonly attempts: number;
   /** What request hooks attached to the request. */
   readonly meta: Record<string, unknown> | undefined;
-}
-
-/** The hooks an exchange runs, when any are configured. */
-export interface ExchangeHooks {
-  readonly request: HookChain<ProxyRequest, ProxyReply> | undefined;
-  readonly response: HookChain<ProxyResponse, never> | undefined;
-  /** The request as hooks see it. */
-  readonly proxyRequest: (req: IncomingMessage, upgrade: boolean) => ProxyRequest;
-  /** A hook failed for one request: reported as an `internal-error` event. */
-  readonly failed: (source: 'request hook' | 'response hook', message: string) => void;
 }
 
 export interface ExchangeContext extends BalancedPool<WorkerPool> {
@@ -374,7 +364,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
   private upstreamHeaders(hostOverride: string | undefined): string[] {
     const raw = this.hooked ? rawHeadersOf(this.hooked.headers) : this.req.rawHeaders;
     return upstreamRequestHeaders(raw, {
-      clientAddress: this.req.socket.remoteAddress,
+      clientAddress: this.context.clientAddress(this.req),
       proto: 'http',
       ...(hostOverride === undefined ? {} : { hostOverride }),
     });

@@ -15,7 +15,11 @@ import { clientResponseHeaders, upstreamRequestHeaders } from '../forwarding/hea
 import { requestedProtocols, upgradeHeaders } from '../forwarding/upgrade';
 import { wsSession } from '../streams/wsSession';
 import { rejectRaw, writeRawResponse } from './rawResponse';
+import { rawHeadersOf } from '../hooks/proxyRequest';
+import { HOOK_FAILED, HOOK_TIMEOUT, renderReply } from '../hooks/replies';
+import { isReply, type ProxyRequest } from '../hooks/types';
 import type { BalancedPool } from './balancedPool';
+import { HookRun, type ExchangeHooks } from './hookRunner';
 import { SocketEndpoint } from './wsEndpoint';
 
 /** A WebSocket backend as the balancer sees it: its open connections are its load. */
@@ -29,6 +33,11 @@ export class WsBackend {
 
 export interface WsProxyContext extends BalancedPool<WsBackend> {
   readonly emit: (event: ProxyEvent) => void;
+  /** Request hooks run on handshakes too (`upgrade: true`). */
+  readonly hooks: ExchangeHooks | undefined;
+  /** A backend by name, for handshakes a hook pinned to it. */
+  readonly member: (name: string) => WsBackend | undefined;
+  readonly isInRotation: (name: string) => boolean;
 }
 
 interface OpenSession {
@@ -62,6 +71,8 @@ function ignoreUntilSession(): void {}
 export class WsProxy {
   private readonly sessions = new Set<OpenSession>();
   private readonly chosenProtocol = new WeakMap<IncomingMessage, string>();
+  /** Handshakes as request hooks left them. */
+  private readonly hooked = new WeakMap<IncomingMessage, ProxyRequest>();
   private readonly server: WebSocketServer;
   private sweeper: NodeJS.Timeout | undefined;
   private lastSweepActivity = new WeakMap<OpenSession, { activity: number; since: number }>();
@@ -89,7 +100,43 @@ export class WsProxy {
 
   /** `socket` already has its 'error' handler: the front end adds it to every upgrade socket. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.connect(req, socket, head, undefined, undefined);
+    const hooks = this.context.hooks;
+    if (!hooks?.request) {
+      this.connect(req, socket, head, undefined, undefined);
+      return;
+    }
+    const request = hooks.proxyRequest(req, true);
+    const run = new HookRun(hooks.request, (outcome) => {
+      socket.off('close', cancel);
+      if (socket.destroyed) return;
+      if (outcome.kind === 'failed') {
+        hooks.failed('request hook', outcome.message);
+        rejectRaw(socket, HOOK_FAILED);
+      } else if (outcome.kind === 'timeout') {
+        rejectRaw(socket, HOOK_TIMEOUT);
+      } else if (isReply(outcome.value)) {
+        const rendered = renderReply(outcome.value);
+        writeRawResponse(socket, rendered.status, '', rendered.headers, rendered.body);
+      } else {
+        this.hooked.set(req, request);
+        this.connect(req, socket, head, undefined, undefined);
+      }
+    });
+    const cancel = () => run.cancel();
+    socket.once('close', cancel);
+    run.start(request);
+  }
+
+  /** A handshake's backend: the one a hook pinned it to, or the algorithm's pick. */
+  private backendFor(req: IncomingMessage, excluded: Set<string> | undefined) {
+    const hooked = this.hooked.get(req);
+    const pin = hooked?.backend;
+    if (pin === undefined) {
+      return this.context.pick(hooked?.hashKey ?? this.context.hashKeyOf(req), excluded);
+    }
+    return excluded?.has(pin) || !this.context.isInRotation(pin)
+      ? undefined
+      : this.context.member(pin);
   }
 
   /** Closes every open WebSocket with 1001 "going away"; resolves when they are closed. */
@@ -119,7 +166,7 @@ export class WsProxy {
     failure: NodeJS.ErrnoException | undefined,
   ): void {
     if (socket.destroyed) return;
-    const backend = this.context.pick(this.context.hashKeyOf(req), excluded);
+    const backend = this.backendFor(req, excluded);
     if (!backend) {
       if (this.context.healthyCount() === 0) rejectRaw(socket, NO_HEALTHY_BACKEND);
       else if (failure)
@@ -128,18 +175,21 @@ export class WsProxy {
       return;
     }
     const { pool } = this.context;
+    const hooked = this.hooked.get(req);
     const headers = upgradeHeaders(
-      upstreamRequestHeaders(req.rawHeaders, {
-        clientAddress: req.socket.remoteAddress,
+      upstreamRequestHeaders(hooked ? rawHeadersOf(hooked.headers) : req.rawHeaders, {
+        clientAddress: this.context.clientAddress(req),
         proto: 'http',
       }),
     );
-    if (req.headers.host !== undefined) headers.host = req.headers.host;
+    const host = hooked ? hooked.headers.host : req.headers.host;
+    if (typeof host === 'string') headers.host = host;
     const offered = requestedProtocols(req);
     // The offer goes as a plain header, not as the client library's `protocols`: given those, `ws`
     // refuses a 101 that chooses none, which RFC 6455 allows. The choice is checked on 'upgrade'.
     if (offered.length > 0) headers['sec-websocket-protocol'] = offered.join(', ');
-    const upstream = new WebSocket(`ws://${backend.server.address}${req.url ?? '/'}`, {
+    const path = hooked?.url ?? req.url ?? '/';
+    const upstream = new WebSocket(`ws://${backend.server.address}${path}`, {
       headers,
       handshakeTimeout: pool.handshakeTimeoutMs,
       perMessageDeflate: pool.compression,

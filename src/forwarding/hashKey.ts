@@ -13,10 +13,14 @@ function cookieValue(header: string | undefined, name: string): string | undefin
 }
 
 /** The key consistent-hash places a request by; undefined when the request does not carry it. */
-export function hashKeyOf(key: HashKey, req: IncomingMessage): string | undefined {
+export function hashKeyOf(
+  key: HashKey,
+  req: IncomingMessage,
+  clientAddress: (req: IncomingMessage) => string | undefined = (r) => r.socket.remoteAddress,
+): string | undefined {
   switch (key.source) {
     case 'ip':
-      return req.socket.remoteAddress;
+      return clientAddress(req);
     case 'path': {
       const url = req.url ?? '/';
       const query = url.indexOf('?');
