@@ -3,11 +3,13 @@ import { parseArgs } from 'node:util';
 import { config as rxjsConfig, firstValueFrom } from 'rxjs';
 import { loadConfigFile, parseConfigText } from './adapters/configFile';
 import { startDemoBackends, type DemoBackends } from './adapters/demoBackends';
+import { loadHookModule } from './adapters/hookModule';
 import { createLogger, writeLogRecords } from './adapters/logger';
 import { packageVersion } from './adapters/packageInfo';
 import { fromSignals } from './adapters/processSignals';
 import { LOG_LEVELS, formatProblem, type Config, type LogLevel } from './config';
 import { demoConfigText, demoInstructions } from './demo';
+import type { ProxyHooks } from './hooks/types';
 import { createProxy } from './proxy';
 import { logRecords } from './streams/logRecords';
 import { describeConfig } from './summary';
@@ -35,6 +37,23 @@ interface Io {
 interface Loaded {
   readonly config: Config;
   readonly demo?: DemoBackends;
+  /** The hooks of `[hooks] module`, when the file names one. */
+  readonly moduleHooks?: ProxyHooks;
+}
+
+/** Loads the hook module a valid config names; a failure is one more configuration problem. */
+async function withHookModule(loaded: Loaded, io: Io): Promise<Loaded | number> {
+  const path = loaded.config.hooks.module;
+  if (path === undefined) return loaded;
+  try {
+    return { ...loaded, moduleHooks: await loadHookModule(path) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    io.err(`${formatProblem({ file: loaded.config.file, section: 'hooks', key: 'module', message })}
+`);
+    await loaded.demo?.close();
+    return 1;
+  }
 }
 
 async function loadConfig(configPath: string, demo: boolean, io: Io): Promise<Loaded | number> {
@@ -92,7 +111,7 @@ async function serve(loaded: Loaded, io: Io): Promise<number> {
   }
   const logger = createLogger(level as LogLevel);
   rxjsConfig.onUnhandledError = (error: unknown) => logger.error({ err: error }, 'unhandled error');
-  const proxy = createProxy(config);
+  const proxy = createProxy(config, loaded.moduleHooks ? { moduleHooks: loaded.moduleHooks } : {});
   const logging = writeLogRecords(
     logRecords(proxy.events$, (recordLevel) => logger.isLevelEnabled(recordLevel)),
     logger,
@@ -151,7 +170,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return 0;
   }
   const configPath = values.config ?? io.env.RXPROXY_CONFIG ?? DEFAULT_CONFIG_PATH;
-  const loaded = await loadConfig(configPath, values.demo ?? false, io);
+  const parsed = await loadConfig(configPath, values.demo ?? false, io);
+  if (typeof parsed === 'number') return parsed;
+  const loaded = await withHookModule(parsed, io);
   if (typeof loaded === 'number') return loaded;
   if (values.check) {
     io.out(`${describeConfig(loaded.config)}\n`);
