@@ -1,5 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import { of, take, type OperatorFunction, type Subscription } from 'rxjs';
+import {
+  asyncScheduler,
+  of,
+  take,
+  type OperatorFunction,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
 import { hasStep } from '../hooks/syncHook';
 import type { ProxyReply, ProxyRequest, ProxyResponse } from '../hooks/types';
 
@@ -14,6 +21,8 @@ export interface HookChain<T, R> {
   /** Whether a value ends the chain early (a reply): later hooks do not see it. */
   readonly isFinal: (value: T | R) => value is R;
   readonly timeoutMs: number;
+  /** Where the timeout is scheduled; tests pass a virtual-time scheduler. */
+  readonly scheduler?: SchedulerLike;
 }
 
 /** The hooks the data plane runs (HTTP exchanges and WebSocket handshakes), when any. */
@@ -38,7 +47,7 @@ function messageOf(error: unknown): string {
  */
 export class HookRun<T, R> {
   private subscription: Subscription | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Subscription | undefined;
   private done = false;
 
   constructor(
@@ -110,7 +119,7 @@ export class HookRun<T, R> {
     synchronous = false;
     if (result || ended) return result;
     this.subscription = subscription;
-    this.timer ??= setTimeout(() => {
+    this.timer ??= (this.chain.scheduler ?? asyncScheduler).schedule(() => {
       this.clear();
       this.finish({ kind: 'timeout' });
     }, this.chain.timeoutMs);
@@ -132,7 +141,7 @@ export class HookRun<T, R> {
   }
 
   private clear(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer?.unsubscribe();
     this.timer = undefined;
     this.subscription?.unsubscribe();
     this.subscription = undefined;
