@@ -107,6 +107,17 @@ describe('HookRun', () => {
     });
   });
 
+  it('turns a hook that throws when it is applied into a failure', () => {
+    marbles(({ expectObservable }) => {
+      const broken: Hook = () => {
+        throw new Error('not an operator');
+      };
+      expectObservable(outcomeOf([broken], request())).toBe('(a|)', {
+        a: { kind: 'failed', message: 'not an operator' },
+      });
+    });
+  });
+
   it('turns an erroring hook into a failure', () => {
     marbles(({ cold, expectObservable }) => {
       const failing = cold<ProxyRequest>('--#', {}, new Error('denied'));

@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import {
   asyncScheduler,
+  from,
   of,
   take,
+  type Observable,
   type OperatorFunction,
   type SchedulerLike,
   type Subscription,
@@ -98,7 +100,14 @@ export class HookRun<T, R> {
     let synchronous = true;
     let result: { value: T | R } | undefined;
     let ended = false;
-    const subscription = hook(of(value))
+    let output: Observable<T | R>;
+    try {
+      output = from(hook(of(value)));
+    } catch (error) {
+      this.finish({ kind: 'failed', message: messageOf(error) });
+      return undefined;
+    }
+    const subscription = output
       .pipe(take(1))
       .subscribe({
         next: (next) => {
