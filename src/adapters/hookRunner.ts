@@ -107,24 +107,22 @@ export class HookRun<T, R> {
       this.finish({ kind: 'failed', message: messageOf(error) });
       return undefined;
     }
-    const subscription = output
-      .pipe(take(1))
-      .subscribe({
-        next: (next) => {
-          ended = true;
-          if (synchronous) result = { value: next };
-          else this.resume(next, index + 1);
-        },
-        error: (error: unknown) => {
-          ended = true;
-          this.finish({ kind: 'failed', message: messageOf(error) });
-        },
-        complete: () => {
-          if (ended) return;
-          ended = true;
-          this.finish({ kind: 'failed', message: 'a hook completed without a value' });
-        },
-      });
+    const subscription = output.pipe(take(1)).subscribe({
+      next: (next) => {
+        ended = true;
+        if (synchronous) result = { value: next };
+        else this.resume(next, index + 1);
+      },
+      error: (error: unknown) => {
+        ended = true;
+        this.finish({ kind: 'failed', message: messageOf(error) });
+      },
+      complete: () => {
+        if (ended) return;
+        ended = true;
+        this.finish({ kind: 'failed', message: 'a hook completed without a value' });
+      },
+    });
     synchronous = false;
     if (result || ended) return result;
     this.subscription = subscription;
