@@ -18,6 +18,7 @@ import {
   isReply,
   type HealthySetHook,
   type ProxyHooks,
+  type ProxyRequest,
   type ProxyResponse,
   type RequestHook,
   type ResponseHook,
@@ -29,6 +30,13 @@ function listOf<T>(hook: T | readonly T[] | undefined): readonly T[] {
 }
 
 const neverFinal = (_value: ProxyResponse): _value is never => false;
+
+/** Requests without the key header share one bucket, so leaving the header out is no way round. */
+function sharedWhenMissing(
+  key: (request: ProxyRequest) => string | undefined,
+): (request: ProxyRequest) => string {
+  return (request) => key(request) ?? '';
+}
 
 /**
  * The hooks switched on in `[hooks]`, in their documented order: request_id, allow_from,
@@ -48,7 +56,7 @@ export function builtinHooks(config: HooksConfig, newId: () => string): ProxyHoo
       rateLimit({
         ratePerSecond: limit.tokensPerSecond,
         burst: limit.burst,
-        key: rateKey(limit.key),
+        key: sharedWhenMissing(rateKey(limit.key)),
         maxKeys: limit.maxKeys,
       }),
     );

@@ -73,3 +73,23 @@ export async function getJson(
     headers: response.headers,
   };
 }
+
+export interface Answer {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+}
+
+/** A GET with `headers`, its body read as text. */
+export async function send(
+  client: Agent,
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const response = await request(url, { dispatcher: client, headers });
+  return {
+    status: response.statusCode,
+    body: await response.body.text(),
+    headers: response.headers,
+  };
+}

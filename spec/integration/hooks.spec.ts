@@ -3,27 +3,8 @@ import { NEVER, delay, filter, finalize, map, mergeMap, of, tap, timer } from 'r
 import type { ProxyHooks, ProxyRequest } from '../../src/hooks/types';
 import { reply } from '../../src/hooks/types';
 import { startBackend, type TestBackend } from '../helpers/backend';
-import { iniWith, startProxy, testClient, type RunningProxy } from '../helpers/proxy';
+import { iniWith, send, startProxy, testClient, type RunningProxy } from '../helpers/proxy';
 import { sleep, waitUntil } from '../helpers/waitUntil';
-
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-  readonly headers: Record<string, string | string[] | undefined>;
-}
-
-async function send(
-  client: Agent,
-  url: string,
-  headers: Record<string, string> = {},
-): Promise<Answer> {
-  const response = await request(url, { dispatcher: client, headers });
-  return {
-    status: response.statusCode,
-    body: await response.body.text(),
-    headers: response.headers,
-  };
-}
 
 describe('hooks given to createProxy', () => {
   let client: Agent;
