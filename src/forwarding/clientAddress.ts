@@ -4,8 +4,6 @@ import { isIpAddress } from '../net/ipAddress';
 export interface ForwardedClient {
   /** Who the request is from, as hooks, `allow_from`, rate limits and `hash_key=ip` see it. */
   readonly clientAddress: string | undefined;
-  /** What goes upstream as X-Forwarded-For: the incoming chain with the peer appended. */
-  readonly forwardedFor: string;
 }
 
 /**
@@ -14,7 +12,8 @@ export interface ForwardedClient {
  * not itself trusted (entries trimmed, empty ones skipped; the left-most when every entry is
  * trusted); otherwise the peer. An entry chosen that is no IP address (`unknown`, a port
  * attached) leaves the peer as the client. The header of an untrusted peer is never read for
- * the client, but its chain is still forwarded, with the peer appended, as it always was.
+ * the client. Upstream, the incoming chain gets this client appended, as nginx's
+ * `$proxy_add_x_forwarded_for` does after realip (`src/forwarding/headers.ts`).
  */
 export function forwardedClient(
   peerAddress: string | undefined,
@@ -23,10 +22,8 @@ export function forwardedClient(
 ): ForwardedClient {
   const chain =
     typeof forwardedForHeader === 'string' ? forwardedForHeader : forwardedForHeader?.join(', ');
-  const peer = peerAddress ?? 'unknown';
-  const forwardedFor = chain === undefined || chain === '' ? peer : `${chain}, ${peer}`;
   if (chain === undefined || peerAddress === undefined || !isTrusted(peerAddress)) {
-    return { clientAddress: peerAddress, forwardedFor };
+    return { clientAddress: peerAddress };
   }
   let leftMost: string | undefined;
   let end = chain.length;
@@ -36,9 +33,9 @@ export function forwardedClient(
     end = start - 1;
     if (entry === '') continue;
     if (!isTrusted(entry)) {
-      return { clientAddress: isIpAddress(entry) ? entry : peerAddress, forwardedFor };
+      return { clientAddress: isIpAddress(entry) ? entry : peerAddress };
     }
     leftMost = entry;
   }
-  return { clientAddress: leftMost ?? peerAddress, forwardedFor };
+  return { clientAddress: leftMost ?? peerAddress };
 }
