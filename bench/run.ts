@@ -36,7 +36,13 @@ import type {
   WsMemory,
   WsRun,
 } from './lib/results';
-import { allTargets, quickTargets, rxproxyTarget, type Target } from './lib/targets';
+import {
+  allTargets,
+  optionalTargets,
+  quickTargets,
+  rxproxyTarget,
+  type Target,
+} from './lib/targets';
 import { versionLine, which } from './lib/tools';
 
 const root = resolve(__dirname, '..', '..', '..', '..');
@@ -71,7 +77,7 @@ function parseOptions(argv: string[]): Options {
   if (flags.has('help')) {
     process.stdout.write(
       'npm run bench [-- --quick] [--rounds N] [--duration S] [--ws-duration S] [--ws-idle N]\n' +
-        '              [--warmup S] [--targets rxproxy,node-http-proxy,fastify,nginx,haproxy]\n' +
+        '              [--warmup S] [--targets rxproxy,rxproxy-hooks,node-http-proxy,fastify,nginx,haproxy]\n' +
         '              [--load wrk|autocannon] [--out DIR] [--baseline DIR]\n' +
         'npm run bench -- --render bench/results/latest.json\n',
     );
@@ -101,7 +107,7 @@ function parseOptions(argv: string[]): Options {
   const targets = [
     ...(names
       ? names.map((name) => {
-          const target = allTargets.find((t) => t.name === name);
+          const target = [...allTargets, ...optionalTargets].find((t) => t.name === name);
           if (!target) throw new Error(`unknown target ${name}`);
           return target;
         })

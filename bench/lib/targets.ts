@@ -85,7 +85,7 @@ function nodeTarget(name: string, script: string, pkg: string, websocket: boolea
  * rxproxy built in `build` (the checkout itself when undefined): another build, such as the
  * commit before a change, runs as a target of its own so both are measured in one run.
  */
-export function rxproxyTarget(name: string, build?: string): Target {
+export function rxproxyTarget(name: string, build?: string, extraIni = ''): Target {
   const folder = (root: string) => build ?? root;
   return {
     name,
@@ -118,6 +118,7 @@ export function rxproxyTarget(name: string, build?: string): Target {
         'algorithm=round-robin',
         servers,
         '',
+        extraIni,
       ].join('\n');
       const file = join(ctx.dir, `${name}-${ctx.port}.ini`);
       writeFileSync(file, ini);
@@ -135,6 +136,20 @@ export function rxproxyTarget(name: string, build?: string): Target {
 }
 
 export const rxproxy = rxproxyTarget('rxproxy');
+
+/** rxproxy with the three built-in hooks on: what a request pays for hooks. */
+export const rxproxyHooks = rxproxyTarget(
+  'rxproxy-hooks',
+  undefined,
+  [
+    '[hooks]',
+    'request_id=true',
+    'request_header1=X-Env: bench',
+    // High enough never to refuse: the cost of the bucket, not its answers, is measured.
+    'rate_limit=10000000/s',
+    '',
+  ].join('\n'),
+);
 
 export const nodeHttpProxy = nodeTarget(
   'node-http-proxy',
@@ -266,4 +281,6 @@ ${servers}
 };
 
 export const allTargets: Target[] = [rxproxy, nodeHttpProxy, fastify, nginx, haproxy];
+/** Measured only when asked for with --targets. */
+export const optionalTargets: Target[] = [rxproxyHooks];
 export const quickTargets: Target[] = [rxproxy, nodeHttpProxy, fastify];
