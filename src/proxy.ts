@@ -65,8 +65,7 @@ function httpPool(config: Config): PoolConfig {
 }
 
 /** The request id and other hook metadata for the `request` event, when there are any. */
-function metaFields(meta: Record<string, unknown> | undefined) {
-  if (meta === undefined) return {};
+function metaFields(meta: Record<string, unknown>) {
   const { requestId, ...rest } = meta;
   return {
     ...(typeof requestId === 'string' ? { requestId } : {}),
@@ -180,7 +179,7 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
         status: outcome.status,
         durationMs: outcome.durationMs,
         ...(outcome.error === undefined ? {} : { error: outcome.error }),
-        ...metaFields(outcome.meta),
+        ...(outcome.meta && metaFields(outcome.meta)),
       });
     },
   };

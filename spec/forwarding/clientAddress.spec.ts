@@ -39,5 +39,4 @@ describe('forwardedClient', () => {
   it('trusts nobody with an empty list', () => {
     expect(forwardedClient('10.0.0.1', '198.51.100.1', nobody).clientAddress).toBe('10.0.0.1');
   });
-
 });

@@ -188,7 +188,10 @@ describe('hooks from the INI file and from a hook module', () => {
     const wsBackend = await startWsBackend('ws1');
     cleanups.push(() => wsBackend.close());
     const proxy = await startProxy(
-      iniWith(`[websocket]\nserver1=${wsBackend.address}\n[hooks]\nrequest_header1=X-Env: prod\n`),
+      iniWith(
+        `[websocket]\nserver1=${wsBackend.address}\n[hooks]\nrequest_id=true\n` +
+          `request_header1=X-Env: prod\nresponse_header1=X-Frame-Options: DENY\n`,
+      ),
       {
         hooks: {
           request: map((req: ProxyRequest) =>
@@ -208,13 +211,16 @@ describe('hooks from the INI file and from a hook module', () => {
       refused.once('error', () => undefined);
     });
     expect(status).toBe(401);
-    const opened = new WebSocket(`${url}/chat`);
-    await new Promise<void>((resolve, reject) => {
-      opened.once('open', () => resolve());
+    const opened = new WebSocket(`${url}/chat`, { headers: { 'x-request-id': 'ws-1' } });
+    const switching = new Promise<Record<string, unknown>>((resolve, reject) => {
+      opened.once('upgrade', (response) => resolve(response.headers));
       opened.once('error', reject);
     });
+    await new Promise<void>((resolve) => opened.once('open', () => resolve()));
     opened.close();
     expect(wsBackend.upgrades.map((upgrade) => upgrade.url)).toEqual(['/chat']);
     expect(wsBackend.upgrades[0]?.headers['x-env']).toBe('prod');
+    expect(wsBackend.upgrades[0]?.headers['x-request-id']).toBe('ws-1');
+    expect(await switching).toMatchObject({ 'x-request-id': 'ws-1', 'x-frame-options': 'DENY' });
   });
 });

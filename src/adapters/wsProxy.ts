@@ -19,6 +19,7 @@ import { rawHeadersOf } from '../hooks/proxyRequest';
 import { HOOK_FAILED, HOOK_TIMEOUT, renderReply } from '../hooks/replies';
 import { isReply, type ProxyRequest } from '../hooks/types';
 import type { BalancedPool } from './balancedPool';
+import { hookSwitchingProtocols } from './handshakeResponse';
 import { HookRun, type ExchangeHooks } from './hookRunner';
 import { SocketEndpoint } from './wsEndpoint';
 
@@ -71,6 +72,8 @@ function ignoreUntilSession(): void {}
 export class WsProxy {
   private readonly sessions = new Set<OpenSession>();
   private readonly chosenProtocol = new WeakMap<IncomingMessage, string>();
+  /** The backend that accepted each handshake, for response hooks on the client's 101. */
+  private readonly acceptedBy = new WeakMap<IncomingMessage, string>();
   /** Handshakes as request hooks left them. */
   private readonly hooked = new WeakMap<IncomingMessage, ProxyRequest>();
   private readonly server: WebSocketServer;
@@ -87,6 +90,13 @@ export class WsProxy {
       clientTracking: false,
       handleProtocols: (_protocols, req) => this.chosenProtocol.get(req) ?? false,
     });
+    const hooks = context.hooks;
+    if (hooks?.response) {
+      this.server.on('headers', (lines: string[], req: IncomingMessage) => {
+        const request = this.hooked.get(req) ?? hooks.proxyRequest(req, true);
+        hookSwitchingProtocols(lines, hooks, request, this.acceptedBy.get(req) ?? '');
+      });
+    }
     const periods = [pool.pingIntervalMs, pool.idleTimeoutMs / 4].filter((ms) => ms > 0);
     if (periods.length > 0) {
       this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(...periods)));
@@ -257,6 +267,7 @@ export class WsProxy {
       }
       const backendEnd = new SocketEndpoint(upstream, transport);
       this.chosenProtocol.set(req, protocol);
+      this.acceptedBy.set(req, backend.name);
       // Until the session owns both sockets, a client whose handshake `ws` refuses (a bad key or
       // version) takes its backend connection with it.
       this.server.handleUpgrade(req, socket, head, (client) => {
