@@ -117,7 +117,11 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     this.withBody = hasBody(req);
     this.retriesLeft = context.pool.retries;
     this.hashKey = context.hashKeyOf(req);
-    this.sharedHeaders = context.pool.preserveHost ? this.upstreamHeaders(undefined) : undefined;
+    // With request hooks the headers are built once the hooks are done with them.
+    this.sharedHeaders =
+      context.pool.preserveHost && !context.hooks?.request
+        ? this.upstreamHeaders(undefined)
+        : undefined;
     res.on('close', this.onClientClose);
     res.on('error', ignoreLateWriteError);
   }
