@@ -87,6 +87,22 @@ describe('hooks given to createProxy', () => {
     });
   });
 
+  it('answers 500 for a reply that would split the response or has no valid status', async () => {
+    const { proxy } = await setUp({
+      request: map((req: ProxyRequest) =>
+        req.path === '/split'
+          ? reply(req, 200, 'x', { 'x-evil': 'a\r\nset-cookie: stolen=1' })
+          : reply(req, 99, 'x'),
+      ),
+    });
+    for (const path of ['/split', '/status']) {
+      const answer = await send(client, `${proxy.url}${path}`);
+      expect(answer).toMatchObject({ status: 500, body: '{"error":"hook failed"}' });
+      expect(answer.headers['set-cookie']).toBeUndefined();
+    }
+    expect(proxy.events.filter((event) => event.type === 'internal-error')).toHaveLength(2);
+  });
+
   it('runs an asynchronous hook for 500 requests in flight at once', async () => {
     const { proxy, backends } = await setUp(
       {

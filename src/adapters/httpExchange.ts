@@ -168,7 +168,14 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
   }
 
   private sendReply(reply: ProxyReply): void {
-    const rendered = renderReply(reply);
+    let rendered;
+    try {
+      rendered = renderReply(reply);
+    } catch (error) {
+      this.context.hooks?.failed('request hook', (error as Error).message);
+      this.reply(HOOK_FAILED);
+      return;
+    }
     this.status = rendered.status;
     if (this.context.draining()) rendered.headers.push('connection', 'close');
     this.res.writeHead(rendered.status, rendered.headers);

@@ -125,7 +125,14 @@ export class WsProxy {
       } else if (outcome.kind === 'timeout') {
         rejectRaw(socket, HOOK_TIMEOUT);
       } else if (isReply(outcome.value)) {
-        const rendered = renderReply(outcome.value);
+        let rendered;
+        try {
+          rendered = renderReply(outcome.value);
+        } catch (error) {
+          hooks.failed('request hook', (error as Error).message);
+          rejectRaw(socket, HOOK_FAILED);
+          return;
+        }
         writeRawResponse(socket, rendered.status, '', rendered.headers, rendered.body);
       } else {
         this.hooked.set(req, request);

@@ -19,12 +19,25 @@ function bodyOf(body: unknown): { bytes: Buffer; type: string | undefined } {
   return { bytes: Buffer.from(JSON.stringify(body)), type: 'application/json' };
 }
 
-/** A hook's reply as bytes: objects as JSON, strings and Buffers as they are. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * A hook's reply as bytes: objects as JSON, strings and Buffers as they are. Throws on a status
+ * outside 200-599 (or 1xx) or a header that is not a valid field, so that a hook cannot split a
+ * response; the caller answers such a reply as a failed hook.
+ */
 export function renderReply(reply: ProxyReply): RenderedReply {
+  if (!Number.isInteger(reply.status) || reply.status < 200 || reply.status > 599) {
+    throw new Error(`a reply's status must be 200-599, not ${String(reply.status)}`);
+  }
   const { bytes, type } = bodyOf(reply.body);
   const headers: string[] = [];
   let typed = false;
   for (const [name, value] of Object.entries(reply.headers)) {
+    if (!TOKEN.test(name) || !FIELD_VALUE.test(String(value))) {
+      throw new Error(`a reply's header ${JSON.stringify(name)} is not a valid header field`);
+    }
     const lower = name.toLowerCase();
     if (lower === 'content-length' || lower === 'transfer-encoding') continue;
     if (lower === 'content-type') typed = true;
