@@ -1,64 +1,40 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
 import { WebSocket } from 'ws';
 import { NEVER, map } from 'rxjs';
 import { loadHookModule } from '../../src/adapters/hookModule';
 import { reply, type ProxyRequest } from '../../src/hooks/types';
 import type { ProxyOptions } from '../../src/proxy';
-import { startBackend, type TestBackend } from '../helpers/backend';
-import { iniWith, startProxy, testClient, type RunningProxy } from '../helpers/proxy';
+import type { TestBackend } from '../helpers/backend';
+import { useHarness } from '../helpers/harness';
+import { iniWith, send, startProxy, type RunningProxy } from '../helpers/proxy';
 import { startWsBackend } from '../helpers/wsBackend';
-
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-  readonly headers: Record<string, string | string[] | undefined>;
-}
-
-async function send(client: Agent, url: string, headers: Record<string, string> = {}) {
-  const response = await request(url, { dispatcher: client, headers });
-  const answer: Answer = {
-    status: response.statusCode,
-    body: await response.body.text(),
-    headers: response.headers,
-  };
-  return answer;
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('hooks from the INI file and from a hook module', () => {
-  let client: Agent;
-  const cleanups: (() => Promise<void> | void)[] = [];
-  beforeEach(() => {
-    client = testClient();
-  });
-  afterEach(async () => {
-    await client.close();
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const harness = useHarness();
+  const cleanup = harness.onCleanup;
 
   async function setUp(
     hooks: string,
     options: ProxyOptions = {},
     frontend = '',
   ): Promise<{ proxy: RunningProxy; backend: TestBackend }> {
-    const backend = await startBackend('b1');
-    cleanups.push(() => backend.close());
+    const backend = await harness.backend('b1');
     const proxy = await startProxy(
       iniWith(`[http]\nserver1=${backend.address}\n[hooks]\n${hooks}\n`, frontend),
       options,
     );
-    cleanups.push(() => proxy.stop());
+    cleanup(() => proxy.stop());
     return { proxy, backend };
   }
 
   it('request_id: keeps a valid incoming id, makes a UUID otherwise, returns and logs it', async () => {
     const { proxy, backend } = await setUp('request_id=true');
-    const kept = await send(client, `${proxy.url}/a`, { 'x-request-id': 'abc-123' });
-    const made = await send(client, `${proxy.url}/b`, { 'x-request-id': 'has space' });
+    const kept = await send(harness.client, `${proxy.url}/a`, { 'x-request-id': 'abc-123' });
+    const made = await send(harness.client, `${proxy.url}/b`, { 'x-request-id': 'has space' });
     expect(kept.headers['x-request-id']).toBe('abc-123');
     expect(made.headers['x-request-id']).toMatch(UUID);
     expect(backend.received.map((r) => r.headers['x-request-id'])).toEqual([
@@ -72,17 +48,17 @@ describe('hooks from the INI file and from a hook module', () => {
 
   it('allow_from: other clients get 403 forbidden', async () => {
     const refused = await setUp('allow_from=10.0.0.0/8, 192.168.1.7');
-    const answer = await send(client, `${refused.proxy.url}/x`);
+    const answer = await send(harness.client, `${refused.proxy.url}/x`);
     expect(answer).toMatchObject({ status: 403, body: '{"error":"forbidden"}' });
     expect(refused.backend.received).toHaveLength(0);
     const allowed = await setUp('allow_from=127.0.0.0/8, ::1');
-    expect((await send(client, `${allowed.proxy.url}/x`)).status).toBe(200);
+    expect((await send(harness.client, `${allowed.proxy.url}/x`)).status).toBe(200);
   });
 
   it('rate_limit: over the bucket, 429 rate limited with Retry-After', async () => {
     const { proxy, backend } = await setUp('rate_limit=2/m\nrate_limit_burst=2');
     const answers = [];
-    for (let i = 0; i < 3; i++) answers.push(await send(client, `${proxy.url}/r/${i}`));
+    for (let i = 0; i < 3; i++) answers.push(await send(harness.client, `${proxy.url}/r/${i}`));
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 429]);
     expect(answers[2]?.body).toBe('{"error":"rate limited"}');
     expect(Number(answers[2]?.headers['retry-after'])).toBeGreaterThanOrEqual(29);
@@ -93,7 +69,7 @@ describe('hooks from the INI file and from a hook module', () => {
     const { proxy } = await setUp('rate_limit=1/m\nrate_limit_key=header:x-api-key');
     const statuses = [];
     for (const key of ['a', 'a', 'b']) {
-      statuses.push((await send(client, `${proxy.url}/k`, { 'x-api-key': key })).status);
+      statuses.push((await send(harness.client, `${proxy.url}/k`, { 'x-api-key': key })).status);
     }
     expect(statuses).toEqual([200, 429, 200]);
   });
@@ -103,8 +79,8 @@ describe('hooks from the INI file and from a hook module', () => {
       'strip_prefix=/api\nrequest_header1=X-Env: prod\nrequest_header2=X-Debug:\n' +
         'response_header1=Strict-Transport-Security: max-age=63072000\nresponse_header2=X-Powered-By:',
     );
-    const answer = await send(client, `${proxy.url}/api/items?q=1`, { 'x-debug': 'on' });
-    const outside = await send(client, `${proxy.url}/apix`);
+    const answer = await send(harness.client, `${proxy.url}/api/items?q=1`, { 'x-debug': 'on' });
+    const outside = await send(harness.client, `${proxy.url}/apix`);
     expect(answer.status).toBe(200);
     expect(answer.headers['strict-transport-security']).toBe('max-age=63072000');
     expect(outside.status).toBe(200);
@@ -120,7 +96,7 @@ describe('hooks from the INI file and from a hook module', () => {
       hooks: { request: () => NEVER },
     });
     const startedAt = Date.now();
-    const answer = await send(client, `${proxy.url}/t`);
+    const answer = await send(harness.client, `${proxy.url}/t`);
     expect(answer).toMatchObject({ status: 504, body: '{"error":"hook timeout"}' });
     expect(Date.now() - startedAt).toBeLessThan(2000);
     expect(backend.received).toHaveLength(0);
@@ -132,10 +108,12 @@ describe('hooks from the INI file and from a hook module', () => {
       {},
       'trusted_proxies=127.0.0.0/8, ::1, 10.0.0.0/8',
     );
-    const allowed = await send(client, `${proxy.url}/in`, {
+    const allowed = await send(harness.client, `${proxy.url}/in`, {
       'x-forwarded-for': '198.51.100.9, 203.0.113.5, 10.1.1.1',
     });
-    const refused = await send(client, `${proxy.url}/out`, { 'x-forwarded-for': '198.51.100.9' });
+    const refused = await send(harness.client, `${proxy.url}/out`, {
+      'x-forwarded-for': '198.51.100.9',
+    });
     expect(allowed.status).toBe(200);
     expect(refused.status).toBe(403);
     expect(backend.received[0]?.headers['x-forwarded-for']).toBe(
@@ -145,7 +123,7 @@ describe('hooks from the INI file and from a hook module', () => {
 
   it('a hook module replies, rewrites and pins a backend', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'rxproxy-hooks-'));
-    cleanups.push(() => rmSync(folder, { recursive: true, force: true }));
+    cleanup(() => rmSync(folder, { recursive: true, force: true }));
     const file = join(folder, 'hooks.js');
     writeFileSync(
       file,
@@ -163,21 +141,17 @@ describe('hooks from the INI file and from a hook module', () => {
         })),
       });`,
     );
-    const [one, two] = [await startBackend('one'), await startBackend('two')];
-    cleanups.push(
-      () => one.close(),
-      () => two.close(),
-    );
+    const [one, two] = [await harness.backend('one'), await harness.backend('two')];
     const proxy = await startProxy(
       iniWith(`[http]\nserver1=${one.address}\nserver2=${two.address}\n[hooks]\nmodule=${file}\n`),
       { moduleHooks: await loadHookModule(file) },
     );
-    cleanups.push(() => proxy.stop());
-    expect(await send(client, `${proxy.url}/admin`)).toMatchObject({
+    cleanup(() => proxy.stop());
+    expect(await send(harness.client, `${proxy.url}/admin`)).toMatchObject({
       status: 401,
       body: '{"error":"login first"}',
     });
-    const served = await send(client, `${proxy.url}/old/x`);
+    const served = await send(harness.client, `${proxy.url}/old/x`);
     expect(served.status).toBe(200);
     expect(served.headers['x-served-by']).toBe('server2');
     expect(one.received).toHaveLength(0);
@@ -186,7 +160,7 @@ describe('hooks from the INI file and from a hook module', () => {
 
   it('runs the same hooks on WebSocket handshakes: a refusal before upgrading, headers that reach the backend', async () => {
     const wsBackend = await startWsBackend('ws1');
-    cleanups.push(() => wsBackend.close());
+    cleanup(() => wsBackend.close());
     const proxy = await startProxy(
       iniWith(
         `[websocket]\nserver1=${wsBackend.address}\n[hooks]\nrequest_id=true\n` +
@@ -202,7 +176,7 @@ describe('hooks from the INI file and from a hook module', () => {
         },
       },
     );
-    cleanups.push(() => proxy.stop());
+    cleanup(() => proxy.stop());
     const url = `ws://127.0.0.1:${proxy.address.port}`;
     const refused = new WebSocket(`${url}/private`);
     const status = await new Promise<number>((resolve, reject) => {

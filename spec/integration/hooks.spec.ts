@@ -1,21 +1,15 @@
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import { NEVER, delay, filter, finalize, map, mergeMap, of, tap, timer } from 'rxjs';
 import type { ProxyHooks, ProxyRequest } from '../../src/hooks/types';
 import { reply } from '../../src/hooks/types';
-import { startBackend, type TestBackend } from '../helpers/backend';
-import { iniWith, send, startProxy, testClient, type RunningProxy } from '../helpers/proxy';
+import type { TestBackend } from '../helpers/backend';
+import { useHarness } from '../helpers/harness';
+import { iniWith, send, startProxy, type RunningProxy } from '../helpers/proxy';
 import { sleep, waitUntil } from '../helpers/waitUntil';
 
 describe('hooks given to createProxy', () => {
-  let client: Agent;
-  const cleanups: (() => Promise<void>)[] = [];
-  beforeEach(() => {
-    client = testClient();
-  });
-  afterEach(async () => {
-    await client.close();
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const harness = useHarness();
+  const cleanup = harness.onCleanup;
 
   async function setUp(
     hooks: ProxyHooks,
@@ -24,15 +18,13 @@ describe('hooks given to createProxy', () => {
   ): Promise<{ proxy: RunningProxy; backends: TestBackend[] }> {
     const backends: TestBackend[] = [];
     for (let i = 0; i < backendCount; i++) {
-      const backend = await startBackend(`b${i + 1}`);
-      cleanups.push(() => backend.close());
-      backends.push(backend);
+      backends.push(await harness.backend(`b${i + 1}`));
     }
     const servers = backends.map((b, i) => `server${i + 1}=${b.address}\n`).join('');
     const proxy = await startProxy(iniWith(`[http]\nalgorithm=round-robin\n${extra}${servers}`), {
       hooks,
     });
-    cleanups.push(() => proxy.stop());
+    cleanup(() => proxy.stop());
     return { proxy, backends };
   }
 
@@ -45,7 +37,7 @@ describe('hooks given to createProxy', () => {
         return req;
       }),
     });
-    const answer = await send(client, `${proxy.url}/items?q=1`, { 'x-secret': 'no' });
+    const answer = await send(harness.client, `${proxy.url}/items?q=1`, { 'x-secret': 'no' });
     expect(answer.status).toBe(200);
     const seen = backends[0]?.received[0];
     expect(seen?.url).toBe('/v2/items?q=1');
@@ -60,10 +52,10 @@ describe('hooks given to createProxy', () => {
         req.path.startsWith('/admin') ? reply(req, 401, { error: 'login first' }) : req,
       ),
     });
-    const refused = await send(client, `${proxy.url}/admin/x`);
+    const refused = await send(harness.client, `${proxy.url}/admin/x`);
     expect(refused).toMatchObject({ status: 401, body: '{"error":"login first"}' });
     expect(refused.headers['content-type']).toBe('application/json');
-    expect((await send(client, `${proxy.url}/public`)).status).toBe(200);
+    expect((await send(harness.client, `${proxy.url}/public`)).status).toBe(200);
     expect(backends[0]?.received.map((r) => r.url)).toEqual(['/public']);
   });
 
@@ -75,7 +67,9 @@ describe('hooks given to createProxy', () => {
       }),
     });
     const urls = Array.from({ length: 201 }, (_, i) => (i === 100 ? '/bad' : `/good/${i}`));
-    const answers = await Promise.all(urls.map((url) => send(client, `${proxy.url}${url}`)));
+    const answers = await Promise.all(
+      urls.map((url) => send(harness.client, `${proxy.url}${url}`)),
+    );
     const failed = answers.filter((answer) => answer.status !== 200);
     expect(failed).toEqual([
       expect.objectContaining({ status: 500, body: '{"error":"hook failed"}' }),
@@ -96,7 +90,7 @@ describe('hooks given to createProxy', () => {
       ),
     });
     for (const path of ['/split', '/status']) {
-      const answer = await send(client, `${proxy.url}${path}`);
+      const answer = await send(harness.client, `${proxy.url}${path}`);
       expect(answer).toMatchObject({ status: 500, body: '{"error":"hook failed"}' });
       expect(answer.headers['set-cookie']).toBeUndefined();
     }
@@ -119,7 +113,7 @@ describe('hooks given to createProxy', () => {
       'max_workers=20\n',
     );
     const answers = await Promise.all(
-      Array.from({ length: 500 }, (_, i) => send(client, `${proxy.url}/async/${i}`)),
+      Array.from({ length: 500 }, (_, i) => send(harness.client, `${proxy.url}/async/${i}`)),
     );
     expect(answers.every((answer) => answer.status === 200)).toBe(true);
     const seen = backends.flatMap((backend) => backend.received);
@@ -131,11 +125,11 @@ describe('hooks given to createProxy', () => {
     const { proxy } = await setUp({
       request: filter((req: ProxyRequest) => req.path !== '/dropped'),
     });
-    expect(await send(client, `${proxy.url}/dropped`)).toMatchObject({
+    expect(await send(harness.client, `${proxy.url}/dropped`)).toMatchObject({
       status: 500,
       body: '{"error":"hook failed"}',
     });
-    expect((await send(client, `${proxy.url}/kept`)).status).toBe(200);
+    expect((await send(harness.client, `${proxy.url}/kept`)).status).toBe(200);
   });
 
   it('pins a request to the backend a hook names; an unknown name gets 503', async () => {
@@ -149,11 +143,13 @@ describe('hooks given to createProxy', () => {
       2,
     );
     for (let i = 0; i < 6; i++) {
-      expect((await send(client, `${proxy.url}/p/${i}`, { 'x-pin': 'server2' })).status).toBe(200);
+      expect(
+        (await send(harness.client, `${proxy.url}/p/${i}`, { 'x-pin': 'server2' })).status,
+      ).toBe(200);
     }
     expect(backends[0]?.received).toHaveLength(0);
     expect(backends[1]?.received).toHaveLength(6);
-    expect((await send(client, `${proxy.url}/u`, { 'x-pin': 'server9' })).status).toBe(503);
+    expect((await send(harness.client, `${proxy.url}/u`, { 'x-pin': 'server9' })).status).toBe(503);
   });
 
   it('lets response hooks change the status and headers, synchronously or not', async () => {
@@ -173,11 +169,11 @@ describe('hooks given to createProxy', () => {
         ),
       ],
     });
-    const plain = await send(client, `${proxy.url}/x`);
+    const plain = await send(harness.client, `${proxy.url}/x`);
     expect(plain.status).toBe(200);
     expect(plain.headers['x-served-by']).toBe('server1');
     expect(JSON.parse(plain.body)).toEqual({ backend: 'b1', url: '/x' });
-    const teapot = await send(client, `${proxy.url}/teapot`);
+    const teapot = await send(harness.client, `${proxy.url}/teapot`);
     expect(teapot.status).toBe(418);
     expect(JSON.parse(teapot.body)).toEqual({ backend: 'b1', url: '/teapot' });
   });
@@ -189,7 +185,7 @@ describe('hooks given to createProxy', () => {
     });
     const abandoned = new AbortController();
     const pending = request(`${proxy.url}/slow`, {
-      dispatcher: client,
+      dispatcher: harness.client,
       signal: abandoned.signal,
     }).catch(() => undefined);
     await sleep(100);
@@ -214,7 +210,7 @@ describe('hooks given to createProxy', () => {
           }),
         ),
     });
-    expect((await send(client, `${proxy.url}/m`)).status).toBe(200);
+    expect((await send(harness.client, `${proxy.url}/m`)).status).toBe(200);
     await waitUntil(() => seen.includes('request'), 'the events hook sees the request');
     expect(proxy.events).toContainEqual(
       expect.objectContaining({ type: 'request', url: '/m', meta: { user: 'ann' } }),
@@ -222,7 +218,7 @@ describe('hooks given to createProxy', () => {
     expect(proxy.events).toContainEqual(
       expect.objectContaining({ type: 'internal-error', source: 'events hook' }),
     );
-    expect((await send(client, `${proxy.url}/after`)).status).toBe(200);
+    expect((await send(harness.client, `${proxy.url}/after`)).status).toBe(200);
   });
 
   it('lets a healthySet hook take a backend out of rotation', async () => {
@@ -236,7 +232,7 @@ describe('hooks given to createProxy', () => {
       2,
     );
     for (let i = 0; i < 4; i++)
-      expect((await send(client, `${proxy.url}/h/${i}`)).status).toBe(200);
+      expect((await send(harness.client, `${proxy.url}/h/${i}`)).status).toBe(200);
     expect(backends[0]?.received).toHaveLength(0);
     expect(backends[1]?.received).toHaveLength(4);
   });
