@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { HooksConfig } from './config';
 import { cidrMatcher } from './net/cidr';
 import {
@@ -69,8 +68,6 @@ export function builtinHooks(config: HooksConfig, newId: () => string): ProxyHoo
 
 export interface HookSetupOptions {
   readonly timeoutMs: number;
-  /** The client's address for a request (its peer, or the address a trusted proxy forwarded). */
-  readonly clientAddress: (req: IncomingMessage) => string;
   readonly emit: (event: ProxyEvent) => void;
 }
 
@@ -100,12 +97,12 @@ export function exchangeHooks(
             isFinal: neverFinal,
             timeoutMs,
           },
-    proxyRequest: (req, upgrade) =>
+    proxyRequest: (req, upgrade, remoteAddress) =>
       createProxyRequest({
         method: req.method ?? 'GET',
         url: req.url ?? '/',
         rawHeaders: req.rawHeaders,
-        remoteAddress: options.clientAddress(req),
+        remoteAddress: remoteAddress ?? '',
         upgrade,
       }),
     failed: (source, message) => options.emit({ type: 'internal-error', source, message }),

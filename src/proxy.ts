@@ -83,7 +83,14 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     options.hooks,
   ].filter((set): set is ProxyHooks => set !== undefined);
   const clientAddress = clientAddressOf(config);
+  /** consistent-hash's key for a request of `forPool`; other algorithms need none. */
+  const hashKeyFor = (forPool: PoolConfig) =>
+    forPool.algorithm === 'consistent-hash'
+      ? (req: IncomingMessage, address: string | undefined) =>
+          hashKeyOf(forPool.hashKey, req, address)
+      : () => undefined;
   const mapSnapshots = healthySetHook(hookSets);
+  const snapshotHook = mapSnapshots ? { mapSnapshots } : {};
   for (const set of hookSets) if (set.events) deliverEvents(events, set.events, emit);
   const line = pool.maxPending > 0 ? new PendingLine(pool.maxPending) : undefined;
   const backends: readonly WorkerPool[] = pool.servers.map(
@@ -100,7 +107,7 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     probe: httpProber.probe,
     emit,
     ...random,
-    ...(mapSnapshots ? { mapSnapshots } : {}),
+    ...snapshotHook,
     // A backend back in rotation gets a connection attempt now and serves the line.
     onSnapshot: () => {
       for (const backend of backends) {
@@ -118,22 +125,17 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   const wsGroup = new BackendGroup(wsPool, wsBackends, {
     emit,
     ...random,
-    ...(wsProber ? { probe: wsProber.probe, ...(mapSnapshots ? { mapSnapshots } : {}) } : {}),
-    ...(wsProber ? {} : { leader: httpGroup }),
+    ...(wsProber ? { probe: wsProber.probe, ...snapshotHook } : { leader: httpGroup }),
   });
   const hooks = exchangeHooks(hookSets, {
     timeoutMs: config.hooks.hookTimeoutMs,
-    clientAddress: (req) => clientAddress(req) ?? '',
     emit,
   });
   const wsProxy = new WsProxy({
     pool: wsPool,
     pick: (hashKey, excluded) => wsGroup.pick(hashKey, excluded),
     healthyCount: () => wsGroup.healthyCount,
-    hashKeyOf:
-      wsPool.algorithm === 'consistent-hash'
-        ? (req: IncomingMessage) => hashKeyOf(wsPool.hashKey, req, clientAddress)
-        : () => undefined,
+    hashKeyOf: hashKeyFor(wsPool),
     reportOutcome: (backend, ok, failure) => wsGroup.reportOutcome(backend, ok, failure),
     clientAddress,
     emit,
@@ -141,10 +143,6 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     member: (name) => wsBackendsByName.get(name),
     isInRotation: (name) => wsGroup.isInRotation(name),
   });
-  const requestHashKey =
-    pool.algorithm === 'consistent-hash'
-      ? (req: IncomingMessage) => hashKeyOf(pool.hashKey, req, clientAddress)
-      : () => undefined;
   let inFlight = 0;
   let draining = false;
   let address: AddressInfo | undefined;
@@ -159,7 +157,7 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     healthyCount: () => httpGroup.healthyCount,
     isInRotation: (backend) => httpGroup.isInRotation(backend),
     line,
-    hashKeyOf: requestHashKey,
+    hashKeyOf: hashKeyFor(pool),
     reportOutcome: (backend, ok, failure) => httpGroup.reportOutcome(backend, ok, failure),
     clientAddress,
     draining: () => draining,

@@ -15,7 +15,10 @@ export interface BalancedPool<M> {
   /** The client's address: the peer's, or the one a trusted proxy forwarded for. */
   readonly clientAddress: (req: IncomingMessage) => string | undefined;
   /** consistent-hash's key for a request (undefined for other algorithms). */
-  readonly hashKeyOf: (req: IncomingMessage) => string | undefined;
+  readonly hashKeyOf: (
+    req: IncomingMessage,
+    clientAddress: string | undefined,
+  ) => string | undefined;
   /**
    * Passive health: whether a backend served an attempt; a failure says whether the connection
    * or the answer failed.

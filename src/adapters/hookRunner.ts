@@ -10,7 +10,9 @@ import {
   type Subscription,
 } from 'rxjs';
 import { hasStep } from '../hooks/syncHook';
-import type { ProxyReply, ProxyRequest, ProxyResponse } from '../hooks/types';
+import { renderAnswer } from '../forwarding/failures';
+import { HOOK_FAILED, HOOK_TIMEOUT, renderReply, type RenderedReply } from '../hooks/replies';
+import { isReply, type ProxyReply, type ProxyRequest, type ProxyResponse } from '../hooks/types';
 
 /** How a value's trip through a hook chain ended. */
 export type HookOutcome<R> =
@@ -32,7 +34,11 @@ export interface ExchangeHooks {
   readonly request: HookChain<ProxyRequest, ProxyReply> | undefined;
   readonly response: HookChain<ProxyResponse, never> | undefined;
   /** The request as hooks see it. */
-  readonly proxyRequest: (req: IncomingMessage, upgrade: boolean) => ProxyRequest;
+  readonly proxyRequest: (
+    req: IncomingMessage,
+    upgrade: boolean,
+    remoteAddress: string | undefined,
+  ) => ProxyRequest;
   /** A hook failed for one request: reported as an `internal-error` event. */
   readonly failed: (source: 'request hook' | 'response hook', message: string) => void;
 }
@@ -153,4 +159,37 @@ export class HookRun<T, R> {
     this.subscription?.unsubscribe();
     this.subscription = undefined;
   }
+}
+
+/** What a finished request-hook run means: forward the request, or answer with these bytes. */
+export type RequestVerdict =
+  | { readonly forward: true }
+  | { readonly forward: false; readonly answer: RenderedReply; readonly error: string | undefined };
+
+/**
+ * Turns a request-hook run's outcome into a verdict, the same for HTTP requests and WebSocket
+ * handshakes: a failure (also a reply that cannot be written) is reported and answered 500, a
+ * timeout 504, a reply as the hook wrote it.
+ */
+export function requestVerdict(
+  outcome: HookOutcome<ProxyRequest | ProxyReply>,
+  hooks: ExchangeHooks,
+): RequestVerdict {
+  if (outcome.kind === 'timeout') {
+    return { forward: false, answer: renderAnswer(HOOK_TIMEOUT), error: HOOK_TIMEOUT.error };
+  }
+  let message: string;
+  if (outcome.kind === 'failed') {
+    message = outcome.message;
+  } else if (!isReply(outcome.value)) {
+    return { forward: true };
+  } else {
+    try {
+      return { forward: false, answer: renderReply(outcome.value), error: undefined };
+    } catch (error) {
+      message = messageOf(error);
+    }
+  }
+  hooks.failed('request hook', message);
+  return { forward: false, answer: renderAnswer(HOOK_FAILED), error: HOOK_FAILED.error };
 }

@@ -15,10 +15,17 @@ import { clientResponseHeaders, upstreamRequestHeaders } from '../forwarding/hea
 import { asksToClose, trailerPairs } from '../forwarding/responseHeaders';
 import { hasBody, originFormPath } from '../forwarding/requestTarget';
 import { headerMapOf, rawHeadersOf } from '../hooks/proxyRequest';
-import { HOOK_FAILED, HOOK_TIMEOUT, renderReply } from '../hooks/replies';
-import { isReply, type ProxyReply, type ProxyRequest, type ProxyResponse } from '../hooks/types';
+import { HOOK_FAILED, HOOK_TIMEOUT } from '../hooks/replies';
+import type { ProxyRequest, ProxyResponse } from '../hooks/types';
 import type { BalancedPool } from './balancedPool';
-import { HookRun, type ExchangeHooks, type HookChain, type HookOutcome } from './hookRunner';
+import {
+  HookRun,
+  requestVerdict,
+  type ExchangeHooks,
+  type HookChain,
+  type HookOutcome,
+  type RequestVerdict,
+} from './hookRunner';
 import type { PendingLine } from './pendingLine';
 import { answer } from './proxyAnswer';
 import { RequestBody, type BodyLimits, type BodyOwner } from './requestBody';
@@ -79,6 +86,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
   private pool: WorkerPool | undefined;
   private worker: UpstreamWorker | undefined;
   private hashKey: string | undefined;
+  /** Who the request is from: the peer, or the client a trusted proxy forwarded for. */
+  private readonly clientAddress: string | undefined;
   /** The request as hooks left it; undefined without request hooks. */
   private hooked: ProxyRequest | undefined;
   /** A hook chain still running for this request, asynchronously. */
@@ -116,7 +125,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     this.method = req.method ?? 'GET';
     this.withBody = hasBody(req);
     this.retriesLeft = context.pool.retries;
-    this.hashKey = context.hashKeyOf(req);
+    this.clientAddress = context.clientAddress(req);
+    this.hashKey = context.hashKeyOf(req, this.clientAddress);
     // With request hooks the headers are built once the hooks are done with them.
     this.sharedHeaders =
       context.pool.preserveHost && !context.hooks?.request
@@ -133,30 +143,29 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
       this.readBodyThenRoute();
       return;
     }
-    const request = hooks.proxyRequest(this.req, false);
+    const request = hooks.proxyRequest(this.req, false, this.clientAddress);
     this.hooked = request;
-    const run = new HookRun(hooks.request, (outcome) => this.afterRequestHooks(request, outcome));
+    const run = new HookRun(hooks.request, (outcome) =>
+      this.afterRequestHooks(request, requestVerdict(outcome, hooks)),
+    );
     this.hookRun = run;
     run.start(request);
   }
 
-  private afterRequestHooks(
-    request: ProxyRequest,
-    outcome: HookOutcome<ProxyRequest | ProxyReply>,
-  ): void {
+  private afterRequestHooks(request: ProxyRequest, verdict: RequestVerdict): void {
     this.hookRun = undefined;
     if (this.clientGone()) return;
-    if (outcome.kind === 'failed') {
-      this.context.hooks?.failed('request hook', outcome.message);
-      this.reply(HOOK_FAILED);
-    } else if (outcome.kind === 'timeout') {
-      this.reply(HOOK_TIMEOUT);
-    } else if (isReply(outcome.value)) {
-      this.sendReply(outcome.value);
-    } else {
+    if (verdict.forward) {
       this.applyHooked(request);
       this.readBodyThenRoute();
+      return;
     }
+    const { answer: rendered } = verdict;
+    this.status = rendered.status;
+    if (verdict.error !== undefined) this.error ??= verdict.error;
+    if (this.context.draining()) rendered.headers.push('connection', 'close');
+    this.res.writeHead(rendered.status, rendered.headers);
+    this.res.end(rendered.body);
   }
 
   private applyHooked(request: ProxyRequest): void {
@@ -165,21 +174,6 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     this.sharedHeaders = this.context.pool.preserveHost
       ? this.upstreamHeaders(undefined)
       : undefined;
-  }
-
-  private sendReply(reply: ProxyReply): void {
-    let rendered;
-    try {
-      rendered = renderReply(reply);
-    } catch (error) {
-      this.context.hooks?.failed('request hook', (error as Error).message);
-      this.reply(HOOK_FAILED);
-      return;
-    }
-    this.status = rendered.status;
-    if (this.context.draining()) rendered.headers.push('connection', 'close');
-    this.res.writeHead(rendered.status, rendered.headers);
-    this.res.end(rendered.body);
   }
 
   private readBodyThenRoute(): void {
@@ -285,7 +279,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
       status,
       headers: headerMapOf(headers),
       backend: this.pool?.name ?? '',
-      request: this.hooked ?? hooks.proxyRequest(this.req, false),
+      request: this.hooked ?? hooks.proxyRequest(this.req, false, this.clientAddress),
     };
     let synchronous = true;
     let written: boolean | undefined;
@@ -375,7 +369,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
   private upstreamHeaders(hostOverride: string | undefined): string[] {
     const raw = this.hooked ? rawHeadersOf(this.hooked.headers) : this.req.rawHeaders;
     return upstreamRequestHeaders(raw, {
-      clientAddress: this.context.clientAddress(this.req),
+      clientAddress: this.clientAddress,
       proto: 'http',
       ...(hostOverride === undefined ? {} : { hostOverride }),
     });

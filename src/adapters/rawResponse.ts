@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { answerBody, type ProxyAnswer } from '../forwarding/failures';
+import { renderAnswer, type ProxyAnswer } from '../forwarding/failures';
 
 /**
  * Writes a whole HTTP/1.1 response on a raw socket (one the HTTP server no longer manages: a
@@ -25,7 +25,6 @@ export function writeRawResponse(
 
 /** The proxy's own JSON answer on a raw socket, then the connection closes. */
 export function rejectRaw(socket: Duplex, answer: ProxyAnswer): void {
-  const headers = ['content-type', 'application/json'];
-  if (answer.retryAfter !== undefined) headers.push('retry-after', String(answer.retryAfter));
-  writeRawResponse(socket, answer.status, answer.error, headers, Buffer.from(answerBody(answer)));
+  const { status, headers, body } = renderAnswer(answer);
+  writeRawResponse(socket, status, answer.error, headers, body);
 }

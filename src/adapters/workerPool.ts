@@ -150,7 +150,7 @@ export class WorkerPool implements WorkerOwner {
   }
 
   acquire(request: WorkerRequest): AcquireResult {
-    if (this.connectFailing && this.unreachable) return 'unreachable';
+    if (this.unreachable) return 'unreachable';
     const worker = this.idle.pop();
     if (worker) {
       request.runOn(worker);
@@ -163,12 +163,7 @@ export class WorkerPool implements WorkerOwner {
 
   /** Takes a request out of the queue (its client went away); the place goes to the line. */
   cancel(request: WorkerRequest): void {
-    const index = this.queue.findIndex((waiting) => waiting.request === request);
-    if (index < 0) return;
-    const [waiting] = this.queue.splice(index, 1);
-    if (waiting) clearTimeout(waiting.timer);
-    this.queueChanged();
-    this.serveLine();
+    if (this.removeFromQueue(request)) this.serveLine();
   }
 
   /**
@@ -352,11 +347,17 @@ export class WorkerPool implements WorkerOwner {
     });
   }
 
-  private expire(request: WorkerRequest): void {
+  private removeFromQueue(request: WorkerRequest): boolean {
     const index = this.queue.findIndex((waiting) => waiting.request === request);
-    if (index < 0) return;
-    this.queue.splice(index, 1);
+    if (index < 0) return false;
+    const [waiting] = this.queue.splice(index, 1);
+    if (waiting) clearTimeout(waiting.timer);
     this.queueChanged();
+    return true;
+  }
+
+  private expire(request: WorkerRequest): void {
+    if (!this.removeFromQueue(request)) return;
     request.failBeforeDispatch(upstreamError('QUEUE_TIMEOUT', 'waited queue_timeout for a worker'));
     this.serveLine();
   }

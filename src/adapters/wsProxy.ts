@@ -16,11 +16,10 @@ import { requestedProtocols, upgradeHeaders } from '../forwarding/upgrade';
 import { wsSession } from '../streams/wsSession';
 import { rejectRaw, writeRawResponse } from './rawResponse';
 import { rawHeadersOf } from '../hooks/proxyRequest';
-import { HOOK_FAILED, HOOK_TIMEOUT, renderReply } from '../hooks/replies';
-import { isReply, type ProxyRequest } from '../hooks/types';
+import type { ProxyRequest } from '../hooks/types';
 import type { BalancedPool } from './balancedPool';
 import { hookSwitchingProtocols } from './handshakeResponse';
-import { HookRun, type ExchangeHooks } from './hookRunner';
+import { HookRun, requestVerdict, type ExchangeHooks } from './hookRunner';
 import { SocketEndpoint } from './wsEndpoint';
 
 /** A WebSocket backend as the balancer sees it: its open connections are its load. */
@@ -93,7 +92,8 @@ export class WsProxy {
     const hooks = context.hooks;
     if (hooks?.response) {
       this.server.on('headers', (lines: string[], req: IncomingMessage) => {
-        const request = this.hooked.get(req) ?? hooks.proxyRequest(req, true);
+        const request =
+          this.hooked.get(req) ?? hooks.proxyRequest(req, true, context.clientAddress(req));
         hookSwitchingProtocols(lines, hooks, request, this.acceptedBy.get(req) ?? '');
       });
     }
@@ -115,29 +115,18 @@ export class WsProxy {
       this.connect(req, socket, head, undefined, undefined);
       return;
     }
-    const request = hooks.proxyRequest(req, true);
+    const request = hooks.proxyRequest(req, true, this.context.clientAddress(req));
     const run = new HookRun(hooks.request, (outcome) => {
       socket.off('close', cancel);
       if (socket.destroyed) return;
-      if (outcome.kind === 'failed') {
-        hooks.failed('request hook', outcome.message);
-        rejectRaw(socket, HOOK_FAILED);
-      } else if (outcome.kind === 'timeout') {
-        rejectRaw(socket, HOOK_TIMEOUT);
-      } else if (isReply(outcome.value)) {
-        let rendered;
-        try {
-          rendered = renderReply(outcome.value);
-        } catch (error) {
-          hooks.failed('request hook', (error as Error).message);
-          rejectRaw(socket, HOOK_FAILED);
-          return;
-        }
-        writeRawResponse(socket, rendered.status, '', rendered.headers, rendered.body);
-      } else {
+      const verdict = requestVerdict(outcome, hooks);
+      if (verdict.forward) {
         this.hooked.set(req, request);
         this.connect(req, socket, head, undefined, undefined);
+        return;
       }
+      const { answer } = verdict;
+      writeRawResponse(socket, answer.status, verdict.error ?? '', answer.headers, answer.body);
     });
     const cancel = () => run.cancel();
     socket.once('close', cancel);
@@ -145,11 +134,16 @@ export class WsProxy {
   }
 
   /** A handshake's backend: the one a hook pinned it to, or the algorithm's pick. */
-  private backendFor(req: IncomingMessage, excluded: Set<string> | undefined) {
+  private backendFor(
+    req: IncomingMessage,
+    clientAddress: string | undefined,
+    excluded: Set<string> | undefined,
+  ) {
     const hooked = this.hooked.get(req);
     const pin = hooked?.backend;
     if (pin === undefined) {
-      return this.context.pick(hooked?.hashKey ?? this.context.hashKeyOf(req), excluded);
+      const key = hooked?.hashKey ?? this.context.hashKeyOf(req, clientAddress);
+      return this.context.pick(key, excluded);
     }
     return excluded?.has(pin) || !this.context.isInRotation(pin)
       ? undefined
@@ -183,7 +177,8 @@ export class WsProxy {
     failure: NodeJS.ErrnoException | undefined,
   ): void {
     if (socket.destroyed) return;
-    const backend = this.backendFor(req, excluded);
+    const clientAddress = this.context.clientAddress(req);
+    const backend = this.backendFor(req, clientAddress, excluded);
     if (!backend) {
       if (this.context.healthyCount() === 0) rejectRaw(socket, NO_HEALTHY_BACKEND);
       else if (failure)
@@ -195,7 +190,7 @@ export class WsProxy {
     const hooked = this.hooked.get(req);
     const headers = upgradeHeaders(
       upstreamRequestHeaders(hooked ? rawHeadersOf(hooked.headers) : req.rawHeaders, {
-        clientAddress: this.context.clientAddress(req),
+        clientAddress,
         proto: 'http',
       }),
     );

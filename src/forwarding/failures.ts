@@ -93,3 +93,19 @@ export function answerForUpstreamError(code: string | undefined): ProxyAnswer {
 export function answerBody(answer: ProxyAnswer): string {
   return JSON.stringify({ error: answer.error });
 }
+
+/** An answer as it goes on the wire. */
+export interface RenderedAnswer {
+  readonly status: number;
+  /** Flat `[name, value, ...]`, content-type and content-length included. */
+  readonly headers: string[];
+  readonly body: Buffer;
+}
+
+/** One of the proxy's own JSON answers as status, headers and body. */
+export function renderAnswer(answer: ProxyAnswer): RenderedAnswer {
+  const body = Buffer.from(answerBody(answer));
+  const headers = ['content-type', 'application/json', 'content-length', String(body.length)];
+  if (answer.retryAfter !== undefined) headers.push('retry-after', String(answer.retryAfter));
+  return { status: answer.status, headers, body };
+}

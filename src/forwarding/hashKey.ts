@@ -16,11 +16,11 @@ function cookieValue(header: string | undefined, name: string): string | undefin
 export function hashKeyOf(
   key: HashKey,
   req: IncomingMessage,
-  clientAddress: (req: IncomingMessage) => string | undefined = (r) => r.socket.remoteAddress,
+  clientAddress: string | undefined,
 ): string | undefined {
   switch (key.source) {
     case 'ip':
-      return clientAddress(req);
+      return clientAddress;
     case 'path': {
       const url = req.url ?? '/';
       const query = url.indexOf('?');

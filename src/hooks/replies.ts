@@ -1,15 +1,11 @@
-import type { ProxyAnswer } from '../forwarding/failures';
+import type { ProxyAnswer, RenderedAnswer } from '../forwarding/failures';
 import type { ProxyReply } from './types';
 
 export const HOOK_FAILED: ProxyAnswer = { status: 500, error: 'hook failed' };
 export const HOOK_TIMEOUT: ProxyAnswer = { status: 504, error: 'hook timeout' };
 
-export interface RenderedReply {
-  readonly status: number;
-  /** Flat `[name, value, ...]`, content-type and content-length included. */
-  readonly headers: string[];
-  readonly body: Buffer;
-}
+/** A reply as bytes, like the proxy's own answers. */
+export type RenderedReply = RenderedAnswer;
 
 function bodyOf(body: unknown): { bytes: Buffer; type: string | undefined } {
   if (body === undefined || body === null) return { bytes: Buffer.alloc(0), type: undefined };
