@@ -9,6 +9,7 @@ import {
   share,
   shareReplay,
   startWith,
+  tap,
   type Observable,
   type OperatorFunction,
   type SchedulerLike,
@@ -23,7 +24,7 @@ import {
   type EjectionInput,
   type TrafficOutcome,
 } from './operators/outlierEjection';
-import { activeHealth, type Probe } from './streams/activeHealth';
+import { activeHealth, type CheckedProbe, type Probe } from './streams/activeHealth';
 import { healthySet, type HealthySnapshot } from './streams/healthySet';
 
 /** What the group balances over: a backend's data-plane object (worker pool, ws backend). */
@@ -88,6 +89,7 @@ export class BackendGroup<M extends Member> {
   private readonly failing = new Set<string>();
   private candidates: readonly MemberCandidate<M>[];
   private subscription: Subscription | undefined;
+  private latest: HealthySnapshot | undefined;
   readonly snapshots$: Observable<HealthySnapshot>;
 
   constructor(
@@ -127,7 +129,10 @@ export class BackendGroup<M extends Member> {
               fall: pool.healthCheckFall,
             },
             scheduler,
-          ).pipe(share())
+          ).pipe(
+            tap((result) => this.reportProbe(result)),
+            share(),
+          )
         : EMPTY;
     const probeOutcomes$ = probes$.pipe(
       map((result): EjectionInput => ({ backend: result.backend, probeUp: result.up })),
@@ -165,6 +170,23 @@ export class BackendGroup<M extends Member> {
     );
   }
 
+  private reportProbe(result: CheckedProbe): void {
+    this.deps.emit({
+      type: 'health-check',
+      pool: this.pool.kind,
+      backend: result.backend,
+      up: result.up,
+      healthy: result.healthy,
+      latencyMs: result.latencyMs ?? 0,
+      ...(result.reason === undefined ? {} : { reason: result.reason }),
+    });
+  }
+
+  /** The snapshot in effect now (undefined before start). */
+  get snapshot(): HealthySnapshot | undefined {
+    return this.latest;
+  }
+
   start(): void {
     if (this.subscription) return;
     const { pool } = this;
@@ -173,6 +195,7 @@ export class BackendGroup<M extends Member> {
       .pipe(startWith(undefined), pairwise())
       .subscribe(([previous, next]) => {
         if (!next) return;
+        this.latest = next;
         this.candidates = candidatesOf(this.members, next);
         this.inRotation = new Set(next.healthy);
         if (previous && !follower) {

@@ -1,8 +1,14 @@
+import type { RejectReason } from './forwarding/failures';
+
+export type { RejectReason };
+
 /** Everything that happens in the proxy, as one typed stream: logs, metrics and hooks read it. */
 export type ProxyEvent =
   | { readonly type: 'listening'; readonly host: string; readonly port: number }
   | {
       readonly type: 'request';
+      /** The pool that served it: `http` (or `websocket` when there is no [http]). */
+      readonly pool: string;
       readonly method: string;
       readonly url: string;
       /** `server1`, … or undefined when no backend was chosen. */
@@ -11,6 +17,8 @@ export type ProxyEvent =
       readonly durationMs: number;
       /** Why the proxy answered itself or cut the response, when it did. */
       readonly error?: string;
+      /** Set when the proxy answered the request itself: the reason, as a metric label. */
+      readonly rejected?: RejectReason;
       /** The request's id, with `[hooks] request_id` on. */
       readonly requestId?: string;
       /** What request hooks attached to the request (`meta`), when anything. */
@@ -21,6 +29,17 @@ export type ProxyEvent =
       readonly code: string;
       readonly message: string;
       readonly remoteAddress: string | undefined;
+      /** The reason the proxy answered with, when it could still answer. */
+      readonly rejected?: RejectReason;
+    }
+  | {
+      /** A failed attempt sent the request on to another backend (or a fresh connection). */
+      readonly type: 'retry';
+      readonly pool: string;
+      /** The backend whose attempt failed. */
+      readonly backend: string;
+      /** The failure's code, e.g. ECONNREFUSED. */
+      readonly code: string;
     }
   | {
       readonly type: 'worker';
@@ -45,9 +64,33 @@ export type ProxyEvent =
       readonly healthy: boolean;
       /** Why it left rotation: a failed health check or an ejection. */
       readonly reason?: string;
+      /** What took it out of rotation. */
+      readonly cause?: OutOfRotationCause;
+      /** For an ejection: when it returns to rotation (ms since the epoch). */
+      readonly returnsAt?: number;
+    }
+  | {
+      /** One active health check probe of one backend (after it answered or timed out). */
+      readonly type: 'health-check';
+      readonly pool: 'http' | 'websocket';
+      readonly backend: string;
+      /** Whether this probe passed. */
+      readonly up: boolean;
+      /** Whether the backend counts as healthy after rise/fall. */
+      readonly healthy: boolean;
+      readonly latencyMs: number;
+      readonly reason?: string;
+    }
+  | {
+      /** A WebSocket handshake the proxy answered itself (no backend could take it). */
+      readonly type: 'websocket-rejected';
+      readonly pool: string;
+      readonly status: number;
+      readonly rejected: RejectReason;
     }
   | {
       readonly type: 'websocket-open';
+      readonly pool: string;
       readonly backend: string;
       readonly url: string;
       /** The subprotocol the backend chose ('' for none). */
@@ -55,6 +98,7 @@ export type ProxyEvent =
     }
   | {
       readonly type: 'websocket-close';
+      readonly pool: string;
       readonly backend: string;
       readonly closedBy: 'client' | 'backend';
       readonly code: number;
@@ -68,6 +112,9 @@ export type ProxyEvent =
   | { readonly type: 'internal-error'; readonly source: string; readonly message: string }
   | { readonly type: 'draining'; readonly inFlight: number; readonly timeoutMs: number }
   | { readonly type: 'stopped'; readonly drained: boolean; readonly abandoned: number };
+
+/** `health-check`: failed active probes; `ejection`: passive checks; `hook`: a healthySet hook. */
+export type OutOfRotationCause = 'health-check' | 'ejection' | 'hook';
 
 export type ProxyEventType = ProxyEvent['type'];
 export type ProxyEventOf<T extends ProxyEventType> = Extract<ProxyEvent, { type: T }>;

@@ -21,6 +21,8 @@ import { builtinHooks, exchangeHooks, healthySetHook } from './composeHooks';
 import { forwardedClient } from './forwarding/clientAddress';
 import { cidrMatcher } from './net/cidr';
 import type { ProxyHooks } from './hooks/types';
+import type { LiveState } from './observability/liveState';
+import { livePool } from './observability/livePools';
 
 /**
  * The client's address: the peer's, or behind `trusted_proxies` the one they forwarded for.
@@ -55,6 +57,8 @@ export interface Proxy {
   stop(): Promise<DrainOutcome>;
   readonly address: AddressInfo | undefined;
   readonly events$: Observable<ProxyEvent>;
+  /** The pools, servers and readiness as they are now, for the admin surface. */
+  readonly live: LiveState;
 }
 
 /** HTTP requests go to the [http] pool, or to the [websocket] servers when there is none. */
@@ -145,6 +149,8 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   });
   let inFlight = 0;
   let draining = false;
+  /** Set when stop() is called: readiness fails at once, the drain may start later. */
+  let shuttingDown = false;
   let address: AddressInfo | undefined;
   let stopping: Promise<DrainOutcome> | undefined;
 
@@ -167,16 +173,19 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
       timeoutMs: config.frontend.bodyTimeoutMs,
       budget: new MemoryBudget(pool.requestBufferTotal),
     },
+    onRetry: (backend, code) => emit({ type: 'retry', pool: pool.kind, backend, code }),
     onFinished: (outcome: ExchangeOutcome) => {
       inFlight--;
       events.next({
         type: 'request',
+        pool: pool.kind,
         method: outcome.req.method ?? '',
         url: outcome.req.url ?? '',
         backend: outcome.backend,
         status: outcome.status,
         durationMs: outcome.durationMs,
         ...(outcome.error === undefined ? {} : { error: outcome.error }),
+        ...(outcome.rejected === undefined ? {} : { rejected: outcome.rejected }),
         ...(outcome.meta && metaFields(outcome.meta)),
       });
     },
@@ -197,6 +206,35 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     onClientError: (event) => events.next(event),
   });
 
+  const httpView = {
+    config: pool,
+    snapshot: () => httpGroup.snapshot,
+    workers: (name: string) => backendsByName.get(name),
+    ...(wsPool === pool
+      ? { websockets: (name: string) => wsBackendsByName.get(name)?.load ?? 0 }
+      : {}),
+  };
+  const wsView =
+    wsPool === pool
+      ? undefined
+      : {
+          config: wsPool,
+          snapshot: () => wsGroup.snapshot,
+          websockets: (name: string) => wsBackendsByName.get(name)?.load ?? 0,
+        };
+  const live: LiveState = {
+    pools: () => (wsView ? [livePool(httpView), livePool(wsView)] : [livePool(httpView)]),
+    requestsInFlight: () => inFlight,
+    readiness: () => {
+      if (!server.listening) return { ready: false, reason: 'the front door is not listening' };
+      if (shuttingDown) return { ready: false, reason: 'shutting down' };
+      if (httpGroup.healthyCount === 0 && wsGroup.healthyCount === 0) {
+        return { ready: false, reason: 'no backend in rotation' };
+      }
+      return { ready: true, reason: 'ready' };
+    },
+  };
+
   const inFlight$ = defer(() =>
     events.pipe(
       filter((event) => event.type === 'request'),
@@ -208,6 +246,14 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   async function closeServer(): Promise<void> {
     if (!server.listening) return;
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Readiness fails at once; the front door serves on for shutdown_delay, then drains. */
+  async function delayThenDrain(): Promise<DrainOutcome> {
+    shuttingDown = true;
+    const delay = config.frontend.shutdownDelayMs;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    return drainAndClose();
   }
 
   async function drainAndClose(): Promise<DrainOutcome> {
@@ -247,6 +293,7 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
       return address;
     },
     events$: events.asObservable(),
+    live,
     start: () =>
       new Promise<AddressInfo>((resolve, reject) => {
         const onError = (error: Error) => reject(error);
@@ -266,6 +313,6 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
           );
         });
       }),
-    stop: () => (stopping ??= address ? drainAndClose() : releaseUnstarted()),
+    stop: () => (stopping ??= address ? delayThenDrain() : releaseUnstarted()),
   };
 }

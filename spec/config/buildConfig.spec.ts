@@ -17,6 +17,7 @@ describe('buildConfig', () => {
       host: 'rp_v11',
       port: 8080,
       logLevel: 'info',
+      shutdownDelayMs: 0,
       drainTimeoutMs: 10_000,
       headerTimeoutMs: 10_000,
       bodyTimeoutMs: 60_000,
@@ -179,7 +180,7 @@ describe('buildConfig', () => {
     [
       'a key outside sections',
       `stray=1\n${minimal('')}`,
-      'f.ini: stray: key outside any section (put it under [frontend], [http], [websocket] or [hooks])',
+      'f.ini: stray: key outside any section (put it under [frontend], [http], [websocket], [hooks] or [admin])',
     ],
     [
       'a pool without servers',

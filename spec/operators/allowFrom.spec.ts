@@ -5,7 +5,10 @@ import { itMirrorsItsSource } from '../helpers/mapLikeContract';
 import { marbles } from '../helpers/marbles';
 
 const fromLan = (address: string) => address.startsWith('10.');
-const forbidden = (request: ProxyRequest) => reply(request, 403, { error: 'forbidden' });
+const forbidden = (request: ProxyRequest) => ({
+  ...reply(request, 403, { error: 'forbidden' }),
+  reason: 'forbidden',
+});
 
 describe('allowFrom', () => {
   describe('with every address allowed', () => {

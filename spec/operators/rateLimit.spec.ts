@@ -6,8 +6,10 @@ import { itMirrorsItsSource } from '../helpers/mapLikeContract';
 import { marbles } from '../helpers/marbles';
 
 const from = (remoteAddress: string) => hookRequest({ remoteAddress });
-const limited = (request: ProxyRequest, seconds: number) =>
-  reply(request, 429, { error: 'rate limited' }, { 'retry-after': String(seconds) });
+const limited = (request: ProxyRequest, seconds: number) => ({
+  ...reply(request, 429, { error: 'rate limited' }, { 'retry-after': String(seconds) }),
+  reason: 'rate_limited',
+});
 const limiter = (options: Partial<RateLimitOptions>) =>
   rateLimit({
     ratePerSecond: 1,

@@ -56,7 +56,7 @@ describe('activeHealth', () => {
         fall: 1,
       });
       expectObservable(health, '^ 11ms !').toBe('--x--y----z', {
-        x: { ...down('a', 'no answer within 2 ms'), healthy: false },
+        x: { ...down('a', 'no answer within 2 ms'), healthy: false, latencyMs: 2 },
         y: { ...down('a', 'ECONNREFUSED: refused'), healthy: false },
         z: { ...down('a', 'no answer'), healthy: false },
       });

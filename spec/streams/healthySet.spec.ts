@@ -1,7 +1,12 @@
 import type { Observable } from 'rxjs';
 import type { EjectionChange } from '../../src/operators/outlierEjection';
 import type { CheckedProbe } from '../../src/streams/activeHealth';
-import { healthySet, roundWeight, type HealthySnapshot } from '../../src/streams/healthySet';
+import {
+  healthySet,
+  roundWeight,
+  type DownCause,
+  type HealthySnapshot,
+} from '../../src/streams/healthySet';
 import { marbles } from '../helpers/marbles';
 
 const backends = [
@@ -10,12 +15,20 @@ const backends = [
 ];
 const off = { dynamicWeights: false, slowStartMs: 0 };
 
+/** What took a backend out, as healthySet reports it: ejections say when they end. */
+function causeOf(reason: string): DownCause {
+  return reason.startsWith('ejected')
+    ? { cause: 'ejection', returnsAt: expect.any(Number) as number }
+    : { cause: 'health-check' };
+}
+
 function snap(weights: Record<string, number>, down: Record<string, string> = {}): HealthySnapshot {
   return {
     backends: ['a', 'b'],
     healthy: Object.keys(weights),
     weights: new Map(Object.entries(weights)),
     down: new Map(Object.entries(down)),
+    causes: new Map(Object.entries(down).map(([name, reason]) => [name, causeOf(reason)])),
   };
 }
 

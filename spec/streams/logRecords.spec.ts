@@ -4,6 +4,7 @@ import { marbles } from '../helpers/marbles';
 
 const request = (status: number): ProxyEvent => ({
   type: 'request',
+  pool: 'http',
   method: 'GET',
   url: '/a?b=1',
   backend: 'server1',
@@ -31,6 +32,7 @@ describe('logRecords', () => {
           msg: 'request completed',
           fields: {
             event: 'request',
+            pool: 'http',
             method: 'GET',
             url: '/a?b=1',
             backend: 'server1',

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Observable } from 'rxjs';
 import { Agent, request } from './undiciCore';
 import type { PoolConfig } from '../config';
@@ -44,6 +45,7 @@ export function createHealthProber(pool: PoolConfig): HealthProber {
         subscriber.complete();
         return undefined;
       }
+      const startedAt = performance.now();
       request(agent, {
         origin: `http://${address}`,
         path: pool.healthCheckPath,
@@ -61,7 +63,8 @@ export function createHealthProber(pool: PoolConfig): HealthProber {
         )
         .then(
           (result) => {
-            subscriber.next(result);
+            const latencyMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
+            subscriber.next({ ...result, latencyMs });
             subscriber.complete();
           },
           () => undefined,

@@ -11,7 +11,13 @@ import {
 } from 'rxjs';
 import { hasStep } from '../hooks/syncHook';
 import { renderAnswer } from '../forwarding/failures';
-import { HOOK_FAILED, HOOK_TIMEOUT, renderReply, type RenderedReply } from '../hooks/replies';
+import {
+  HOOK_FAILED,
+  HOOK_TIMEOUT,
+  renderReply,
+  replyReason,
+  type RenderedReply,
+} from '../hooks/replies';
 import { isReply, type ProxyReply, type ProxyRequest, type ProxyResponse } from '../hooks/types';
 
 /** How a value's trip through a hook chain ended. */
@@ -164,7 +170,12 @@ export class HookRun<T, R> {
 /** What a finished request-hook run means: forward the request, or answer with these bytes. */
 export type RequestVerdict =
   | { readonly forward: true }
-  | { readonly forward: false; readonly answer: RenderedReply; readonly error: string | undefined };
+  | {
+      readonly forward: false;
+      readonly answer: RenderedReply;
+      readonly error: string | undefined;
+      readonly rejected: string;
+    };
 
 /**
  * Turns a request-hook run's outcome into a verdict, the same for HTTP requests and WebSocket
@@ -176,7 +187,12 @@ export function requestVerdict(
   hooks: ExchangeHooks,
 ): RequestVerdict {
   if (outcome.kind === 'timeout') {
-    return { forward: false, answer: renderAnswer(HOOK_TIMEOUT), error: HOOK_TIMEOUT.error };
+    return {
+      forward: false,
+      answer: renderAnswer(HOOK_TIMEOUT),
+      error: HOOK_TIMEOUT.error,
+      rejected: 'hook_failed',
+    };
   }
   let message: string;
   if (outcome.kind === 'failed') {
@@ -185,11 +201,21 @@ export function requestVerdict(
     return { forward: true };
   } else {
     try {
-      return { forward: false, answer: renderReply(outcome.value), error: undefined };
+      return {
+        forward: false,
+        answer: renderReply(outcome.value),
+        error: undefined,
+        rejected: replyReason(outcome.value),
+      };
     } catch (error) {
       message = messageOf(error);
     }
   }
   hooks.failed('request hook', message);
-  return { forward: false, answer: renderAnswer(HOOK_FAILED), error: HOOK_FAILED.error };
+  return {
+    forward: false,
+    answer: renderAnswer(HOOK_FAILED),
+    error: HOOK_FAILED.error,
+    rejected: 'hook_failed',
+  };
 }

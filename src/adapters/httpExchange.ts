@@ -5,6 +5,7 @@ import { keyOwner } from '../balancing/keyOwner';
 import { afterFailure } from '../forwarding/afterFailure';
 import {
   NO_HEALTHY_BACKEND,
+  PENDING_FULL,
   SERVICE_UNAVAILABLE,
   isProxyRefusal,
   answerForUpstreamError,
@@ -35,12 +36,17 @@ import type { WorkerPool, WorkerRequest } from './workerPool';
 /** nginx's status for a request the client gave up on before the response was complete. */
 export const CLIENT_CLOSED_REQUEST = 499;
 
+/** A request pinned (by a hook) to a backend that is out of rotation. */
+const PINNED_OUT_OF_ROTATION: ProxyAnswer = { ...SERVICE_UNAVAILABLE, reason: 'no_healthy_backend' };
+
 export interface ExchangeOutcome {
   readonly req: IncomingMessage;
   readonly backend: string | undefined;
   readonly status: number;
   readonly durationMs: number;
   readonly error: string | undefined;
+  /** Why the proxy answered the request itself, when it did. */
+  readonly rejected: string | undefined;
   /** Attempts made on backends (1 when the first one answered). */
   readonly attempts: number;
   /** What request hooks attached to the request. */
@@ -58,6 +64,8 @@ export interface ExchangeContext extends BalancedPool<WorkerPool> {
   /** While the proxy drains, responses close their connection. */
   readonly draining: () => boolean;
   readonly onFinished: (outcome: ExchangeOutcome) => void;
+  /** An attempt on `backend` failed with `code` and the request goes on elsewhere. */
+  readonly onRetry: (backend: string, code: string) => void;
   /** How request bodies are buffered, limited and timed. */
   readonly body: BodyLimits;
 }
@@ -114,6 +122,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
   private resumeUpstream: (() => void) | undefined;
   private status = 0;
   private error: string | undefined;
+  private rejected: string | undefined;
   /** The response had begun when the backend failed, so the proxy cut the client's connection. */
   private cutByUpstream = false;
 
@@ -163,6 +172,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     const { answer: rendered } = verdict;
     this.status = rendered.status;
     if (verdict.error !== undefined) this.error ??= verdict.error;
+    this.rejected = verdict.rejected;
     if (this.context.draining()) rendered.headers.push('connection', 'close');
     this.res.writeHead(rendered.status, rendered.headers);
     this.res.end(rendered.body);
@@ -192,7 +202,10 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
   /** Answers (or cuts a begun response), closes the connection, stops any upstream request. */
   bodyFailed(reply: ProxyAnswer): void {
     this.error = reply.error;
-    if (!this.res.headersSent) this.status = reply.status;
+    if (!this.res.headersSent) {
+      this.status = reply.status;
+      this.rejected = reply.reason;
+    }
     this.stopWaiting();
     answer(this.res, reply, true);
     if (this.dispatched && !this.upstreamDone) this.abortUpstream?.(new ClientClosedError());
@@ -382,7 +395,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
   private route(failure: NodeJS.ErrnoException | undefined): void {
     if (this.deadline === 0) this.deadline = performance.now() + this.context.pool.queueTimeoutMs;
     if (this.pin !== undefined && !this.context.isInRotation(this.pin)) {
-      this.reply(SERVICE_UNAVAILABLE);
+      this.reply(PINNED_OUT_OF_ROTATION);
       return;
     }
     let skip = this.tried;
@@ -408,9 +421,10 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     if (this.context.healthyCount() === 0) {
       this.reply(NO_HEALTHY_BACKEND);
     } else if (sawFull) {
-      this.inLine = this.context.line?.enter(this) ?? false;
+      const line = this.context.line;
+      this.inLine = line?.enter(this) ?? false;
       if (this.inLine) this.pool = undefined;
-      else this.reply(SERVICE_UNAVAILABLE);
+      else this.reply(line ? PENDING_FULL : SERVICE_UNAVAILABLE);
     } else {
       this.reply(answerForUpstreamError(lastFailure?.code ?? 'ECONNREFUSED'));
     }
@@ -459,6 +473,9 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
       const kind = isConnectionFailure(code) ? 'connection' : 'response';
       this.context.reportOutcome(this.pool.name, false, kind);
     }
+    if (this.pool && (step === 'stale' || step === 'next' || step === 'move')) {
+      this.context.onRetry(this.pool.name, code ?? 'UNKNOWN');
+    }
     switch (step) {
       case 'cut':
         // Logged as the backend's failure, not as a client that went away (499).
@@ -492,6 +509,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
   private reply(reply: ProxyAnswer): void {
     this.status = reply.status;
     this.error ??= reply.error;
+    if (!this.res.headersSent) this.rejected = reply.reason;
     answer(this.res, reply, this.context.draining());
   }
 
@@ -528,6 +546,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
       status: clientLeft ? CLIENT_CLOSED_REQUEST : this.status,
       durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
       error: clientLeft ? (this.error ?? 'client closed the connection') : this.error,
+      rejected: clientLeft ? undefined : this.rejected,
       attempts: this.attempts,
       meta: this.hooked?.meta,
     });

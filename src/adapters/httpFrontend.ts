@@ -3,15 +3,20 @@ import type { Duplex } from 'node:stream';
 import { isWebSocketUpgrade } from '../forwarding/upgrade';
 import type { Socket } from 'node:net';
 import type { ProxyEvent } from '../events';
-import { BAD_REQUEST, REQUEST_TIMEOUT, type ProxyAnswer } from '../forwarding/failures';
+import {
+  BAD_REQUEST,
+  HEADER_TIMEOUT,
+  HEADERS_TOO_LARGE,
+  type ProxyAnswer,
+} from '../forwarding/failures';
 import { rejectRaw } from './rawResponse';
 
 type ClientErrorEvent = Extract<ProxyEvent, { type: 'client-error' }>;
 
 const CLIENT_ERROR_ANSWERS: Readonly<Record<string, ProxyAnswer>> = {
-  HPE_HEADER_OVERFLOW: { status: 431, error: 'request header fields too large' },
-  ERR_HTTP_REQUEST_TIMEOUT: REQUEST_TIMEOUT,
-  ERR_HTTP_HEADERS_TIMEOUT: REQUEST_TIMEOUT,
+  HPE_HEADER_OVERFLOW: HEADERS_TOO_LARGE,
+  ERR_HTTP_REQUEST_TIMEOUT: HEADER_TIMEOUT,
+  ERR_HTTP_HEADERS_TIMEOUT: HEADER_TIMEOUT,
 };
 
 export interface FrontendHandlers {
@@ -71,17 +76,20 @@ export function createFrontend(handlers: FrontendHandlers): Server {
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const code = error.code ?? 'UNKNOWN';
+    const answered = code !== 'ECONNRESET' && socket.writable;
+    const reply = CLIENT_ERROR_ANSWERS[code] ?? BAD_REQUEST;
     handlers.onClientError({
       type: 'client-error',
       code,
       message: error.message,
       remoteAddress: socket.remoteAddress,
+      ...(answered && reply.reason !== undefined ? { rejected: reply.reason } : {}),
     });
-    if (code === 'ECONNRESET' || !socket.writable) {
+    if (!answered) {
       socket.destroy();
       return;
     }
-    rejectRaw(socket, CLIENT_ERROR_ANSWERS[code] ?? BAD_REQUEST);
+    rejectRaw(socket, reply);
   });
   return server;
 }

@@ -10,6 +10,7 @@ import {
 } from 'rxjs';
 import type { PoolConfig, ServerConfig } from '../config';
 import type { ProxyEvent } from '../events';
+import type { WorkerCounts } from '../observability/liveState';
 import {
   poolScaling,
   type PoolCommand,
@@ -124,6 +125,11 @@ export class WorkerPool implements WorkerOwner {
 
   get name(): string {
     return this.server.name;
+  }
+
+  /** Upstream connections by state, for the admin surface. */
+  get workerCounts(): WorkerCounts {
+    return { busy: this.busy, idle: this.idle.length, connecting: this.connecting };
   }
 
   get busy(): number {

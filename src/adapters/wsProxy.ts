@@ -10,6 +10,7 @@ import {
   NO_HEALTHY_BACKEND,
   isConnectionFailure,
   SERVICE_UNAVAILABLE,
+  type ProxyAnswer,
 } from '../forwarding/failures';
 import { clientResponseHeaders, upstreamRequestHeaders } from '../forwarding/headers';
 import { requestedProtocols, upgradeHeaders } from '../forwarding/upgrade';
@@ -180,10 +181,7 @@ export class WsProxy {
     const clientAddress = this.context.clientAddress(req);
     const backend = this.backendFor(req, clientAddress, excluded);
     if (!backend) {
-      if (this.context.healthyCount() === 0) rejectRaw(socket, NO_HEALTHY_BACKEND);
-      else if (failure)
-        rejectRaw(socket, failure.code === 'ETIMEDOUT' ? GATEWAY_TIMEOUT : BAD_GATEWAY);
-      else rejectRaw(socket, SERVICE_UNAVAILABLE);
+      this.reject(socket, this.noBackendAnswer(failure));
       return;
     }
     const { pool } = this.context;
@@ -279,6 +277,24 @@ export class WsProxy {
     });
   }
 
+  private noBackendAnswer(failure: NodeJS.ErrnoException | undefined): ProxyAnswer {
+    if (this.context.healthyCount() === 0) return NO_HEALTHY_BACKEND;
+    if (failure) return failure.code === 'ETIMEDOUT' ? GATEWAY_TIMEOUT : BAD_GATEWAY;
+    return SERVICE_UNAVAILABLE;
+  }
+
+  private reject(socket: Duplex, answer: ProxyAnswer): void {
+    if (answer.reason !== undefined) {
+      this.context.emit({
+        type: 'websocket-rejected',
+        pool: this.context.pool.kind,
+        status: answer.status,
+        rejected: answer.reason,
+      });
+    }
+    rejectRaw(socket, answer);
+  }
+
   private relay(
     req: IncomingMessage,
     client: SocketEndpoint,
@@ -292,6 +308,7 @@ export class WsProxy {
     upstream.off('error', ignoreUntilSession);
     this.context.emit({
       type: 'websocket-open',
+      pool: this.context.pool.kind,
       backend: backend.name,
       url: req.url ?? '/',
       subprotocol,
@@ -302,6 +319,7 @@ export class WsProxy {
       if (session) this.sessions.delete(session);
       this.context.emit({
         type: 'websocket-close',
+        pool: this.context.pool.kind,
         backend: backend.name,
         closedBy: end.closedBy,
         code: end.code,

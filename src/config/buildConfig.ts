@@ -11,6 +11,7 @@ import {
 import { readHooks } from './readHooks';
 import { didYouMean } from './suggest';
 import type {
+  AdminConfig,
   Algorithm,
   Config,
   ConfigProblem,
@@ -72,6 +73,7 @@ function serverEntry(values: SectionValues, number: number): Map<string, unknown
 /** The scope of a key that is no server key: `request_header3` is numbered; the rest plain. */
 function plainKeyScope(section: SectionName, key: string): { scope: KeyScope; specKey: string } {
   if (section === 'frontend') return { scope: 'frontend', specKey: key };
+  if (section === 'admin') return { scope: 'admin', specKey: key };
   if (section !== 'hooks') return { scope: 'pool', specKey: key };
   const numbered = NUMBERED_KEY.exec(key)?.[1];
   return numbered !== undefined && specFor(section, 'numbered', numbered)
@@ -147,8 +149,20 @@ function readFrontend(values: SectionValues | undefined, problems: ProblemList) 
     bodyTimeoutMs: setting<number>('body_timeout'),
     maxBodySize: setting<number>('max_body_size'),
     trustedProxies: setting<readonly CidrRange[]>('trusted_proxies'),
+    shutdownDelayMs: setting<number>('shutdown_delay'),
   };
   return frontend;
+}
+
+function readAdmin(settings: ReadonlyMap<string, unknown>): AdminConfig {
+  const setting = <T>(key: string): T =>
+    settings.has(key) ? (settings.get(key) as T) : defaultOf<T>('admin', 'admin', key);
+  return {
+    host: setting<string>('host'),
+    port: setting<number | undefined>('port'),
+    token: setting<string | undefined>('token'),
+    metricsBuckets: setting<readonly number[]>('metrics_buckets'),
+  };
 }
 
 function readServer(
@@ -284,7 +298,7 @@ export function buildConfig(
       problems.add(
         undefined,
         name,
-        `key outside any section (put it under [frontend], [http], [websocket] or [hooks])`,
+        `key outside any section (put it under [frontend], [http], [websocket], [hooks] or [admin])`,
       );
     } else if ((SECTIONS as readonly string[]).includes(name)) {
       const section = name as SectionName;
@@ -312,6 +326,7 @@ export function buildConfig(
     return { ok: false, problems: problems.items };
   }
   const hooks = readHooks(sections.get('hooks')?.pool ?? new Map(), file);
-  const config: Config = { file, frontend, http, websocket, hooks };
+  const admin = readAdmin(sections.get('admin')?.pool ?? new Map());
+  const config: Config = { file, frontend, http, websocket, hooks, admin };
   return { ok: true, config: deepFreeze(config) };
 }

@@ -22,15 +22,16 @@ import {
   parseRateLimitKey,
   parseStripPrefix,
 } from './hookValues';
+import { DEFAULT_METRICS_BUCKETS, parseBuckets, parseToken } from './adminValues';
 
-export const SECTIONS = ['frontend', 'http', 'websocket', 'hooks'] as const;
+export const SECTIONS = ['frontend', 'http', 'websocket', 'hooks', 'admin'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 /**
- * Where a key lives: `frontend`, `pool` and `hooks` keys are written as they are; `server` keys
+ * Where a key lives: `frontend`, `pool`, `hooks` and `admin` keys are written as they are; `server` keys
  * are written `serverN_<key>` (or plain `serverN` for the address); `numbered` keys `<key>N`.
  */
-export type KeyScope = 'frontend' | 'pool' | 'server' | 'hooks' | 'numbered';
+export type KeyScope = 'frontend' | 'pool' | 'server' | 'hooks' | 'numbered' | 'admin';
 
 export type Unit =
   | 'seconds'
@@ -42,7 +43,8 @@ export type Unit =
   | 'percent'
   | 'bytes'
   | 'addresses'
-  | 'rate';
+  | 'rate'
+  | 'buckets';
 type Origin = KeySpec['origin'];
 type Parser = KeySpec['parse'];
 
@@ -62,6 +64,7 @@ const POOLS: readonly SectionName[] = ['http', 'websocket'];
 const HTTP: readonly SectionName[] = ['http'];
 const FRONTEND: readonly SectionName[] = ['frontend'];
 const HOOKS: readonly SectionName[] = ['hooks'];
+const ADMIN: readonly SectionName[] = ['admin'];
 
 const positiveDuration = (text: string) => parseDurationMs(text, 1);
 const duration = (text: string) => parseDurationMs(text, 0);
@@ -91,6 +94,7 @@ const ROWS: readonly Row[] = [
   ['body_timeout', 'frontend', FRONTEND, '60', 'seconds', 'rxproxy', positiveDuration],
   ['max_body_size', 'frontend', FRONTEND, '0', 'bytes', 'rxproxy', sizeOrZero],
   ['trusted_proxies', 'frontend', FRONTEND, '', 'addresses', 'rxproxy', parseAddressList],
+  ['shutdown_delay', 'frontend', FRONTEND, '0', 'seconds', 'rxproxy', duration],
 
   ['enable_health_check', 'pool', POOLS, 'false', 'boolean', 'original', parseBoolean],
   ['health_check_interval', 'pool', POOLS, '10', 'seconds', 'original', positiveDuration],
@@ -146,6 +150,11 @@ const ROWS: readonly Row[] = [
   ['strip_prefix', 'hooks', HOOKS, '', 'text', 'rxproxy', optional(parseStripPrefix)],
   ['request_header', 'numbered', HOOKS, undefined, 'text', 'rxproxy', parseHeaderLine],
   ['response_header', 'numbered', HOOKS, undefined, 'text', 'rxproxy', parseHeaderLine],
+
+  ['host', 'admin', ADMIN, '127.0.0.1', 'text', 'rxproxy', parseHost],
+  ['port', 'admin', ADMIN, '', 'port', 'rxproxy', optional(port)],
+  ['token', 'admin', ADMIN, '', 'text', 'rxproxy', optional(parseToken)],
+  ['metrics_buckets', 'admin', ADMIN, DEFAULT_METRICS_BUCKETS, 'buckets', 'rxproxy', parseBuckets],
 ];
 
 export const KEY_SPECS: readonly KeySpec[] = ROWS.map(

@@ -32,6 +32,8 @@ export interface FrontendConfig {
   readonly maxBodySize: number;
   /** Peers whose X-Forwarded-For names the client; empty = trust nobody. Match with cidrMatcher. */
   readonly trustedProxies: readonly CidrRange[];
+  /** After SIGTERM, /readyz answers 503 and the front door keeps serving this long before the drain. */
+  readonly shutdownDelayMs: number;
 }
 
 export interface ServerConfig {
@@ -142,6 +144,18 @@ export interface Config {
   readonly websocket: PoolConfig | undefined;
   /** Always present; every hook is off by default. */
   readonly hooks: HooksConfig;
+  readonly admin: AdminConfig;
+}
+
+/** The `[admin]` listener: health endpoints, status, metrics, events and the dashboard. */
+export interface AdminConfig {
+  readonly host: string;
+  /** No admin listener when undefined. */
+  readonly port: number | undefined;
+  /** When set, admin requests other than /livez and /readyz need `Authorization: Bearer <token>`. */
+  readonly token: string | undefined;
+  /** Upper bounds of `rxproxy_request_duration_seconds`, in seconds. */
+  readonly metricsBuckets: readonly number[];
 }
 
 export interface ConfigProblem {

@@ -1,26 +1,74 @@
+/**
+ * Why the proxy answered a request itself, as the `reason` label of `rxproxy_rejected_total`.
+ * Hook replies carry their own (`hook_reply` unless the hook names one).
+ */
+export type RejectReason =
+  | 'queue_full'
+  | 'queue_timeout'
+  | 'pending_full'
+  | 'no_healthy_backend'
+  | 'header_timeout'
+  | 'body_timeout'
+  | 'too_large'
+  | 'bad_request'
+  | 'shutting_down'
+  | 'rate_limited'
+  | 'forbidden'
+  | 'hook_failed'
+  | 'hook_reply'
+  | (string & {});
+
 /** What the client is told when the proxy answers for a backend. */
 export interface ProxyAnswer {
   readonly status: number;
   readonly error: string;
+  /** Set when the proxy refused the request itself (not for a backend's failure). */
+  readonly reason?: RejectReason;
   /** Seconds for a Retry-After header, when the client should simply try again later. */
   readonly retryAfter?: number;
 }
 
 export const BAD_GATEWAY: ProxyAnswer = { status: 502, error: 'bad gateway' };
 export const GATEWAY_TIMEOUT: ProxyAnswer = { status: 504, error: 'gateway timeout' };
-export const BAD_REQUEST: ProxyAnswer = { status: 400, error: 'bad request' };
-export const REQUEST_TIMEOUT: ProxyAnswer = { status: 408, error: 'request timeout' };
-export const PAYLOAD_TOO_LARGE: ProxyAnswer = { status: 413, error: 'payload too large' };
+export const BAD_REQUEST: ProxyAnswer = {
+  status: 400,
+  error: 'bad request',
+  reason: 'bad_request',
+};
+/** A request body that stalled. */
+export const REQUEST_TIMEOUT: ProxyAnswer = {
+  status: 408,
+  error: 'request timeout',
+  reason: 'body_timeout',
+};
+/** Request headers that did not arrive within header_timeout. */
+export const HEADER_TIMEOUT: ProxyAnswer = { ...REQUEST_TIMEOUT, reason: 'header_timeout' };
+export const PAYLOAD_TOO_LARGE: ProxyAnswer = {
+  status: 413,
+  error: 'payload too large',
+  reason: 'too_large',
+};
+export const HEADERS_TOO_LARGE: ProxyAnswer = {
+  status: 431,
+  error: 'request header fields too large',
+  reason: 'too_large',
+};
+/** Every backend's queue was full (and the pool's line, when it has none). */
 export const SERVICE_UNAVAILABLE: ProxyAnswer = {
   status: 503,
   error: 'service unavailable',
   retryAfter: 1,
+  reason: 'queue_full',
 };
+export const PENDING_FULL: ProxyAnswer = { ...SERVICE_UNAVAILABLE, reason: 'pending_full' };
+export const QUEUE_TIMEOUT: ProxyAnswer = { ...SERVICE_UNAVAILABLE, reason: 'queue_timeout' };
+export const SHUTTING_DOWN: ProxyAnswer = { ...SERVICE_UNAVAILABLE, reason: 'shutting_down' };
 
 export const NO_HEALTHY_BACKEND: ProxyAnswer = {
   status: 503,
   error: 'no healthy backend',
   retryAfter: 1,
+  reason: 'no_healthy_backend',
 };
 
 /** Failures that say nothing about the backend: the proxy refused, or the request was invalid. */
@@ -84,7 +132,8 @@ export function isStaleConnectionFailure(code: string | undefined): boolean {
 
 /** Maps an upstream failure before any response byte to the answer the client gets. */
 export function answerForUpstreamError(code: string | undefined): ProxyAnswer {
-  if (code === 'QUEUE_TIMEOUT' || code === 'SHUTTING_DOWN') return SERVICE_UNAVAILABLE;
+  if (code === 'QUEUE_TIMEOUT') return QUEUE_TIMEOUT;
+  if (code === 'SHUTTING_DOWN') return SHUTTING_DOWN;
   if (code !== undefined && TIMEOUT_CODES.has(code)) return GATEWAY_TIMEOUT;
   if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') return BAD_REQUEST;
   return BAD_GATEWAY;

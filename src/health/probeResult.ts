@@ -10,6 +10,8 @@ export interface ProbeResult {
   readonly up: boolean;
   readonly reason?: string;
   readonly load?: BackendLoad;
+  /** How long the probe took, when measured. */
+  readonly latencyMs?: number;
 }
 
 /** 0-1 is a fraction, above 1 up to 100 a percentage; anything else is ignored. */

@@ -1,3 +1,4 @@
+import type { OutOfRotationCause } from '../events';
 import type { HealthySnapshot } from '../streams/healthySet';
 
 export interface HealthTransition {
@@ -5,7 +6,12 @@ export interface HealthTransition {
   readonly healthy: boolean;
   /** Why it left rotation. */
   readonly reason?: string;
+  readonly cause?: OutOfRotationCause;
+  /** For an ejection: when it returns to rotation. */
+  readonly returnsAt?: number;
 }
+
+const HOOKED = { cause: 'hook' as const, returnsAt: undefined };
 
 /** The backends that entered or left rotation between two snapshots. */
 export function healthTransitions(
@@ -17,7 +23,14 @@ export function healthTransitions(
     const wasIn = !previous.down.has(backend);
     const isIn = !next.down.has(backend);
     if (wasIn && !isIn) {
-      transitions.push({ backend, healthy: false, reason: next.down.get(backend) ?? '' });
+      const { cause, returnsAt } = next.causes?.get(backend) ?? HOOKED;
+      transitions.push({
+        backend,
+        healthy: false,
+        reason: next.down.get(backend) ?? '',
+        cause,
+        ...(returnsAt === undefined ? {} : { returnsAt }),
+      });
     } else if (!wasIn && isIn) {
       transitions.push({ backend, healthy: true });
     }

@@ -1,8 +1,20 @@
 import type { ProxyAnswer, RenderedAnswer } from '../forwarding/failures';
 import type { ProxyReply } from './types';
 
-export const HOOK_FAILED: ProxyAnswer = { status: 500, error: 'hook failed' };
-export const HOOK_TIMEOUT: ProxyAnswer = { status: 504, error: 'hook timeout' };
+export const HOOK_FAILED: ProxyAnswer = { status: 500, error: 'hook failed', reason: 'hook_failed' };
+export const HOOK_TIMEOUT: ProxyAnswer = {
+  status: 504,
+  error: 'hook timeout',
+  reason: 'hook_failed',
+};
+/** The rejected reason of a hook's reply that names none. */
+export const HOOK_REPLY_REASON = 'hook_reply';
+const REASON = /^[a-z][a-z0-9_]{0,39}$/;
+
+/** A reply's `rxproxy_rejected_total` reason: its own when well-formed, else `hook_reply`. */
+export function replyReason(reply: ProxyReply): string {
+  return reply.reason !== undefined && REASON.test(reply.reason) ? reply.reason : HOOK_REPLY_REASON;
+}
 
 /** A reply as bytes, like the proxy's own answers. */
 export type RenderedReply = RenderedAnswer;

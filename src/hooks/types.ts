@@ -38,6 +38,11 @@ export interface ProxyReply {
   /** Objects are sent as JSON; strings and Buffers as they are. */
   readonly body: unknown;
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * The `reason` label this answer counts under in `rxproxy_rejected_total` (lower-case letters,
+   * digits and `_`; keep the set small). Default `hook_reply`.
+   */
+  readonly reason?: string;
 }
 
 /** A backend's response before its head goes to the client; the body is relayed untouched. */

@@ -51,7 +51,11 @@ export function activeHealth(
           take(1),
           timeout({
             first: options.timeoutMs,
-            with: () => of(probeFailure(backend, `no answer within ${options.timeoutMs} ms`)),
+            with: () =>
+              of({
+                ...probeFailure(backend, `no answer within ${options.timeoutMs} ms`),
+                latencyMs: options.timeoutMs,
+              }),
             scheduler,
           }),
           defaultIfEmpty(probeFailure(backend, 'no answer')),

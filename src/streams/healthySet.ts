@@ -12,6 +12,7 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import type { EjectionChange } from '../operators/outlierEjection';
+import type { OutOfRotationCause } from '../events';
 import type { CheckedProbe } from './activeHealth';
 
 export interface BackendInfo {
@@ -29,6 +30,17 @@ export interface HealthySnapshot {
   readonly weights: ReadonlyMap<string, number>;
   /** Why each backend out of rotation is out. */
   readonly down: ReadonlyMap<string, string>;
+  /**
+   * What took each backend in `down` out, and for an ejection when it returns. Snapshots a
+   * healthySet hook made may lack it or some entries: such backends count as out by the hook.
+   */
+  readonly causes?: ReadonlyMap<string, DownCause>;
+}
+
+export interface DownCause {
+  readonly cause: OutOfRotationCause;
+  /** For an ejection: when it ends (the scheduler's clock, ms since the epoch in production). */
+  readonly returnsAt?: number;
 }
 
 export interface HealthySetSources {
@@ -56,11 +68,15 @@ interface BackendState {
   activeUp: boolean;
   activeReason: string;
   ejectedReason: string | undefined;
+  ejectedUntil: number | undefined;
   /** Smoothed 1 - max(cpu, memory), undefined while nothing is reported. */
   headroom: number | undefined;
   missedReports: number;
   enteredAt: number | undefined;
 }
+
+const EJECTED: DownCause = { cause: 'ejection' };
+const FAILED_CHECKS: DownCause = { cause: 'health-check' };
 
 /** Weights in thousandths: finer steps change no pick and would only churn snapshots. */
 export function roundWeight(weight: number): number {
@@ -115,6 +131,7 @@ export function healthySet(
           activeUp: true,
           activeReason: '',
           ejectedReason: undefined,
+          ejectedUntil: undefined,
           headroom: undefined,
           missedReports: 0,
           enteredAt: undefined,
@@ -137,15 +154,22 @@ export function healthySet(
       const healthy: string[] = [];
       const weights = new Map<string, number>();
       const down = new Map<string, string>();
+      const causes = new Map<string, DownCause>();
       for (const [name, state] of states) {
         if (state.activeUp && state.ejectedReason === undefined) {
           healthy.push(name);
           weights.set(name, weightOf(state, now));
+        } else if (state.activeUp) {
+          down.set(name, state.ejectedReason ?? '');
+          const until = state.ejectedUntil;
+          causes.set(name, until === undefined ? EJECTED : { cause: 'ejection', returnsAt: until });
         } else {
-          down.set(name, state.activeUp ? (state.ejectedReason ?? '') : state.activeReason);
+          down.set(name, state.activeReason);
+          causes.set(name, FAILED_CHECKS);
         }
       }
-      return { backends: sources.backends.map((info) => info.name), healthy, weights, down };
+      const backends = sources.backends.map((info) => info.name);
+      return { backends, healthy, weights, down, causes };
     };
 
     const apply = (change: CheckedProbe | EjectionChange | number): HealthySnapshot => {
@@ -157,6 +181,7 @@ export function healthySet(
             state.ejectedReason = change.ejected
               ? `ejected after ${change.failures} failures for ${change.forMs} ms`
               : undefined;
+            state.ejectedUntil = change.ejected ? scheduler.now() + change.forMs : undefined;
           } else {
             observeProbe(state, change);
           }

@@ -17,6 +17,7 @@ export function levelOf(event: ProxyEvent): LogLevelName {
       return 'error';
     case 'worker':
     case 'queue':
+    case 'health-check':
       return 'debug';
     case 'health':
       return event.healthy ? 'info' : 'warn';
@@ -32,6 +33,9 @@ const MESSAGES: Readonly<Record<ProxyEvent['type'], string>> = {
   request: 'request completed',
   'client-error': 'client error',
   'internal-error': 'internal error',
+  retry: 'retrying on another backend',
+  'health-check': 'health check',
+  'websocket-rejected': 'websocket rejected',
   worker: 'worker',
   queue: 'queue depth',
   health: 'backend health changed',
