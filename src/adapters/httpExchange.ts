@@ -37,7 +37,10 @@ import type { WorkerPool, WorkerRequest } from './workerPool';
 export const CLIENT_CLOSED_REQUEST = 499;
 
 /** A request pinned (by a hook) to a backend that is out of rotation. */
-const PINNED_OUT_OF_ROTATION: ProxyAnswer = { ...SERVICE_UNAVAILABLE, reason: 'no_healthy_backend' };
+const PINNED_OUT_OF_ROTATION: ProxyAnswer = {
+  ...SERVICE_UNAVAILABLE,
+  reason: 'no_healthy_backend',
+};
 
 export interface ExchangeOutcome {
   readonly req: IncomingMessage;

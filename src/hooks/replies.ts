@@ -1,7 +1,11 @@
 import type { ProxyAnswer, RenderedAnswer } from '../forwarding/failures';
 import type { ProxyReply } from './types';
 
-export const HOOK_FAILED: ProxyAnswer = { status: 500, error: 'hook failed', reason: 'hook_failed' };
+export const HOOK_FAILED: ProxyAnswer = {
+  status: 500,
+  error: 'hook failed',
+  reason: 'hook_failed',
+};
 export const HOOK_TIMEOUT: ProxyAnswer = {
   status: 504,
   error: 'hook timeout',

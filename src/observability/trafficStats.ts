@@ -82,7 +82,7 @@ export class TrafficStats {
 
   private reject(pool: string, reason: string): void {
     let reasons = this.rejected.get(pool);
-    if (!reasons) this.rejected.set(pool, (reasons = new Map()));
+    if (!reasons) this.rejected.set(pool, (reasons = new Map<string, number>()));
     reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
   }
 

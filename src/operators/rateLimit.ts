@@ -64,7 +64,12 @@ export function rateLimit(options: RateLimitOptions): RequestHook {
       return request;
     }
     const seconds = Math.max(1, Math.ceil((1 - bucket.tokens) / ratePerSecond - EPSILON));
-    const answer = reply(request, 429, { error: 'rate limited' }, { 'retry-after': String(seconds) });
+    const answer = reply(
+      request,
+      429,
+      { error: 'rate limited' },
+      { 'retry-after': String(seconds) },
+    );
     return { ...answer, reason: 'rate_limited' };
   });
 }
