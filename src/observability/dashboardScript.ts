@@ -132,9 +132,13 @@ function refresh() {
     })
     .then(function () {
       state.fetching = false;
-      render();
-      if (state.again) refresh();
-      else state.timer = setTimeout(refresh, POLL_MS);
+      try {
+        render();
+      } finally {
+        /* Polling goes on even if a document could not be shown. */
+        if (state.again) refresh();
+        else state.timer = setTimeout(refresh, POLL_MS);
+      }
     });
 }
 
