@@ -81,6 +81,7 @@ describe('the embedded functions', () => {
     ['formatPercent', [0.031]],
     ['formatDuration', [3725]],
     ['causeText', ['hook']],
+    ['outText', ['ejection', 'ejected after 2 failures for 10 ms']],
     [
       'feedEntry',
       [

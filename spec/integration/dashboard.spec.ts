@@ -15,6 +15,9 @@ import {
 } from '../helpers/dashboardBrowser';
 import { FakeAdmin } from '../helpers/fakeAdmin';
 import { FakeStatus } from '../helpers/fakeStatus';
+import { useHarness } from '../helpers/harness';
+import { send } from '../helpers/proxy';
+import { waitUntil } from '../helpers/waitUntil';
 
 /** The time the dashboard has to show a server the proxy took out. */
 const DOWN_WITHIN_MS = 2000;
@@ -145,7 +148,7 @@ browserSuite('the dashboard in a real browser', () => {
 
     await waitForServer(page, 'http/server3', 'down', WAIT_MS);
     expect((await serverCard(page, 'http/server3')).why).toMatch(
-      /^Ejected: ejected after 5 failures for 30000 ms · returns in \d+s \(14:2\d:\d\d\)$/,
+      /^Ejected after 5 failures for 30000 ms · returns in \d+s \(14:2\d:\d\d\)$/,
     );
     // Each card draws a line of requests per second through many points.
     const lines = await page.evaluate<number[]>(
@@ -184,7 +187,7 @@ browserSuite('the dashboard in a real browser', () => {
     expect([...signedIn.errors, ...stranger.errors]).toEqual([]);
   });
 
-  it('shows when the event stream is lost, and reconnects to it', async () => {
+  it('shows when the event stream is lost, reconnects, and folds repeated failures into one line', async () => {
     const fake = new FakeStatus(Date.now(), traffic());
     admin = new FakeAdmin({ page: DASHBOARD_HTML, status: () => fake.document() });
     const { page, errors } = await open();
@@ -208,6 +211,63 @@ browserSuite('the dashboard in a real browser', () => {
     });
     await page.waitForSelector('#feed li', { timeout: WAIT_MS });
     expect(await page.textContent('#feed')).toContain('server2 worker 2 lost: ECONNRESET');
+
+    // A server failing probe after probe takes one line, until its health changes.
+    const check = { type: 'health-check', pool: 'http', backend: 'server3', up: false };
+    const failed = { ...check, healthy: false, latencyMs: 1, reason: 'ECONNREFUSED' };
+    for (let i = 0; i < 3; i++) admin.push(failed);
+    await page.waitForFunction(`document.querySelector('#feed').textContent.includes('3 times')`);
+    admin.push({ type: 'health', pool: 'http', backend: 'server3', healthy: true });
+    admin.push(failed);
+    await page.waitForFunction(`document.querySelectorAll('#feed li').length === 4`);
+    expect(await page.locator('#feed li[data-type="health-check"]').allTextContents()).toEqual([
+      expect.stringMatching(/server3 failed a health check.*ECONNREFUSED · 1 ms$/),
+      expect.stringMatching(/ECONNREFUSED · 1 ms · 3 times since \d\d:\d\d:\d\d$/),
+    ]);
     expect(errors).toEqual([]);
+  });
+
+  describe('against the real proxy', () => {
+    const harness = useHarness();
+    const TOKEN = 'dashboard-test-token';
+
+    it('marks a backend that was closed down within 2 s of the proxy noticing', async () => {
+      const backends = [
+        await harness.backend('a'),
+        await harness.backend('b'),
+        await harness.backend('c'),
+      ];
+      const running = await harness.proxy(
+        `[http]\nalgorithm=round-robin\nenable_health_check=true\nhealth_check_interval=200ms\n` +
+          `health_check_timeout=100ms\nhealth_check_fall=1\n` +
+          backends.map((b, index) => `server${index + 1}=${b.address}\n`).join('') +
+          `[admin]\nhost=127.0.0.1\nport=0\ntoken=${TOKEN}\n`,
+      );
+      const port = running.proxy.adminAddress?.port;
+      for (let i = 0; i < 30; i++) await send(harness.client, `${running.url}/warm/${i}`);
+
+      const { page, errors } = await open();
+      await page.goto(`http://127.0.0.1:${port}/?token=${TOKEN}`);
+      expect(page.url()).toBe(`http://127.0.0.1:${port}/`);
+      for (const name of ['server1', 'server2', 'server3']) {
+        await waitForServer(page, `http/${name}`, 'up', WAIT_MS);
+      }
+      await page.waitForSelector('#conn[data-state="live"]', { timeout: WAIT_MS });
+
+      await backends[1]?.close();
+      const noticed = () =>
+        running.events.some(
+          (event) => event.type === 'health' && event.backend === 'server2' && !event.healthy,
+        );
+      await waitUntil(noticed, 'the proxy takes server2 out', WAIT_MS);
+      await waitForServer(page, 'http/server2', 'down', DOWN_WITHIN_MS);
+      const card = await serverCard(page, 'http/server2');
+      expect(card).toEqual(expect.objectContaining({ badge: 'Down', colour: RED }));
+      expect(card.why).toMatch(/^Failed health checks: \S/);
+      expect(await page.textContent('#feed')).toContain('server2 out of rotation');
+      await waitForServer(page, 'http/server1', 'up', WAIT_MS);
+      expect(await scrollsSideways(page)).toBe(false);
+      expect(errors).toEqual([]);
+    });
   });
 });

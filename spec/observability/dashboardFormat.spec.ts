@@ -6,6 +6,7 @@ import {
   formatLatency,
   formatPercent,
   formatRate,
+  outText,
   type FeedEvent,
 } from '../../src/observability/dashboardFormat';
 
@@ -35,6 +36,7 @@ describe('dashboard text', () => {
     ['rate', rate, 0, '0'],
     ['rate', rate, -1, '0'],
     ['rate', rate, 3.44, '3.4'],
+    ['rate', rate, 1, '1'],
     ['rate', rate, 9.96, '10'],
     ['rate', rate, 120.4, '120'],
     ['rate', rate, 1234, '1.2k'],
@@ -52,6 +54,21 @@ describe('dashboard text', () => {
     ['duration', duration, 2 * 86400 + 5 * 3600 + 59, '2d 5h'],
   ])('%s %p is %p', (_what, format, value, text) => {
     expect(format(value)).toBe(text);
+  });
+
+  it.each([
+    ['health-check', 'health check: status 503', 'Failed health checks: status 503'],
+    ['health-check', 'ECONNREFUSED', 'Failed health checks: ECONNREFUSED'],
+    ['health-check', undefined, 'Failed health checks'],
+    ['ejection', 'ejected after 5 failures for 30000 ms', 'Ejected after 5 failures for 30000 ms'],
+    ['ejection', 'too many 5xx', 'Ejected: too many 5xx'],
+    [
+      'hook',
+      'health check: drained by the operator',
+      'Taken out by a hook: health check: drained by the operator',
+    ],
+  ] as const)('out of rotation by %s with %p reads %p', (cause, reason, text) => {
+    expect(outText(cause, reason)).toBe(text);
   });
 
   it('names each cause of leaving rotation', () => {
@@ -82,7 +99,7 @@ describe('feedEntry', () => {
       tone: 'bad',
       label: 'Down',
       title: 'server2 out of rotation',
-      detail: 'Ejected: ejected after 5 failures for 30000 ms · returns at T1234 · pool http',
+      detail: 'Ejected after 5 failures for 30000 ms · returns at T1234 · pool http',
     });
   });
 
@@ -106,6 +123,7 @@ describe('feedEntry', () => {
       label: 'Check',
       title: 'server3 failed a health check',
       detail: 'status 503 · 12 ms · still in rotation',
+      repeatKey: 'health-check http server3 status 503',
     });
     expect(entry({ ...check, up: false, healthy: false })?.tone).toBe('bad');
   });

@@ -25,10 +25,10 @@ export function formatLatency(seconds: number | null): string {
   return Number(seconds < 10 ? seconds.toFixed(2) : seconds.toFixed(1)) + ' s';
 }
 
-/** A rate per second as `0`, `3.4`, `120` or `1.2k`. */
+/** A rate per second as `0`, `3.4`, `1`, `120` or `1.2k`. */
 export function formatRate(perSecond: number): string {
   if (!(perSecond > 0)) return '0';
-  if (perSecond < 9.95) return perSecond.toFixed(1);
+  if (perSecond < 9.95) return String(Number(perSecond.toFixed(1)));
   if (perSecond < 999.5) return String(Math.round(perSecond));
   return (perSecond / 1000).toFixed(1) + 'k';
 }
@@ -60,6 +60,19 @@ export function causeText(cause: OutOfRotationCause | undefined): string {
   return 'Failed health checks';
 }
 
+/**
+ * Why a server is out of rotation: its cause and the proxy's reason, without the words the two
+ * share (`ejected after 5 failures…` reads `Ejected after 5 failures…`).
+ */
+export function outText(cause: OutOfRotationCause | undefined, reason: string | undefined): string {
+  const said = causeText(cause);
+  const text = (reason ?? '').trim();
+  if (cause === 'ejection' && /^ejected\b/i.test(text)) return said + text.slice('ejected'.length);
+  const rest =
+    cause === 'ejection' || cause === 'hook' ? text : text.replace(/^health check:\s*/i, '');
+  return rest ? said + ': ' + rest : said;
+}
+
 /** The events the page's feed shows, as they arrive from `/events` (with the time sent). */
 export type FeedEvent = (
   ProxyEventOf<'health'> | ProxyEventOf<'health-check'> | ProxyEventOf<'worker'>
@@ -71,6 +84,8 @@ export interface FeedEntry {
   readonly label: string;
   readonly title: string;
   readonly detail: string;
+  /** Entries with the same key in a row (a server failing every probe) are shown as one. */
+  readonly repeatKey?: string;
 }
 
 /**
@@ -84,7 +99,7 @@ export function feedEntry(event: FeedEvent, clock: (ms: number) => string): Feed
       return { tone: 'ok', label: 'Up', title: event.backend + ' back in rotation', detail: where };
     }
     const back = event.returnsAt === undefined ? '' : ' · returns at ' + clock(event.returnsAt);
-    const why = causeText(event.cause) + (event.reason ? ': ' + event.reason : '');
+    const why = outText(event.cause, event.reason);
     return {
       tone: 'bad',
       label: 'Down',
@@ -104,6 +119,7 @@ export function feedEntry(event: FeedEvent, clock: (ms: number) => string): Feed
         Math.round(event.latencyMs) +
         ' ms' +
         (event.healthy ? ' · still in rotation' : ''),
+      repeatKey: ['health-check', event.pool, event.backend, event.reason ?? ''].join(' '),
     };
   }
   if (event.type === 'worker' && event.action !== 'connected') {

@@ -1,4 +1,6 @@
 import * as format from './dashboardFormat';
+import { DASHBOARD_CARDS } from './dashboardCards';
+import { DASHBOARD_FEED } from './dashboardFeed';
 import * as math from './dashboardMath';
 import { DASHBOARD_RENDER } from './dashboardRender';
 
@@ -21,6 +23,8 @@ export const DASHBOARD_SCRIPT = String.raw`(function () {
 'use strict';
 ${EMBEDDED_FUNCTIONS}
 ${DASHBOARD_RENDER}
+${DASHBOARD_CARDS}
+${DASHBOARD_FEED}
 var POLL_MS = 1000;
 /* Readings closer together than this (a refresh after an event) update state, not rates. */
 var MIN_SAMPLE_MS = 900;
@@ -172,7 +176,10 @@ function onEvent(message) {
   } catch (error) {
     return;
   }
-  if (event.type === 'health') onHealth(event);
+  if (event.type === 'health') {
+    endRepeats(keyOf(event.pool, event.backend));
+    onHealth(event);
+  }
   var entry = feedEntry(event, clockTime);
   if (entry) addToFeed(event, entry, FEED_MAX);
 }
