@@ -68,17 +68,26 @@ export const updatesSeen = (page: Page): Promise<number> =>
   page.evaluate<number>('Number(document.body.dataset.updates ?? 0)');
 
 /**
- * With the fake clock: lets one poll interval pass and waits (from Node, which the clock does not
- * slow down) until the page has applied the next `/status`.
+ * Polls `expression` in the page from Node until it is true. (page.waitForFunction would compile
+ * it inside the page, which the dashboard's CSP forbids; and Node's timers ignore the fake clock.)
  */
-export async function nextPoll(page: Page, withinMs = 5000): Promise<void> {
-  const before = await updatesSeen(page);
-  await page.clock.runFor(1000);
+export async function waitInPage(page: Page, expression: string, withinMs = 5000): Promise<void> {
   const deadline = Date.now() + withinMs;
-  while ((await updatesSeen(page)) <= before) {
-    if (Date.now() > deadline) throw new Error('the page applied no new /status');
+  while (!(await page.evaluate<boolean>(expression))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting in the page until ${expression}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** Waits until the page has applied more than `seen` `/status` documents. */
+export const waitForUpdate = (page: Page, seen: number, withinMs?: number): Promise<void> =>
+  waitInPage(page, `Number(document.body.dataset.updates ?? 0) > ${seen}`, withinMs);
+
+/** With the fake clock: lets one poll interval pass and waits until the page applied /status. */
+export async function nextPoll(page: Page): Promise<void> {
+  const before = await updatesSeen(page);
+  await page.clock.runFor(1000);
+  await waitForUpdate(page, before);
 }
 
 /** Whether the document is wider than the viewport (a horizontal scroll bar). */

@@ -11,6 +11,8 @@ import {
   serverCard,
   waitForServer,
   updatesSeen,
+  waitForUpdate,
+  waitInPage,
   type DashboardTab,
 } from '../helpers/dashboardBrowser';
 import { FakeAdmin } from '../helpers/fakeAdmin';
@@ -92,7 +94,7 @@ browserSuite('the dashboard in a real browser', () => {
     // /status agrees once it answers; the others stay up.
     const updates = await updatesSeen(page);
     admin.release();
-    await page.waitForFunction(`Number(document.body.dataset.updates) > ${updates}`);
+    await waitForUpdate(page, updates, WAIT_MS);
     await waitForServer(page, 'http/server2', 'down', WAIT_MS);
     await waitForServer(page, 'http/server1', 'up', WAIT_MS);
     expect(await page.title()).toBe('(1 down) rxproxy dashboard');
@@ -216,10 +218,10 @@ browserSuite('the dashboard in a real browser', () => {
     const check = { type: 'health-check', pool: 'http', backend: 'server3', up: false };
     const failed = { ...check, healthy: false, latencyMs: 1, reason: 'ECONNREFUSED' };
     for (let i = 0; i < 3; i++) admin.push(failed);
-    await page.waitForFunction(`document.querySelector('#feed').textContent.includes('3 times')`);
+    await waitInPage(page, `document.querySelector('#feed').textContent.includes('3 times')`);
     admin.push({ type: 'health', pool: 'http', backend: 'server3', healthy: true });
     admin.push(failed);
-    await page.waitForFunction(`document.querySelectorAll('#feed li').length === 4`);
+    await waitInPage(page, `document.querySelectorAll('#feed li').length === 4`);
     expect(await page.locator('#feed li[data-type="health-check"]').allTextContents()).toEqual([
       expect.stringMatching(/server3 failed a health check.*ECONNREFUSED · 1 ms$/),
       expect.stringMatching(/ECONNREFUSED · 1 ms · 3 times since \d\d:\d\d:\d\d$/),
