@@ -76,6 +76,39 @@ describe('poolScaling', () => {
     });
   });
 
+  it('applies new limits: above a lower max, idle workers retire at once, oldest first', () => {
+    marbles(({ cold, expectObservable }) => {
+      const signals = cold('-a----b-c-d', {
+        a: pressure(3),
+        b: { type: 'limits', limits: { ...limits, maxWorkers: 2, idleTimeoutMs: 1000 } },
+        // Worker 4 is busy: only idle workers retire, the oldest first.
+        c: idle(5, [2, 4], [1, 3], [3, 2]),
+        d: pressure(5),
+      });
+      expectObservable(poolScaling(signals, limits)).toBe('a(bcd)--(ef)', {
+        a: spawn(1, 'min'),
+        b: spawn(2),
+        c: spawn(3),
+        d: spawn(4),
+        e: retire(3),
+        f: retire(1),
+      });
+    });
+  });
+
+  it('applies new limits: a higher min spawns up to it at once', () => {
+    marbles(({ cold, expectObservable }) => {
+      const signals = cold('-a', {
+        a: { type: 'limits', limits: { ...limits, minWorkers: 3 } },
+      });
+      expectObservable(poolScaling(signals, limits)).toBe('a(bc)', {
+        a: spawn(1, 'min'),
+        b: spawn(2, 'replace'),
+        c: spawn(3, 'replace'),
+      });
+    });
+  });
+
   it('keeps the floor: idle workers at min_workers stay', () => {
     marbles(({ cold, expectObservable }) => {
       const signals = cold('-a', { a: idle(100, [1, 0]) });

@@ -33,6 +33,8 @@ export type PoolSignal =
   | { readonly type: 'lost'; readonly worker: number; readonly connected: boolean }
   /** Something outside says the backend accepts connections again (a health check passed). */
   | { readonly type: 'reachable' }
+  /** New limits from a reload: applied from now on; workers above max retire as they idle. */
+  | { readonly type: 'limits'; readonly limits: PoolLimits }
   /** A periodic sample of the idle workers, taken at `at` on the scheduler's clock. */
   | { readonly type: 'idle'; readonly at: number; readonly workers: readonly IdleWorker[] };
 
@@ -73,7 +75,7 @@ export interface PoolScalingOptions {
  */
 export function poolScaling(
   signals$: Observable<PoolSignal>,
-  limits: PoolLimits,
+  initialLimits: PoolLimits,
   scheduler: SchedulerLike = asyncScheduler,
   options: PoolScalingOptions = {},
 ): Observable<PoolCommand> {
@@ -85,6 +87,7 @@ export function poolScaling(
     let nextId = 1;
     let failures = 0;
     let retryScheduled = false;
+    let limits = initialLimits;
 
     const spawn = (count: number, reason: SpawnReason): PoolCommand[] => {
       const commands: PoolCommand[] = [];
@@ -104,11 +107,13 @@ export function poolScaling(
 
     const retireIdle = (at: number, workers: readonly IdleWorker[]): PoolCommand[] => {
       const commands: PoolCommand[] = [];
-      const expired = workers
-        .filter((idle) => live.has(idle.worker) && at - idle.idleSince >= limits.idleTimeoutMs)
+      const idleLive = workers
+        .filter((idle) => live.has(idle.worker))
         .sort((a, b) => a.idleSince - b.idleSince);
-      for (const idle of expired) {
-        if (live.size <= limits.minWorkers) break;
+      for (const idle of idleLive) {
+        const overMax = live.size > limits.maxWorkers;
+        const expired = at - idle.idleSince >= limits.idleTimeoutMs;
+        if (live.size <= limits.minWorkers || !(overMax || expired)) continue;
         live.delete(idle.worker);
         connecting.delete(idle.worker);
         commands.push({ type: 'retire', worker: idle.worker });
@@ -149,6 +154,9 @@ export function poolScaling(
           return failures > 0 && connecting.size === 0 ? spawn(1, 'retry') : [];
         case 'idle':
           return [...retireIdle(signal.at, signal.workers), ...restoreFloor()];
+        case 'limits':
+          limits = signal.limits;
+          return restoreFloor();
       }
     };
 
