@@ -23,6 +23,7 @@ import { cidrMatcher } from './net/cidr';
 import type { ProxyHooks } from './hooks/types';
 import type { LiveState } from './observability/liveState';
 import { createAdmin } from './composeAdmin';
+import { workerPoolScaling } from './composePools';
 import { livePool } from './observability/livePools';
 
 /**
@@ -320,7 +321,9 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
           const listening = address;
           httpGroup.start();
           wsGroup.start();
-          const started = Promise.all(backends.map((backend) => backend.start()));
+          const started = Promise.all(
+            backends.map((backend) => backend.start(workerPoolScaling(backend))),
+          );
           void Promise.all([started, admin?.listen()]).then(() => {
             serving = true;
             resolve(listening);

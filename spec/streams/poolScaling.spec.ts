@@ -80,7 +80,7 @@ describe('poolScaling', () => {
     marbles(({ cold, expectObservable }) => {
       const signals = cold('-a----b-c-d', {
         a: pressure(3),
-        b: { type: 'limits', limits: { ...limits, maxWorkers: 2, idleTimeoutMs: 1000 } },
+        b: { type: 'limits' as const, limits: { ...limits, maxWorkers: 2, idleTimeoutMs: 1000 } },
         // Worker 4 is busy: only idle workers retire, the oldest first.
         c: idle(5, [2, 4], [1, 3], [3, 2]),
         d: pressure(5),
@@ -99,7 +99,7 @@ describe('poolScaling', () => {
   it('applies new limits: a higher min spawns up to it at once', () => {
     marbles(({ cold, expectObservable }) => {
       const signals = cold('-a', {
-        a: { type: 'limits', limits: { ...limits, minWorkers: 3 } },
+        a: { type: 'limits' as const, limits: { ...limits, minWorkers: 3 } },
       });
       expectObservable(poolScaling(signals, limits)).toBe('a(bc)', {
         a: spawn(1, 'min'),

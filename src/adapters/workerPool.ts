@@ -2,9 +2,7 @@ import { performance } from 'node:perf_hooks';
 import {
   Subject,
   asyncScheduler,
-  interval,
-  map,
-  merge,
+  type Observable,
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
@@ -12,7 +10,7 @@ import type { PoolConfig, ServerConfig } from '../config';
 import type { ProxyEvent } from '../events';
 import type { WorkerCounts } from '../observability/liveState';
 import {
-  poolScaling,
+  limitsOf,
   type PoolCommand,
   type PoolSignal,
   type SpawnReason,
@@ -46,18 +44,11 @@ export interface WorkerPoolDeps {
   /** A connection attempt failed (refused, reset, timed out): a passive health failure. */
   readonly onConnectFailure?: (backend: string) => void;
   readonly scheduler?: SchedulerLike;
-  /** Source of the reconnect backoff's jitter. */
-  readonly random?: () => number;
 }
 
 interface Waiting {
   readonly request: WorkerRequest;
   readonly timer: NodeJS.Timeout;
-}
-
-/** How often idle workers are sampled for retirement: a quarter of worker_timeout, 50 ms to 1 s. */
-export function idleSampleMs(workerTimeoutMs: number): number {
-  return Math.min(1000, Math.max(50, Math.floor(workerTimeoutMs / 4)));
 }
 
 /**
@@ -84,47 +75,56 @@ export class WorkerPool implements WorkerOwner {
   private initialPending: number;
 
   constructor(
-    readonly server: ServerConfig,
-    private readonly pool: PoolConfig,
+    private current: ServerConfig,
+    private pool: PoolConfig,
     private readonly deps: WorkerPoolDeps,
   ) {
     this.emit = deps.emit;
     this.scheduler = deps.scheduler ?? asyncScheduler;
-    this.initialPending = server.minWorkers;
+    this.initialPending = current.minWorkers;
     this.initialAttempts = new Promise((resolve) => {
       this.settleInitial = resolve;
       if (this.initialPending === 0) resolve();
     });
   }
 
+  /** What the scaling pipeline reads: pressure, ready, lost, reachable and new limits. */
+  get signals$(): Observable<PoolSignal> {
+    return this.signals.asObservable();
+  }
+
+  /** The idle workers now, as the scaling pipeline samples them. */
+  idleSample(at: number): PoolSignal {
+    const workers = this.idle.map((worker) => ({ worker: worker.id, idleSince: worker.idleSince }));
+    return { type: 'idle', at, workers };
+  }
+
   /**
-   * Starts the scaling pipeline: min_workers connect now. Resolves once each of them has
-   * connected or failed.
+   * Carries out the commands of `scaling$` (its poolScaling pipeline) from now until destroy:
+   * min_workers connect now. Resolves once each of them has connected or failed.
    */
-  start(): Promise<void> {
+  start(scaling$: Observable<PoolCommand>): Promise<void> {
     if (this.scaling || this.closed) return this.initialAttempts;
-    const { server, scheduler } = this;
-    const idle$ = interval(idleSampleMs(server.workerTimeoutMs), scheduler).pipe(
-      map((): PoolSignal => ({
-        type: 'idle',
-        at: scheduler.now(),
-        workers: this.idle.map((worker) => ({ worker: worker.id, idleSince: worker.idleSince })),
-      })),
-    );
-    const limits = {
-      minWorkers: server.minWorkers,
-      maxWorkers: server.maxWorkers,
-      idleTimeoutMs: server.workerTimeoutMs,
-    };
-    const options = this.deps.random ? { random: this.deps.random } : {};
-    this.scaling = poolScaling(merge(this.signals, idle$), limits, scheduler, options).subscribe(
-      (command) => this.execute(command),
-    );
+    this.scaling = scaling$.subscribe((command) => this.execute(command));
     return this.initialAttempts;
   }
 
   get name(): string {
-    return this.server.name;
+    return this.current.name;
+  }
+
+  get server(): ServerConfig {
+    return this.current;
+  }
+
+  /**
+   * A reload's new settings: limits apply from now on (workers above a lower max retire as they
+   * become idle), timeouts to connections opened from now on.
+   */
+  reconfigure(server: ServerConfig, pool: PoolConfig): void {
+    this.current = server;
+    this.pool = pool;
+    this.signals.next({ type: 'limits', limits: limitsOf(server) });
   }
 
   /** Upstream connections by state, for the admin surface. */

@@ -10,12 +10,22 @@ import {
   type ObservableInput,
   type SchedulerLike,
 } from 'rxjs';
+import type { ServerConfig } from '../config';
 
 export interface PoolLimits {
   readonly minWorkers: number;
   readonly maxWorkers: number;
   /** A worker idle this long retires, unless the pool is at minWorkers. */
   readonly idleTimeoutMs: number;
+}
+
+/** A server's worker limits, as its configuration gives them. */
+export function limitsOf(server: ServerConfig): PoolLimits {
+  return {
+    minWorkers: server.minWorkers,
+    maxWorkers: server.maxWorkers,
+    idleTimeoutMs: server.workerTimeoutMs,
+  };
 }
 
 export interface IdleWorker {
