@@ -1,36 +1,12 @@
 import perfHooks, { type IntervalHistogram } from 'node:perf_hooks';
 import { register as globalRegistry } from 'prom-client';
-import type { ProxyEvent, ProxyEventOf } from '../../src/events';
 import { createMetrics, type ProxyMetrics } from '../../src/observability/metrics';
 import { BUILT_IN_REJECT_REASONS } from '../../src/observability/metricSeries';
 import { FakeLiveState, liveServer } from '../helpers/fakeLiveState';
 import { parseSamples, valueOf, type Sample } from '../helpers/promText';
+import { requestEvent as request, webSocketClose as wsClose } from '../helpers/proxyEvents';
 
 const BUCKETS = [0.01, 0.1, 1];
-
-const request = (changes: Partial<ProxyEventOf<'request'>> = {}): ProxyEvent => ({
-  type: 'request',
-  pool: 'http',
-  method: 'GET',
-  url: '/private/path?token=secret',
-  backend: 'server1',
-  status: 200,
-  durationMs: 50,
-  ...changes,
-});
-
-const wsClose = (changes: Partial<ProxyEventOf<'websocket-close'>> = {}): ProxyEvent => ({
-  type: 'websocket-close',
-  pool: 'websocket',
-  backend: 'ws1',
-  closedBy: 'client',
-  code: 1000,
-  reason: '',
-  durationMs: 1200,
-  clientToBackend: { messages: 3, bytes: 120 },
-  backendToClient: { messages: 5, bytes: 4000 },
-  ...changes,
-});
 
 describe('createMetrics', () => {
   let live: FakeLiveState;

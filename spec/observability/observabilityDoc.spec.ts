@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createMetrics, type ProxyMetrics } from '../../src/observability/metrics';
 import { FakeLiveState, liveServer } from '../helpers/fakeLiveState';
 import { metricTypes, parseSamples } from '../helpers/promText';
+import { webSocketClose } from '../helpers/proxyEvents';
 
 const TABLE_HEADER = ['metric', 'type', 'labels', 'meaning'];
 
@@ -58,17 +59,7 @@ describe('docs/observability.md metric table', () => {
       liveServer('websocket', 'ws1', { workers: undefined }),
     ]);
     metrics = createMetrics({ buckets: [0.1, 1], live });
-    metrics.observe({
-      type: 'websocket-close',
-      pool: 'websocket',
-      backend: 'ws1',
-      closedBy: 'client',
-      code: 1000,
-      reason: '',
-      durationMs: 10,
-      clientToBackend: { messages: 1, bytes: 1 },
-      backendToClient: { messages: 1, bytes: 1 },
-    });
+    metrics.observe(webSocketClose());
     text = await metrics.scrape();
   });
 
