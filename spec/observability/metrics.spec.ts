@@ -47,6 +47,26 @@ describe('createMetrics', () => {
     expect(valueOf(samples, 'rxproxy_request_duration_seconds_sum', server1)).toBeCloseTo(10.2);
   });
 
+  it('puts a duration equal to a bound in that bound’s bucket, a longer one only in +Inf', async () => {
+    for (const durationMs of [10, 1000, 5000]) metrics.observe(request({ durationMs }));
+    const samples = await scrape();
+    const bucket = (le: string) =>
+      valueOf(samples, 'rxproxy_request_duration_seconds_bucket', { ...server1, le });
+    expect([bucket('0.01'), bucket('0.1'), bucket('1'), bucket('+Inf')]).toEqual([1, 1, 2, 3]);
+  });
+
+  it('starts again from 0 after registry.resetMetrics()', async () => {
+    metrics.observe(request());
+    await scrape();
+    metrics.registry.resetMetrics();
+    metrics.observe(request({ status: 500 }));
+    const samples = await scrape();
+    const requests = (code: string) =>
+      valueOf(samples, 'rxproxy_requests_total', { ...server1, code });
+    expect([requests('2xx'), requests('5xx')]).toEqual([0, 1]);
+    expect(valueOf(samples, 'rxproxy_request_duration_seconds_count', server1)).toBe(1);
+  });
+
   it('counts the proxy’s own answers under server="" and by reason, outside the histogram', async () => {
     metrics.observe(request({ status: 503, rejected: 'queue_timeout' }));
     metrics.observe(request({ backend: undefined, status: 503, rejected: 'no_healthy_backend' }));

@@ -1,7 +1,6 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
-
-/** The `code` label: a status's class. */
-export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+import { Counter, type Registry } from 'prom-client';
+import { BucketHistogram, type HistogramSeries } from './bucketHistogram';
+import { RequestCounter, type RequestCounts } from './requestCounter';
 
 /** `rxproxy_rejected_total` series that exist from the start, at 0. */
 export const BUILT_IN_REJECT_REASONS = [
@@ -28,11 +27,10 @@ export interface WebSocketSeries {
   readonly bytes: CounterChild;
 }
 
-/** One server's counters, children looked up once: an event costs a map lookup and an inc. */
+/** One server's series, looked up once: an event costs two map lookups and an increment. */
 export interface ServerSeries {
-  /** By status class: index 0 is `1xx`. */
-  readonly requests: readonly CounterChild[];
-  readonly duration: Histogram.Internal<string>;
+  readonly requests: RequestCounts;
+  readonly duration: HistogramSeries;
   readonly ejections: CounterChild;
   readonly checksUp: CounterChild;
   readonly checksDown: CounterChild;
@@ -42,17 +40,12 @@ export interface ServerSeries {
 }
 
 interface PoolSeries {
-  /** The proxy's own answers (`server=""`), by status class. */
-  readonly ownAnswers: readonly CounterChild[];
+  /** The proxy's own answers (`server=""`). */
+  readonly ownAnswers: RequestCounts;
   readonly servers: Map<string, ServerSeries>;
 }
 
 const POOL_SERVER = ['pool', 'server'];
-
-/** Index into STATUS_CLASSES; anything past 5xx counts as 5xx. */
-export function statusClass(status: number): number {
-  return Math.min(Math.max(Math.floor(status / 100), 1), STATUS_CLASSES.length) - 1;
-}
 
 /** Every counter and the latency histogram: series are created at 0 the first time they are named. */
 export class MetricSeries {
@@ -60,8 +53,8 @@ export class MetricSeries {
   private readonly reasons = new Map<string, CounterChild>();
   private readonly closeCodes = new Map<number, CounterChild>();
 
-  private readonly requests: Counter<string>;
-  private readonly duration: Histogram<string>;
+  private readonly requests: RequestCounter;
+  readonly duration: BucketHistogram;
   private readonly ejections: Counter<string>;
   private readonly healthChecks: Counter<string>;
   private readonly retries: Counter<string>;
@@ -75,19 +68,14 @@ export class MetricSeries {
     const registers = [registry];
     const counter = (name: string, help: string, labelNames: string[]) =>
       new Counter({ name, help, labelNames, registers, collect });
-    this.requests = counter(
-      'rxproxy_requests_total',
-      'HTTP requests answered, by status class; server="" for the proxy\'s own answers.',
-      ['pool', 'server', 'code'],
-    );
-    this.duration = new Histogram({
-      name: 'rxproxy_request_duration_seconds',
-      help: 'Time from request to the end of the response, for requests a server answered.',
-      labelNames: POOL_SERVER,
-      buckets: [...buckets],
-      registers,
+    this.requests = new RequestCounter(registry, collect);
+    this.duration = new BucketHistogram(
+      'rxproxy_request_duration_seconds',
+      'Time from request to the end of the response, for requests a server answered.',
+      buckets,
+      registry,
       collect,
-    });
+    );
     this.ejections = counter(
       'rxproxy_ejections_total',
       'Times a server was ejected by passive health checks.',
@@ -131,8 +119,8 @@ export class MetricSeries {
     return series.servers.get(name) ?? this.addServer(series, pool, name);
   }
 
-  /** The proxy's own answers in the pool, by status class. */
-  ownAnswers(pool: string): readonly CounterChild[] {
+  /** The proxy's own answers in the pool. */
+  ownAnswers(pool: string): RequestCounts {
     return this.pool(pool).ownAnswers;
   }
 
@@ -149,22 +137,20 @@ export class MetricSeries {
   private pool(name: string): PoolSeries {
     let series = this.pools.get(name);
     if (!series) {
-      series = { ownAnswers: this.byClass(name, ''), servers: new Map() };
+      series = { ownAnswers: this.requests.series(name, ''), servers: new Map() };
       this.pools.set(name, series);
     }
     return series;
   }
 
   private addServer(pool: PoolSeries, poolName: string, name: string): ServerSeries {
-    const labels = { pool: poolName, server: name };
-    this.duration.zero(labels);
     const direction = (value: string): WebSocketSeries => ({
       messages: zeroed(this.wsMessages.labels(poolName, name, value)),
       bytes: zeroed(this.wsBytes.labels(poolName, name, value)),
     });
     const series: ServerSeries = {
-      requests: this.byClass(poolName, name),
-      duration: this.duration.labels(labels),
+      requests: this.requests.series(poolName, name),
+      duration: this.duration.series({ pool: poolName, server: name }),
       ejections: zeroed(this.ejections.labels(poolName, name)),
       checksUp: zeroed(this.healthChecks.labels(poolName, name, 'up')),
       checksDown: zeroed(this.healthChecks.labels(poolName, name, 'down')),
@@ -174,10 +160,6 @@ export class MetricSeries {
     };
     pool.servers.set(name, series);
     return series;
-  }
-
-  private byClass(pool: string, server: string): CounterChild[] {
-    return STATUS_CLASSES.map((code) => zeroed(this.requests.labels(pool, server, code)));
   }
 
   private add<K>(map: Map<K, CounterChild>, key: K, child: CounterChild): CounterChild {

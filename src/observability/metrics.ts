@@ -2,15 +2,16 @@ import { Registry } from 'prom-client';
 import type { ProxyEvent, ProxyEventOf } from '../events';
 import { registerLiveGauges } from './liveGauges';
 import type { LivePool, LiveState } from './liveState';
-import { MetricSeries, statusClass } from './metricSeries';
+import { MetricSeries } from './metricSeries';
 import { collectProcessMetrics } from './processMetrics';
+import { countRequest } from './requestCounter';
 
 /** One proxy's Prometheus metrics: counters fed from events$, gauges read from LiveState. */
 export interface ProxyMetrics {
   /** This proxy's own registry (never prom-client's global one). */
   readonly registry: Registry;
-  /** Counts one event: a map lookup and a counter increment, nothing else. */
-  observe(event: ProxyEvent): void;
+  /** Counts one event: map lookups and additions. A plain function, to subscribe as it is. */
+  readonly observe: (event: ProxyEvent) => void;
   /** The text exposition format, for `GET /metrics`. */
   scrape(): Promise<string>;
   /** The Content-Type of what scrape() returns. */
@@ -52,15 +53,14 @@ export function createMetrics(options: MetricsOptions): ProxyMetrics {
   pools();
 
   const onRequest = (event: ProxyEventOf<'request'>): void => {
-    const code = statusClass(event.status);
     if (event.rejected !== undefined || event.backend === undefined) {
-      series.ownAnswers(event.pool)[code]?.inc();
+      countRequest(series.ownAnswers(event.pool), event.status);
       if (event.rejected !== undefined) series.rejectedFor(event.rejected).inc();
       return;
     }
     const server = series.server(event.pool, event.backend);
-    server.requests[code]?.inc();
-    server.duration.observe(event.durationMs / 1000);
+    countRequest(server.requests, event.status);
+    series.duration.observe(server.duration, event.durationMs / 1000);
   };
 
   const onWebSocketClose = (event: ProxyEventOf<'websocket-close'>): void => {
