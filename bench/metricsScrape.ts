@@ -10,6 +10,7 @@ import type { ProxyEvent } from '../src/events';
 import { createMetrics, type ProxyMetrics } from '../src/observability/metrics';
 import { TrafficStats } from '../src/observability/trafficStats';
 import { createProxy } from '../src/proxy';
+import { cpus, loadavg } from 'node:os';
 import { median } from './lib/stats';
 
 const SERVERS = 100;
@@ -84,6 +85,10 @@ function nsPerObserve(observe: (event: ProxyEvent) => void, events: readonly Pro
 }
 
 async function main(): Promise<void> {
+  const load = () => loadavg()[0]?.toFixed(2) ?? '?';
+  console.log(
+    `${cpus().length} cores, Node ${process.version}, load average ${load()} at the start`,
+  );
   const proxyConfig = config();
   const buckets = proxyConfig.admin.metricsBuckets;
   const proxy = createProxy(proxyConfig);
@@ -102,6 +107,7 @@ async function main(): Promise<void> {
     console.log(
       `  TrafficStats.observe  ${nsPerObserve((event) => stats.observe(event), events).toFixed(0)} ns (plain counters behind /status, for comparison)`,
     );
+    console.log(`load average ${load()} at the end`);
   } finally {
     metrics.close();
     await proxy.stop();

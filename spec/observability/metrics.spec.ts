@@ -1,7 +1,7 @@
 import perfHooks, { type IntervalHistogram } from 'node:perf_hooks';
 import { register as globalRegistry } from 'prom-client';
 import { createMetrics, type ProxyMetrics } from '../../src/observability/metrics';
-import { BUILT_IN_REJECT_REASONS } from '../../src/observability/metricSeries';
+import { BUILT_IN_REJECT_REASONS } from '../../src/observability/reasonCounters';
 import { FakeLiveState, liveServer } from '../helpers/fakeLiveState';
 import { parseSamples, valueOf, type Sample } from '../helpers/promText';
 import { requestEvent as request, webSocketClose as wsClose } from '../helpers/proxyEvents';
@@ -65,6 +65,22 @@ describe('createMetrics', () => {
       valueOf(samples, 'rxproxy_requests_total', { ...server1, code });
     expect([requests('2xx'), requests('5xx')]).toEqual([0, 1]);
     expect(valueOf(samples, 'rxproxy_request_duration_seconds_count', server1)).toBe(1);
+  });
+
+  it('gives every sample its full labels as JSON too (what cluster aggregation reads)', async () => {
+    metrics.observe(request());
+    const json = await metrics.registry.getMetricsAsJSON();
+    const values = (name: string) => json.find((metric) => metric.name === name)?.values ?? [];
+    expect(values('rxproxy_requests_total')).toContainEqual({
+      labels: { ...server1, code: '2xx' },
+      value: 1,
+    });
+    expect(values('rxproxy_request_duration_seconds')).toContainEqual({
+      metricName: 'rxproxy_request_duration_seconds_count',
+      labels: server1,
+      value: 1,
+    });
+    expect(values('rxproxy_server_up')).toContainEqual({ labels: server1, value: 1 });
   });
 
   it('counts the proxy’s own answers under server="" and by reason, outside the histogram', async () => {

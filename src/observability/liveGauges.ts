@@ -1,37 +1,42 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { LivePool, LiveServer, LiveState } from './liveState';
+import { PlainMetric, type LabelSet } from './plainMetric';
 
-const POOL_SERVER = ['pool', 'server'];
 const CONNECTION_STATES = ['busy', 'idle', 'connecting'] as const;
 
-/**
- * The gauges read from LiveState when scraped. `pools` returns the pools as they are for this
- * scrape: every gauge reads the same answer.
- */
-export function registerLiveGauges(
-  registry: Registry,
-  live: LiveState,
-  pools: () => readonly LivePool[],
-): void {
-  const registers = [registry];
-  const perServer = (
-    name: string,
-    help: string,
-    value: (server: LiveServer) => number,
-  ): Gauge<string> =>
-    new Gauge({
+export interface LiveGaugeSources {
+  readonly live: LiveState;
+  /** The pools as they are for this scrape: every gauge reads the same answer. */
+  readonly pools: () => readonly LivePool[];
+  /** `{ pool, server }`, the same object at every scrape. */
+  readonly labelsOf: (pool: string, server: string) => LabelSet;
+}
+
+/** The gauges, read from LiveState when scraped. */
+export function registerLiveGauges(registry: Registry, sources: LiveGaugeSources): void {
+  const { live, pools, labelsOf } = sources;
+  // Built once per server, as labelsOf's are: the registry caches the text of each object.
+  const stateLabels = new WeakMap<LabelSet, readonly LabelSet[]>();
+  const statesOf = (labels: LabelSet): readonly LabelSet[] => {
+    let states = stateLabels.get(labels);
+    if (!states) {
+      states = CONNECTION_STATES.map((state) => ({ ...labels, state }));
+      stateLabels.set(labels, states);
+    }
+    return states;
+  };
+  const eachServer = (visit: (server: LiveServer, labels: LabelSet) => void): void => {
+    for (const pool of pools()) {
+      for (const server of pool.servers) visit(server, labelsOf(pool.name, server.name));
+    }
+  };
+  const perServer = (name: string, help: string, value: (server: LiveServer) => number) =>
+    new PlainMetric(registry, {
       name,
       help,
-      labelNames: POOL_SERVER,
-      registers,
-      collect() {
-        this.reset();
-        for (const pool of pools()) {
-          for (const server of pool.servers) {
-            this.set({ pool: pool.name, server: server.name }, value(server));
-          }
-        }
-      },
+      type: 'gauge',
+      samples: (into) =>
+        eachServer((server, labels) => into.push({ labels, value: value(server) })),
     });
 
   perServer('rxproxy_server_up', '1 while the server is in rotation, 0 while out.', (server) =>
@@ -42,22 +47,18 @@ export function registerLiveGauges(
     'The weight the balancer gives the server now; 0 while out of rotation.',
     (server) => (server.inRotation ? server.effectiveWeight : 0),
   );
-  new Gauge({
+  new PlainMetric(registry, {
     name: 'rxproxy_upstream_connections',
     help: 'Upstream connections by state (servers of pools that keep none are left out).',
-    labelNames: ['pool', 'server', 'state'],
-    registers,
-    collect() {
-      this.reset();
-      for (const pool of pools()) {
-        for (const { name, workers } of pool.servers) {
-          if (!workers) continue;
-          for (const state of CONNECTION_STATES) {
-            this.set({ pool: pool.name, server: name, state }, workers[state]);
-          }
-        }
-      }
-    },
+    type: 'gauge',
+    samples: (into) =>
+      eachServer(({ workers }, labels) => {
+        if (!workers) return;
+        const states = statesOf(labels);
+        CONNECTION_STATES.forEach((state, index) => {
+          into.push({ labels: states[index] ?? labels, value: workers[state] });
+        });
+      }),
   });
   perServer(
     'rxproxy_queue_depth',
@@ -72,7 +73,7 @@ export function registerLiveGauges(
   new Gauge({
     name: 'rxproxy_requests_in_flight',
     help: 'Client requests the proxy is handling now.',
-    registers,
+    registers: [registry],
     collect() {
       this.set(live.requestsInFlight());
     },

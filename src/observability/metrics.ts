@@ -2,9 +2,9 @@ import { Registry } from 'prom-client';
 import type { ProxyEvent, ProxyEventOf } from '../events';
 import { registerLiveGauges } from './liveGauges';
 import type { LivePool, LiveState } from './liveState';
-import { MetricSeries } from './metricSeries';
 import { collectProcessMetrics } from './processMetrics';
-import { countRequest } from './requestCounter';
+import { ReasonCounters } from './reasonCounters';
+import { add, countRequest, ServerSeriesTable, SLOT } from './serverSeries';
 
 /** One proxy's Prometheus metrics: counters fed from events$, gauges read from LiveState. */
 export interface ProxyMetrics {
@@ -31,7 +31,7 @@ export function createMetrics(options: MetricsOptions): ProxyMetrics {
   const registry = new Registry();
 
   // One LiveState read per scrape: the first metric collected reads it, the rest of the same
-  // scrape (all collected in one synchronous pass) reuse it.
+  // scrape (prom-client collects them all in one synchronous pass) reuse it.
   let current: readonly LivePool[] | undefined;
   const forget = (): void => {
     current = undefined;
@@ -41,35 +41,41 @@ export function createMetrics(options: MetricsOptions): ProxyMetrics {
       current = live.pools();
       queueMicrotask(forget);
       for (const pool of current) {
-        for (const server of pool.servers) series.server(pool.name, server.name);
+        table.ownAnswersOf(pool.name);
+        for (const server of pool.servers) table.server(pool.name, server.name);
       }
     }
     return current;
   };
 
-  const series = new MetricSeries(registry, options.buckets, pools);
-  registerLiveGauges(registry, live, pools);
+  const table = new ServerSeriesTable(registry, options.buckets, pools);
+  const reasons = new ReasonCounters(registry);
+  registerLiveGauges(registry, {
+    live,
+    pools,
+    labelsOf: (pool, server) => table.server(pool, server).labels.server,
+  });
   const stopProcessMetrics = collectProcessMetrics(registry);
   pools();
 
   const onRequest = (event: ProxyEventOf<'request'>): void => {
     if (event.rejected !== undefined || event.backend === undefined) {
-      countRequest(series.ownAnswers(event.pool), event.status);
-      if (event.rejected !== undefined) series.rejectedFor(event.rejected).inc();
+      countRequest(table.ownAnswersOf(event.pool), event.status);
+      if (event.rejected !== undefined) reasons.rejected(event.rejected).inc();
       return;
     }
-    const server = series.server(event.pool, event.backend);
-    countRequest(server.requests, event.status);
-    series.duration.observe(server.duration, event.durationMs / 1000);
+    const server = table.server(event.pool, event.backend);
+    countRequest(server, event.status);
+    server.latency.observe(event.durationMs / 1000);
   };
 
   const onWebSocketClose = (event: ProxyEventOf<'websocket-close'>): void => {
-    const { clientToBackend, backendToClient } = series.server(event.pool, event.backend);
-    clientToBackend.messages.inc(event.clientToBackend.messages);
-    clientToBackend.bytes.inc(event.clientToBackend.bytes);
-    backendToClient.messages.inc(event.backendToClient.messages);
-    backendToClient.bytes.inc(event.backendToClient.bytes);
-    series.closedWith(event.code).inc();
+    const server = table.server(event.pool, event.backend);
+    add(server, SLOT.clientToBackendMessages, event.clientToBackend.messages);
+    add(server, SLOT.clientToBackendBytes, event.clientToBackend.bytes);
+    add(server, SLOT.backendToClientMessages, event.backendToClient.messages);
+    add(server, SLOT.backendToClientBytes, event.backendToClient.bytes);
+    reasons.closedWith(event.code).inc();
   };
 
   const observe = (event: ProxyEvent): void => {
@@ -77,21 +83,21 @@ export function createMetrics(options: MetricsOptions): ProxyMetrics {
       case 'request':
         return onRequest(event);
       case 'retry':
-        return series.server(event.pool, event.backend).retries.inc();
+        return add(table.server(event.pool, event.backend), SLOT.retries);
       case 'health':
         if (!event.healthy && event.cause === 'ejection') {
-          series.server(event.pool, event.backend).ejections.inc();
+          add(table.server(event.pool, event.backend), SLOT.ejections);
         }
         return;
       case 'health-check': {
-        const server = series.server(event.pool, event.backend);
-        return (event.up ? server.checksUp : server.checksDown).inc();
+        const slot = event.up ? SLOT.checksUp : SLOT.checksDown;
+        return add(table.server(event.pool, event.backend), slot);
       }
       case 'client-error':
-        if (event.rejected !== undefined) series.rejectedFor(event.rejected).inc();
+        if (event.rejected !== undefined) reasons.rejected(event.rejected).inc();
         return;
       case 'websocket-rejected':
-        return series.rejectedFor(event.rejected).inc();
+        return reasons.rejected(event.rejected).inc();
       case 'websocket-close':
         return onWebSocketClose(event);
       default:
