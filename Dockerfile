@@ -20,5 +20,8 @@ RUN mkdir -p /prod && chown node:node /prod
 USER node
 ENV RXPROXY_CONFIG=/prod/reverse-proxy-config.ini
 EXPOSE 8080
+# /livez on the admin listener when [admin] port is set, else a connection to the front door.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 \
+  CMD ["node", "dist/cli.js", "--healthcheck"]
 # Exec form: node is PID 1 and handles SIGTERM/SIGINT itself (graceful drain).
 CMD ["node", "dist/cli.js"]

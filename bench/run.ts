@@ -77,7 +77,7 @@ function parseOptions(argv: string[]): Options {
   if (flags.has('help')) {
     process.stdout.write(
       'npm run bench [-- --quick] [--rounds N] [--duration S] [--ws-duration S] [--ws-idle N]\n' +
-        '              [--warmup S] [--targets rxproxy,rxproxy-hooks,node-http-proxy,fastify,nginx,haproxy]\n' +
+        '              [--warmup S] [--targets rxproxy,rxproxy-admin,rxproxy-hooks,node-http-proxy,fastify,nginx,haproxy]\n' +
         '              [--load wrk|autocannon] [--out DIR] [--baseline DIR]\n' +
         'npm run bench -- --render bench/results/latest.json\n',
     );
@@ -126,7 +126,7 @@ function parseOptions(argv: string[]): Options {
     throw new Error('wrk is not installed (bench/install-peers.sh)');
   return {
     quick,
-    rounds: Math.max(1, Math.round(number('rounds', quick ? 1 : 3))),
+    rounds: Math.max(1, Math.round(number('rounds', quick ? 1 : 5))),
     httpSeconds: number('duration', quick ? 3 : 10),
     wsSeconds: number('ws-duration', quick ? 3 : 8),
     wsIdle: Math.round(number('ws-idle', quick ? 500 : 2000)),

@@ -102,15 +102,29 @@ done
   fail "backend did not start"
 }
 
-proxy_port="$(node -e "
+free_port() {
+  node -e "
 const s = require('net').createServer().listen(0, '127.0.0.1', () => {
   console.log(s.address().port);
   s.close();
-});")"
-[[ "$proxy_port" =~ ^[0-9]+$ ]] || fail "could not find a free port"
+});"
+}
+proxy_port="$(free_port)"
+admin_port="$(free_port)"
+[[ "$proxy_port" =~ ^[0-9]+$ && "$admin_port" =~ ^[0-9]+$ ]] || fail "could not find free ports"
 
-printf '[frontend]\nhost=127.0.0.1\nport=%s\n[http]\nalgorithm=round-robin\nserver1=127.0.0.1:%s\n' \
-  "$proxy_port" "$backend_port" >"$work/reverse-proxy-config.ini"
+printf '[frontend]\nhost=127.0.0.1\nport=%s\n[http]\nalgorithm=round-robin\nserver1=127.0.0.1:%s\n[admin]\nhost=127.0.0.1\nport=%s\n' \
+  "$proxy_port" "$backend_port" "$admin_port" >"$work/reverse-proxy-config.ini"
+# The same front door without an admin listener, for the HEALTHCHECK's other path.
+printf '[frontend]\nhost=127.0.0.1\nport=%s\n[http]\nserver1=127.0.0.1:%s\n' \
+  "$proxy_port" "$backend_port" >"$work/no-admin.ini"
+
+# The image's HEALTHCHECK command fails while nothing runs.
+if RXPROXY_CONFIG="$work/reverse-proxy-config.ini" node dist/cli.js --healthcheck \
+  >/dev/null 2>&1; then
+  fail "--healthcheck passed with no proxy running"
+fi
+ok "--healthcheck fails with no proxy running"
 
 # As the container runs it: config path from the environment, no arguments.
 RXPROXY_CONFIG="$work/reverse-proxy-config.ini" node dist/cli.js \
@@ -139,6 +153,25 @@ body="$(curl -sf --max-time 5 "http://127.0.0.1:$proxy_port/")" || {
 }
 [[ "$body" == "ok" ]] || fail "proxied body was '$body', expected 'ok'"
 ok "request through the proxy"
+
+RXPROXY_CONFIG="$work/reverse-proxy-config.ini" node dist/cli.js --healthcheck >/dev/null ||
+  fail "--healthcheck (admin /livez) failed with the proxy running"
+node dist/cli.js --healthcheck --config "$work/no-admin.ini" >/dev/null ||
+  fail "--healthcheck (front door connection) failed with the proxy running"
+ok "HEALTHCHECK command with and without the admin listener"
+
+livez="$(curl -sf --max-time 5 "http://127.0.0.1:$admin_port/livez")" ||
+  fail "GET /livez on the admin listener failed"
+[[ "$livez" == '{"status":"ok"}' ]] || fail "/livez answered '$livez'"
+ok "admin /livez"
+
+curl -sf --max-time 5 "http://127.0.0.1:$admin_port/metrics" >"$work/metrics.txt" ||
+  fail "GET /metrics on the admin listener failed"
+grep -qE '^rxproxy_requests_total\{pool="http",server="server1",code="2xx"\} 1$' "$work/metrics.txt" || {
+  show "metrics" "$work/metrics.txt"
+  fail "/metrics does not count the proxied request"
+}
+ok "admin /metrics"
 
 kill -TERM "$proxy_pid"
 for _ in $(seq 1 150); do

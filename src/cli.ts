@@ -7,6 +7,7 @@ import { loadHookModule } from './adapters/hookModule';
 import { createLogger, writeLogRecords } from './adapters/logger';
 import { packageVersion } from './adapters/packageInfo';
 import { fromSignals } from './adapters/processSignals';
+import { selfCheck } from './adapters/selfCheck';
 import { LOG_LEVELS, formatProblem, type Config, type LogLevel } from './config';
 import { demoConfigText, demoInstructions } from './demo';
 import type { ProxyHooks } from './hooks/types';
@@ -16,16 +17,19 @@ import { describeConfig } from './summary';
 
 export const DEFAULT_CONFIG_PATH = '/prod/reverse-proxy-config.ini';
 
-const USAGE = `Usage: rxproxy [--config FILE] [--check] [--demo] [--version] [--help]
+const USAGE = `Usage: rxproxy [--config FILE] [--check] [--healthcheck] [--demo] [--version] [--help]
 
   --config FILE  configuration file (default: $RXPROXY_CONFIG, else ${DEFAULT_CONFIG_PATH})
   --check        validate the configuration, print a summary and exit (1 if it has problems)
+  --healthcheck  check the running proxy of this configuration: GET /livez on its admin
+                 listener, or a connection to its front door without one; exit 0 or 1
   --demo         start three demo backends on loopback and the proxy in front of them
                  on 127.0.0.1:8080 (PORT overrides)
   --version      print the version
   --help         print this help
 
-Environment: RXPROXY_CONFIG (config path), LOG_LEVEL (overrides [frontend] log_level), PORT (demo).
+Environment: RXPROXY_CONFIG (config path), LOG_LEVEL (overrides [frontend] log_level),
+PORT and ADMIN_PORT (demo: proxy and admin ports, default 8080 and 9901).
 `;
 
 interface Io {
@@ -60,7 +64,7 @@ async function loadConfig(configPath: string, demo: boolean, io: Io): Promise<Lo
   if (demo) {
     const backends = await startDemoBackends();
     const result = parseConfigText(
-      demoConfigText(backends.backends, io.env.PORT ?? '8080'),
+      demoConfigText(backends.backends, io.env.PORT ?? '8080', io.env.ADMIN_PORT ?? '9901'),
       'demo',
       io.env,
     );
@@ -88,13 +92,16 @@ const LISTEN_ERRORS: Readonly<Record<string, string>> = {
 
 /** One plain line for an operator: where the proxy tried to listen, and why it could not. */
 export function describeListenError(config: Config, error: unknown): string {
-  const { host, port } = config.frontend;
+  const admin = (error as { listener?: unknown } | undefined)?.listener === 'admin';
+  const { host, port } = admin
+    ? { ...config.admin, port: config.admin.port ?? 0 }
+    : config.frontend;
   const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const reason =
     (code === undefined ? undefined : LISTEN_ERRORS[code]) ??
     (error instanceof Error ? error.message : String(error));
-  return `cannot listen on ${where}: ${reason}`;
+  return `${admin ? 'admin listener: ' : ''}cannot listen on ${where}: ${reason}`;
 }
 
 function logLevelFor(config: Config, env: NodeJS.ProcessEnv): string {
@@ -118,7 +125,9 @@ async function serve(loaded: Loaded, io: Io): Promise<number> {
   );
   try {
     const address = await proxy.start();
-    if (demo) io.out(`${demoInstructions(address.port, demo.backends)}\n`);
+    if (demo) {
+      io.out(`${demoInstructions(address.port, demo.backends, proxy.adminAddress?.port)}\n`);
+    }
   } catch (error) {
     io.err(`${describeListenError(config, error)}\n`);
     await proxy.stop();
@@ -150,6 +159,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       options: {
         config: { type: 'string' },
         check: { type: 'boolean' },
+        healthcheck: { type: 'boolean' },
         demo: { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -170,6 +180,16 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return 0;
   }
   const configPath = values.config ?? io.env.RXPROXY_CONFIG ?? DEFAULT_CONFIG_PATH;
+  if (values.healthcheck) {
+    const result = loadConfigFile(configPath, io.env);
+    if (!result.ok) {
+      io.err(`rxproxy: cannot read ${configPath} for the health check\n`);
+      return 1;
+    }
+    const checked = await selfCheck(result.config);
+    (checked.ok ? io.out : io.err)(`${checked.detail}\n`);
+    return checked.ok ? 0 : 1;
+  }
   const parsed = await loadConfig(configPath, values.demo ?? false, io);
   if (typeof parsed === 'number') return parsed;
   const loaded = await withHookModule(parsed, io);

@@ -1,7 +1,11 @@
 import type { DemoBackend } from './adapters/demoBackends';
 
 /** The configuration the demo runs with, written as a user would write it. */
-export function demoConfigText(backends: readonly DemoBackend[], port: string): string {
+export function demoConfigText(
+  backends: readonly DemoBackend[],
+  port: string,
+  adminPort = '9901',
+): string {
   const servers = backends.map((backend) => `${backend.name}=127.0.0.1:${backend.port}`).join('\n');
   return [
     '[frontend]',
@@ -15,6 +19,10 @@ export function demoConfigText(backends: readonly DemoBackend[], port: string): 
     '[websocket]',
     'algorithm=round-robin',
     servers,
+    '',
+    '[admin]',
+    'host=127.0.0.1',
+    `port=${adminPort}`,
     '',
   ].join('\n');
 }
@@ -31,11 +39,16 @@ export function webSocketOneLiner(port: number, nodeMajor: number): string {
 export function demoInstructions(
   port: number,
   backends: readonly DemoBackend[],
+  adminPort: number | undefined,
   nodeMajor = Number(process.versions.node.split('.')[0]),
 ): string {
   const base = `http://127.0.0.1:${port}`;
+  const admin = `http://127.0.0.1:${adminPort ?? 9901}`;
   return [
     `rxproxy demo: proxy on ${base}, backends ${backends.map((b) => `${b.name} on 127.0.0.1:${b.port}`).join(', ')}`,
+    ...(adminPort === undefined
+      ? []
+      : [`Dashboard: ${admin}/  (status: ${admin}/status, metrics: ${admin}/metrics)`]),
     'Try:',
     `  curl ${base}/hello?name=world      # repeat it: the answers rotate over the three backends`,
     `  curl -H 'content-type: text/plain' --data 'hi' ${base}/echo      # the body comes back`,

@@ -22,6 +22,7 @@ import { forwardedClient } from './forwarding/clientAddress';
 import { cidrMatcher } from './net/cidr';
 import type { ProxyHooks } from './hooks/types';
 import type { LiveState } from './observability/liveState';
+import { createAdmin } from './composeAdmin';
 import { livePool } from './observability/livePools';
 
 /**
@@ -59,6 +60,8 @@ export interface Proxy {
   readonly events$: Observable<ProxyEvent>;
   /** The pools, servers and readiness as they are now, for the admin surface. */
   readonly live: LiveState;
+  /** The admin listener's address, with `[admin] port` set and once started. */
+  readonly adminAddress: AddressInfo | undefined;
 }
 
 /** HTTP requests go to the [http] pool, or to the [websocket] servers when there is none. */
@@ -151,6 +154,8 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   let draining = false;
   /** Set when stop() is called: readiness fails at once, the drain may start later. */
   let shuttingDown = false;
+  /** start() resolved: the proxy served, so a stop honours shutdown_delay. */
+  let serving = false;
   let address: AddressInfo | undefined;
   let stopping: Promise<DrainOutcome> | undefined;
 
@@ -252,7 +257,7 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   async function delayThenDrain(): Promise<DrainOutcome> {
     shuttingDown = true;
     const delay = config.frontend.shutdownDelayMs;
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    if (delay > 0 && serving) await new Promise((resolve) => setTimeout(resolve, delay));
     return drainAndClose();
   }
 
@@ -270,8 +275,11 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     await release();
     events.next({ type: 'stopped', drained: outcome.drained, abandoned: outcome.remaining });
     events.complete();
+    await admin?.close();
     return outcome;
   }
+
+  const admin = createAdmin(config, live, events);
 
   async function release(): Promise<void> {
     line?.close(upstreamError('SHUTTING_DOWN', 'the proxy is shutting down'));
@@ -285,6 +293,7 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   async function releaseUnstarted(): Promise<DrainOutcome> {
     await release();
     events.complete();
+    await admin?.close();
     return { drained: true, remaining: 0 };
   }
 
@@ -294,6 +303,9 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     },
     events$: events.asObservable(),
     live,
+    get adminAddress() {
+      return admin?.address;
+    },
     start: () =>
       new Promise<AddressInfo>((resolve, reject) => {
         const onError = (error: Error) => reject(error);
@@ -308,9 +320,11 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
           const listening = address;
           httpGroup.start();
           wsGroup.start();
-          void Promise.all(backends.map((backend) => backend.start())).then(() =>
-            resolve(listening),
-          );
+          const started = Promise.all(backends.map((backend) => backend.start()));
+          void Promise.all([started, admin?.listen()]).then(() => {
+            serving = true;
+            resolve(listening);
+          }, reject);
         });
       }),
     stop: () => (stopping ??= address ? delayThenDrain() : releaseUnstarted()),

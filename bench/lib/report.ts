@@ -115,9 +115,36 @@ function ratios(
   const mine = values.find((v) => v.target === ours)?.value;
   if (mine === undefined || !Number.isFinite(mine)) return undefined;
   const parts = values
-    .filter((v) => v.target !== ours && Number.isFinite(v.value) && v.value > 0)
+    // Variants of rxproxy have their own line (variantCosts), not a peer's ratio.
+    .filter((v) => !v.target.startsWith(`${ours}-`) && v.target !== ours)
+    .filter((v) => Number.isFinite(v.value) && v.value > 0)
     .map((v) => `${ours} / ${v.target} ${label}: ${(mine / v.value).toFixed(2)}×`);
   return parts.length > 0 ? parts.join(' · ') : undefined;
+}
+
+/**
+ * What a variant of rxproxy (rxproxy-admin, rxproxy-hooks, rxproxy-baseline) costs against plain
+ * rxproxy: the ratio of each interleaved round, then the median and the spread of the rounds.
+ */
+export function variantCosts(results: Results): string[] {
+  const plain = results.http.filter((run) => run.target === 'rxproxy');
+  const variants = [...new Set(results.http.map((run) => run.target))].filter((name) =>
+    name.startsWith('rxproxy-'),
+  );
+  return variants.flatMap((variant) => {
+    const pairs = results.http
+      .filter((run) => run.target === variant)
+      .flatMap((run) => {
+        const base = plain.find((candidate) => candidate.round === run.round);
+        return base ? [{ rps: run.rps / base.rps, cpu: run.cpuPer10k / base.cpuPer10k }] : [];
+      });
+    if (pairs.length === 0) return [];
+    const describe = (values: number[]) =>
+      `${fixed(median(values), 2)}× (rounds ${fixed(min(values), 2)}–${fixed(max(values), 2)})`;
+    return [
+      `${variant} / rxproxy over ${pairs.length} round${pairs.length === 1 ? '' : 's'}: req/s ${describe(pairs.map((p) => p.rps))}, CPU per request ${describe(pairs.map((p) => p.cpu))}`,
+    ];
+  });
 }
 
 interface Ratios {
@@ -207,6 +234,7 @@ export function markdown(results: Results, options: MarkdownOptions = {}): strin
       'the load generator, the cores they all share), so its req/s understates it: compare CPU per 10k requests.',
   );
   if (headline.http) out.push('', headline.http);
+  for (const line of variantCosts(results)) out.push('', line);
   const flagged = http.filter((h) => h.errors.length > 0);
   if (flagged.length > 0) {
     out.push('', '⚠ errors:');

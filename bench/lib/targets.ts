@@ -151,6 +151,13 @@ export const rxproxyHooks = rxproxyTarget(
   ].join('\n'),
 );
 
+/** rxproxy with the admin listener on: what metrics and status cost a request. */
+export const rxproxyAdmin = rxproxyTarget(
+  'rxproxy-admin',
+  undefined,
+  ['[admin]', 'host=127.0.0.1', 'port=0', ''].join('\n'),
+);
+
 export const nodeHttpProxy = nodeTarget(
   'node-http-proxy',
   'http-proxy-target.js',
@@ -280,7 +287,7 @@ ${servers}
   },
 };
 
-export const allTargets: Target[] = [rxproxy, nodeHttpProxy, fastify, nginx, haproxy];
+export const allTargets: Target[] = [rxproxy, rxproxyAdmin, nodeHttpProxy, fastify, nginx, haproxy];
 /** Measured only when asked for with --targets. */
 export const optionalTargets: Target[] = [rxproxyHooks];
 export const quickTargets: Target[] = [rxproxy, nodeHttpProxy, fastify];

@@ -16,7 +16,8 @@ export interface CliProcess {
 
 export function runCli(args: readonly string[], env: Record<string, string> = {}): CliProcess {
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env },
+    // The demo's admin listener takes a free port unless a test names one (9901 would collide).
+    env: { ...process.env, ADMIN_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,31 +1,10 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { unusedPort } from '../helpers/backend';
+import { browserSuite, launchChromium } from '../helpers/chromium';
 import { runCli, type CliProcess } from '../helpers/process';
 
-/**
- * Debian's Chromium (.ci/run installs it), or the one CHROMIUM_PATH names; without it this
- * suite is reported as skipped, with the reason in its title (spec/skippedReporter.js lists it).
- */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SUITE_TIMEOUT_MS = 60_000;
 const ECHO_TIMEOUT_MS = 10_000;
-
-const SUITE = 'a real browser through the demo proxy';
-const hasChromium = existsSync(CHROMIUM);
-const missing = `Chromium missing: ${CHROMIUM} not found; apt-get install chromium`;
-const suite = hasChromium ? describe : describe.skip;
-const suiteTitle = hasChromium ? SUITE : `${SUITE} (${missing})`;
 
 /** The part of the browser's WebSocket this test uses; the page runs it, not Node. */
 interface PageWebSocket {
@@ -77,7 +56,7 @@ function echoInPage({
   });
 }
 
-suite(suiteTitle, () => {
+browserSuite('a real browser through the demo proxy', () => {
   let demo: CliProcess | undefined;
   let browser: Browser | undefined;
 
@@ -98,7 +77,7 @@ suite(suiteTitle, () => {
       demo = runCli(['--demo'], { PORT: String(port) });
       await demo.waitFor('Press Ctrl+C to stop.');
 
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      browser = await launchChromium();
       const page = await browser.newPage();
       // The demo answers JSON; any page of it serves as the origin.
       const response = await page.goto(`http://127.0.0.1:${port}/`);

@@ -284,5 +284,39 @@ describe('rxproxy CLI', () => {
       demo.child.kill('SIGINT');
       expect(await demo.exited()).toBe(0);
     });
+
+    it('on SIGTERM with shutdown_delay: /readyz turns 503 at once, requests still succeed, then it drains and exits 0', async () => {
+      backend = await startBackend('plain');
+      const [port, adminPort] = [await unusedPort(), await unusedPort()];
+      const file = join(folder, 'delay.ini');
+      writeFileSync(
+        file,
+        [
+          '[frontend]',
+          'host=127.0.0.1',
+          `port=${port}`,
+          'shutdown_delay=1',
+          '[http]',
+          `server1=${backend.address}`,
+          '[admin]',
+          'host=127.0.0.1',
+          `port=${adminPort}`,
+        ].join('\n'),
+      );
+      const proxy = runCli(['--config', file]);
+      await proxy.waitFor('"event":"listening"');
+      const readyz = async () => (await request(`http://127.0.0.1:${adminPort}/readyz`)).statusCode;
+      expect(await readyz()).toBe(200);
+      proxy.child.kill('SIGTERM');
+      await proxy.waitFor('shutting down');
+      expect(await readyz()).toBe(503);
+      const during = await request(`http://127.0.0.1:${port}/during-delay`);
+      expect(during.statusCode).toBe(200);
+      await during.body.text();
+      expect(proxy.stdout()).not.toContain('"event":"draining"');
+      expect(await proxy.exited()).toBe(0);
+      expect(proxy.stdout()).toContain('"event":"draining"');
+      expect(backend.received.map((received) => received.url)).toContain('/during-delay');
+    });
   });
 });

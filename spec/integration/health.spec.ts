@@ -72,6 +72,7 @@ describe('health and balancing', () => {
       backend: 'server1',
       healthy: false,
       reason: 'health check: status 503',
+      cause: 'health-check',
     });
     expect(outAfter).toBeLessThanOrEqual(200 * 1 + 100 + 100);
     expect(await countBackends(running, harness.client, 20)).toEqual({ b: 20 });

@@ -231,7 +231,13 @@ describe('WebSocket proxying', () => {
     expect(upgrade?.headers['x-forwarded-for']).toBe('127.0.0.1');
     await waitUntil(() => eventsOf(running, 'websocket-open').length === 1, 'the open event');
     expect(eventsOf(running, 'websocket-open')).toEqual([
-      { type: 'websocket-open', backend: 'server1', url: path, subprotocol: 'v2' },
+      {
+        type: 'websocket-open',
+        pool: 'websocket',
+        backend: 'server1',
+        url: path,
+        subprotocol: 'v2',
+      },
     ]);
     expect(await roundTrip(chat, 'hello')).toBe('hello');
   });

@@ -58,7 +58,13 @@ describe('WebSocket handshake', () => {
     const echoed = await frameFrom(raw, TEXT);
     expect(echoed).toEqual({ opcode: TEXT, payload: Buffer.from('no subprotocol'), masked: false });
     expect(eventsOf(running, 'websocket-open')).toEqual([
-      { type: 'websocket-open', backend: 'server1', url: '/none', subprotocol: '' },
+      {
+        type: 'websocket-open',
+        pool: 'websocket',
+        backend: 'server1',
+        url: '/none',
+        subprotocol: '',
+      },
     ]);
   });
 

@@ -4,16 +4,13 @@ import {
   type EjectionChange,
   type EjectionInput,
   type OutlierOptions,
+  type OutlierSettings,
   type TrafficOutcome,
 } from '../../src/operators/outlierEjection';
 import { marbles } from '../helpers/marbles';
 
-const options: OutlierOptions = {
-  backends: ['x', 'y', 'z'],
-  maxFails: 2,
-  ejectTimeMs: 5,
-  maxEjectionPercent: 100,
-};
+const settings: OutlierSettings = { maxFails: 2, ejectTimeMs: 5, maxEjectionPercent: 100 };
+const options: OutlierOptions = { ...settings, backends: ['x', 'y', 'z'] };
 
 /** Source values: a lower-case letter is a failure of that backend, upper-case a success. */
 const outcomes: Record<string, TrafficOutcome> = {
@@ -322,5 +319,100 @@ describe('outlierEjection', () => {
         });
       });
     });
+  });
+});
+
+describe('outlierEjection over a changing backend list', () => {
+  const { ejectTimeMs } = settings;
+
+  it('counts the cap on the current list; a backend refused by the cap keeps its count', () => {
+    marbles(({ cold, expectObservable, time }) => {
+      const ejectTimeMs = time('x----|');
+      const backends$ = cold<readonly string[]>('l--m', { l: ['x'], m: ['x', 'y'] });
+      const source = cold('-xx-x', outcomes);
+      const ejection = outlierEjection({
+        ...settings,
+        ejectTimeMs,
+        maxEjectionPercent: 50,
+        backends$,
+      });
+      expectObservable(source.pipe(ejection)).toBe('----a----R', {
+        a: ejected('x', ejectTimeMs, 3),
+        R: returned('x'),
+      });
+    });
+  });
+
+  it('lowers the cap when the list shrinks', () => {
+    marbles(({ cold, expectObservable }) => {
+      const backends$ = cold<readonly string[]>('l-m', { l: ['x', 'y'], m: ['x'] });
+      const source = cold('---xx|', outcomes);
+      const ejection = outlierEjection({ ...settings, maxEjectionPercent: 50, backends$ });
+      expectObservable(source.pipe(ejection)).toBe('-----|');
+    });
+  });
+
+  it('drops a removed backend: its return emits nothing and the cap no longer counts it', () => {
+    marbles(({ cold, expectObservable }) => {
+      const backends$ = cold<readonly string[]>('l----m', { l: ['x', 'y', 'z'], m: ['y', 'z'] });
+      const source = cold('-xxyy-y', outcomes);
+      const ejection = outlierEjection({ ...settings, maxEjectionPercent: 50, backends$ });
+      expectObservable(source.pipe(ejection)).toBe('--a---b----R', {
+        a: ejected('x', ejectTimeMs),
+        b: ejected('y', ejectTimeMs, 3),
+        R: returned('y'),
+      });
+    });
+  });
+
+  it('starts a backend removed and listed again afresh, its old return silent', () => {
+    marbles(({ cold, expectObservable }) => {
+      const backends$ = cold<readonly string[]>('l--m-l', { l: ['x', 'y'], m: ['y'] });
+      const source = cold('-xx-x-xx', outcomes);
+      expectObservable(source.pipe(outlierEjection({ ...settings, backends$ }))).toBe(
+        '--a----a----R',
+        { a: ejected('x', ejectTimeMs), R: returned('x') },
+      );
+    });
+  });
+
+  it('ignores outcomes before the first list, and completes without waiting for the list', () => {
+    marbles(({ cold, expectObservable }) => {
+      const backends$ = cold<readonly string[]>('--l', { l: ['x'] });
+      const source = cold('xx-xx|', outcomes);
+      expectObservable(source.pipe(outlierEjection({ ...settings, backends$ }))).toBe(
+        '----a----(R|)',
+        { a: ejected('x', ejectTimeMs), R: returned('x') },
+      );
+    });
+  });
+
+  it('passes an error of the list through', () => {
+    marbles(({ cold, expectObservable, expectSubscriptions }) => {
+      const backends$ = cold<readonly string[]>('l--#', { l: ['x'] });
+      const source = cold('-xx----', outcomes);
+      expectObservable(source.pipe(outlierEjection({ ...settings, backends$ }))).toBe('--a#', {
+        a: ejected('x', ejectTimeMs),
+      });
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('unsubscribes the list and tears the pending return down on early unsubscription', () => {
+    const runs: number[] = [];
+    marbles(({ cold, expectObservable, expectSubscriptions }) => {
+      const backends$ = cold<readonly string[]>('l-------m', { l: ['x'], m: ['x', 'y'] });
+      const source = cold('-xx-------', outcomes);
+      const ejection = outlierEjection(
+        { ...settings, backends$ },
+        recordingRuns(asyncScheduler, runs),
+      );
+      expectObservable(source.pipe(ejection), '^---!').toBe('--a-', {
+        a: ejected('x', ejectTimeMs),
+      });
+      expectSubscriptions(backends$.subscriptions).toBe('^---!');
+      expectSubscriptions(source.subscriptions).toBe('^---!');
+    });
+    expect(runs).toEqual([]);
   });
 });

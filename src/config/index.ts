@@ -3,3 +3,14 @@ export { buildConfig, type RawIni } from './buildConfig';
 export { findDuplicateKeys } from './duplicateKeys';
 export type { Environment } from './expandEnv';
 export { KEY_SPECS, writtenName, type KeySpec } from './schema';
+export {
+  hasChanges,
+  initialChanges,
+  reconcile,
+  type ConfigChanges,
+  type ListenerChanges,
+  type PoolChanges,
+  type ServerCommand,
+} from './reconcile';
+export { describeChanges } from './describeChanges';
+export type { AdminKey, FrontendKey, HooksKey, PoolKey, ServerKey } from './settingKeys';

@@ -1,15 +1,19 @@
 import {
+  Observable,
+  Subject,
+  Subscription,
   asyncScheduler,
   concat,
-  defer,
   EMPTY,
+  filter,
   mergeMap,
   of,
+  takeUntil,
   timer,
-  type Observable,
   type OperatorFunction,
   type SchedulerLike,
 } from 'rxjs';
+import { backendLists, followList, type BackendList } from '../health/backendList';
 
 /** The result of one request (or connection attempt) to a backend, as seen by the proxy. */
 export interface TrafficOutcome {
@@ -30,9 +34,7 @@ export interface ProbeOutcome {
 
 export type EjectionInput = TrafficOutcome | ProbeOutcome;
 
-export interface OutlierOptions {
-  /** Every backend of the pool, for the percentage cap. */
-  readonly backends: readonly string[];
+export interface OutlierSettings {
   /** Consecutive failures that eject (>= 1). */
   readonly maxFails: number;
   /** The first ejection's duration (> 0); also the period that forgets one earlier ejection. */
@@ -48,6 +50,12 @@ export interface OutlierOptions {
    */
   readonly unejectAfterProbes?: number;
 }
+
+/**
+ * The settings, and the pool's backends, fixed (`backends`) or changing (`backends$`): outcomes
+ * count only for listed backends, and the percentage cap follows the current list.
+ */
+export type OutlierOptions = OutlierSettings & BackendList<string>;
 
 export type EjectionChange =
   | {
@@ -77,6 +85,17 @@ interface BackendHealth {
   returnedAt: number;
 }
 
+const freshHealth = (): BackendHealth => ({
+  failures: 0,
+  responseFailed: false,
+  ejected: false,
+  probesMayReturn: false,
+  probesPassed: 0,
+  ejection: 0,
+  remembered: 0,
+  returnedAt: 0,
+});
+
 /**
  * Passive health checking (nginx max_fails, Envoy outlier detection): request outcomes in,
  * ejections and returns out.
@@ -92,9 +111,13 @@ interface BackendHealth {
  * soon as that many active probes in a row pass; one ejected for bad responses serves its time
  * (its health path can pass while real traffic fails).
  *
+ * Over a changing list, a removed backend's state is dropped and its pending return cancelled
+ * (it emits nothing more; the cap no longer counts it), and an added backend starts fresh.
+ *
  * Completes when the source has completed and no ejection is pending, so every ejection is
- * matched by its return. Unsubscribing tears pending returns down; a source error passes
- * through at once.
+ * matched by its return; the list stream does not hold completion up. Unsubscribing tears
+ * pending returns and the list subscription down; an error of either source passes through at
+ * once.
  */
 export function outlierEjection(
   options: OutlierOptions,
@@ -103,25 +126,22 @@ export function outlierEjection(
   const { maxFails, ejectTimeMs } = options;
   const maxEjectTimeMs = options.maxEjectTimeMs ?? DEFAULT_MAX_EJECT_TIME_MS;
 
+  const lists$ = backendLists(options);
+
   return (outcomes$) =>
-    defer(() => {
-      const pool = new Map<string, BackendHealth>(
-        options.backends.map((backend) => [
-          backend,
-          {
-            failures: 0,
-            responseFailed: false,
-            ejected: false,
-            probesMayReturn: false,
-            probesPassed: 0,
-            ejection: 0,
-            remembered: 0,
-            returnedAt: 0,
-          },
-        ]),
-      );
-      const maxEjected = Math.floor((pool.size * options.maxEjectionPercent) / 100);
+    new Observable<EjectionChange>((subscriber) => {
+      const pool = new Map<string, BackendHealth>();
+      let maxEjected = 0;
       let ejectedCount = 0;
+      const removed = new Subject<string>();
+
+      const follow = (list: readonly string[]): void => {
+        followList(pool, list, freshHealth, (backend, health) => {
+          if (health.ejected) ejectedCount--;
+          removed.next(backend);
+        });
+        maxEjected = Math.floor((pool.size * options.maxEjectionPercent) / 100);
+      };
 
       const ejectionMs = (health: BackendHealth): number => {
         const forgotten = Math.floor((scheduler.now() - health.returnedAt) / ejectTimeMs);
@@ -172,10 +192,16 @@ export function outlierEjection(
           of<EjectionChange>({ backend, ejected: true, forMs, failures: health.failures }),
           timer(forMs, scheduler).pipe(
             mergeMap(() => (health.ejection === ejection ? of(restore(backend, health)) : EMPTY)),
+            takeUntil(removed.pipe(filter((name) => name === backend))),
           ),
         );
       };
 
-      return outcomes$.pipe(mergeMap(step));
+      const subscription = new Subscription();
+      subscription.add(
+        lists$.subscribe({ next: follow, error: (error: unknown) => subscriber.error(error) }),
+      );
+      subscription.add(outcomes$.pipe(mergeMap(step)).subscribe(subscriber));
+      return subscription;
     });
 }

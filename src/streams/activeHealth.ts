@@ -1,16 +1,22 @@
 import {
+  Subject,
   asyncScheduler,
   catchError,
   defaultIfEmpty,
+  defer,
   exhaustMap,
+  isObservable,
   merge,
+  mergeMap,
   of,
   take,
+  takeUntil,
   timeout,
   timer,
   type Observable,
   type SchedulerLike,
 } from 'rxjs';
+import { followList } from '../health/backendList';
 import { probeFailure, type ProbeResult } from '../health/probeResult';
 import { riseFall } from '../operators/riseFall';
 
@@ -37,14 +43,20 @@ function reasonOf(error: unknown): string {
  * fails, errors or outlasts `timeoutMs` is a failed result, not an error; a round still in
  * progress when the next is due is not doubled. Each backend's results pass through rise/fall
  * hysteresis.
+ *
+ * `backends` is a fixed list or a stream of lists. Each backend has one probe loop, keyed by
+ * name, from the list it first appears in until the first list without it: then the loop stops
+ * and a probe in flight is cancelled. Loops of backends that stay are untouched by a new list.
+ * Backends of the first list start healthy; backends added later start unhealthy, so they turn
+ * healthy after `rise` passing probes. Once the stream of lists completes, the last list stays.
  */
 export function activeHealth(
-  backends: readonly string[],
+  backends: readonly string[] | Observable<readonly string[]>,
   probe: Probe,
   options: ActiveHealthOptions,
   scheduler: SchedulerLike = asyncScheduler,
 ): Observable<CheckedProbe> {
-  const checks = backends.map((backend) =>
+  const check = (backend: string, initiallyHealthy: boolean) =>
     timer(0, options.intervalMs, scheduler).pipe(
       exhaustMap(() =>
         probe(backend).pipe(
@@ -62,8 +74,29 @@ export function activeHealth(
           catchError((error: unknown) => of(probeFailure(backend, reasonOf(error)))),
         ),
       ),
-      riseFall<ProbeResult>(options.rise, options.fall),
-    ),
-  );
-  return merge(...checks);
+      riseFall<ProbeResult>(options.rise, options.fall, initiallyHealthy),
+    );
+  const lists$ = isObservable(backends) ? backends : of(backends);
+  return defer(() => {
+    /** The running loops by backend: next() stops one. */
+    const stops = new Map<string, Subject<void>>();
+    let first = true;
+    return lists$.pipe(
+      mergeMap((list) => {
+        const started: Observable<CheckedProbe>[] = [];
+        followList(
+          stops,
+          list,
+          (backend) => {
+            const stop = new Subject<void>();
+            started.push(check(backend, first).pipe(takeUntil(stop)));
+            return stop;
+          },
+          (_backend, stop) => stop.next(),
+        );
+        first = false;
+        return merge(...started);
+      }),
+    );
+  });
 }

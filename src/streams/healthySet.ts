@@ -3,17 +3,28 @@ import {
   asyncScheduler,
   defer,
   distinctUntilChanged,
+  filter,
   interval,
   map,
   merge,
   shareReplay,
-  startWith,
+  tap,
   type Observable,
   type SchedulerLike,
 } from 'rxjs';
+import { backendLists, followList, type BackendList } from '../health/backendList';
+import {
+  freshState,
+  inRotation,
+  observeEjection,
+  observeProbe,
+  type BackendState,
+} from '../health/backendState';
 import type { EjectionChange } from '../operators/outlierEjection';
 import type { OutOfRotationCause } from '../events';
 import type { CheckedProbe } from './activeHealth';
+
+export { AWAITING_PROBES, MISSED_REPORTS_RESET } from '../health/backendState';
 
 export interface BackendInfo {
   readonly name: string;
@@ -22,7 +33,7 @@ export interface BackendInfo {
 
 /** Which backends are in rotation and with what weight; immutable, compared by value. */
 export interface HealthySnapshot {
-  /** Every configured backend, in server order. */
+  /** Every listed backend, in server order. */
   readonly backends: readonly string[];
   /** Backends in rotation, in server order. */
   readonly healthy: readonly string[];
@@ -43,37 +54,30 @@ export interface DownCause {
   readonly returnsAt?: number;
 }
 
-export interface HealthySetSources {
-  readonly backends: readonly BackendInfo[];
+export interface HealthSignals {
   /** Active probe results after rise/fall (EMPTY without health checks). */
   readonly probes$: Observable<CheckedProbe>;
   /** Passive ejections and returns (EMPTY without passive checks). */
   readonly ejections$: Observable<EjectionChange>;
 }
 
+/** The signals, and the backends as a fixed list (`backends`) or a changing one (`backends$`). */
+export type HealthySetSources = HealthSignals & BackendList<BackendInfo>;
+
 export interface HealthySetOptions {
   /** Scale weights by the headroom backends report in health responses. */
   readonly dynamicWeights: boolean;
   /** A backend entering rotation ramps from 10 % to full weight over this time (0 = off). */
   readonly slowStartMs: number;
+  /**
+   * Active health checks run: a backend added after the first list waits out of rotation until
+   * its probes say healthy, instead of entering at once. Default false.
+   */
+  readonly activeChecks?: boolean;
 }
 
-/** Reports missing from this many probes in a row restore the static weight. */
-export const MISSED_REPORTS_RESET = 3;
 /** No weight falls below this share of the static weight. */
 export const MIN_WEIGHT_SHARE = 0.1;
-
-interface BackendState {
-  readonly info: BackendInfo;
-  activeUp: boolean;
-  activeReason: string;
-  ejectedReason: string | undefined;
-  ejectedUntil: number | undefined;
-  /** Smoothed 1 - max(cpu, memory), undefined while nothing is reported. */
-  headroom: number | undefined;
-  missedReports: number;
-  enteredAt: number | undefined;
-}
 
 const EJECTED: DownCause = { cause: 'ejection' };
 const FAILED_CHECKS: DownCause = { cause: 'health-check' };
@@ -83,8 +87,13 @@ export function roundWeight(weight: number): number {
   return Math.round(weight * 1000) / 1000;
 }
 
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a === b || (a.length === b.length && a.every((name, i) => name === b[i]));
+}
+
 function sameSnapshot(a: HealthySnapshot, b: HealthySnapshot): boolean {
   if (a.healthy.length !== b.healthy.length || a.down.size !== b.down.size) return false;
+  if (!sameList(a.backends, b.backends)) return false;
   for (let i = 0; i < a.healthy.length; i++) {
     const name = a.healthy[i] ?? '';
     if (name !== b.healthy[i] || a.weights.get(name) !== b.weights.get(name)) return false;
@@ -93,25 +102,17 @@ function sameSnapshot(a: HealthySnapshot, b: HealthySnapshot): boolean {
   return true;
 }
 
-function observeProbe(state: BackendState, probe: CheckedProbe): void {
-  state.activeUp = probe.healthy;
-  if (!probe.up) state.activeReason = `health check: ${probe.reason ?? 'failed'}`;
-  if (probe.load) {
-    const headroom = Math.min(
-      1,
-      Math.max(0, 1 - Math.max(probe.load.cpu ?? 0, probe.load.memory ?? 0)),
-    );
-    state.headroom = state.headroom === undefined ? headroom : (state.headroom + headroom) / 2;
-    state.missedReports = 0;
-  } else if (++state.missedReports >= MISSED_REPORTS_RESET) {
-    state.headroom = undefined;
-  }
-}
-
 /**
  * The healthy-set stream: active probe results and passive ejections scanned into an immutable
  * snapshot of the backends in rotation and their effective weights, emitted when it changes and
  * shared with replay 1. The data plane keeps the latest snapshot in a plain field.
+ *
+ * Over a changing list (`backends$`), nothing is emitted before the first list, in which every
+ * backend starts in rotation. A later list keeps the state of the backends that stay (health,
+ * ejection, headroom, slow-start ramp) and applies their new static weights; removed backends
+ * leave the snapshot and their probes and ejections are ignored; added backends start fresh, in
+ * rotation at once (ramping with slow start), or with `activeChecks` out of rotation until
+ * their probes say healthy. Probes and ejections of unlisted backends are ignored.
  */
 export function healthySet(
   sources: HealthySetSources,
@@ -123,21 +124,9 @@ export function healthySet(
       ? interval(Math.max(1, Math.floor(options.slowStartMs / 20)), scheduler)
       : EMPTY;
   return defer(() => {
-    const states = new Map<string, BackendState>(
-      sources.backends.map((info) => [
-        info.name,
-        {
-          info,
-          activeUp: true,
-          activeReason: '',
-          ejectedReason: undefined,
-          ejectedUntil: undefined,
-          headroom: undefined,
-          missedReports: 0,
-          enteredAt: undefined,
-        },
-      ]),
-    );
+    const states = new Map<string, BackendState>();
+    let listed = false;
+    let names: readonly string[] = [];
 
     const weightOf = (state: BackendState, now: number): number => {
       let share = options.dynamicWeights ? (state.headroom ?? 1) : 1;
@@ -155,8 +144,10 @@ export function healthySet(
       const weights = new Map<string, number>();
       const down = new Map<string, string>();
       const causes = new Map<string, DownCause>();
-      for (const [name, state] of states) {
-        if (state.activeUp && state.ejectedReason === undefined) {
+      for (const name of names) {
+        const state = states.get(name);
+        if (!state) continue;
+        if (inRotation(state)) {
           healthy.push(name);
           weights.set(name, weightOf(state, now));
         } else if (state.activeUp) {
@@ -168,33 +159,46 @@ export function healthySet(
           causes.set(name, FAILED_CHECKS);
         }
       }
-      const backends = sources.backends.map((info) => info.name);
-      return { backends, healthy, weights, down, causes };
+      return { backends: names, healthy, weights, down, causes };
     };
 
-    const apply = (change: CheckedProbe | EjectionChange | number): HealthySnapshot => {
-      if (typeof change !== 'number') {
-        const state = states.get(change.backend);
-        if (state) {
-          const wasIn = state.activeUp && state.ejectedReason === undefined;
-          if ('ejected' in change) {
-            state.ejectedReason = change.ejected
-              ? `ejected after ${change.failures} failures for ${change.forMs} ms`
-              : undefined;
-            state.ejectedUntil = change.ejected ? scheduler.now() + change.forMs : undefined;
-          } else {
-            observeProbe(state, change);
-          }
-          const isIn = state.activeUp && state.ejectedReason === undefined;
-          if (!wasIn && isIn && options.slowStartMs > 0) state.enteredAt = scheduler.now();
-        }
+    /** Starts the slow-start ramp of a backend that has just entered rotation. */
+    const entered = (state: BackendState, wasIn: boolean): void => {
+      if (!wasIn && inRotation(state) && options.slowStartMs > 0) state.enteredAt = scheduler.now();
+    };
+
+    const follow = (list: readonly BackendInfo[]): void => {
+      const added = listed;
+      const waits = added && options.activeChecks === true;
+      followList(states, list, (info) => {
+        const state = freshState(info, waits);
+        if (added) entered(state, false);
+        return state;
+      });
+      for (const info of list) {
+        const state = states.get(info.name);
+        if (state) state.info = info;
       }
-      return snapshot();
+      listed = true;
+      names = list.map((info) => info.name);
     };
 
-    return merge(sources.probes$, sources.ejections$, ramp$).pipe(
-      map(apply),
-      startWith(snapshot()),
+    const observe = (change: CheckedProbe | EjectionChange): void => {
+      const state = states.get(change.backend);
+      if (!state) return;
+      const wasIn = inRotation(state);
+      if ('ejected' in change) observeEjection(state, change, scheduler.now());
+      else observeProbe(state, change);
+      entered(state, wasIn);
+    };
+
+    return merge(
+      backendLists(sources).pipe(tap(follow)),
+      merge(sources.probes$, sources.ejections$).pipe(tap(observe)),
+      ramp$,
+    ).pipe(
+      filter(() => listed),
+      map(snapshot),
     );
   }).pipe(distinctUntilChanged(sameSnapshot), shareReplay({ bufferSize: 1, refCount: true }));
 }

@@ -1,0 +1,54 @@
+import type { Subject } from 'rxjs';
+import { createAdminServer, type AdminServer } from './adapters/adminServer';
+import { DASHBOARD_HTML } from './adapters/dashboardPage';
+import { packageVersion } from './adapters/packageInfo';
+import type { Config } from './config';
+import type { ProxyEvent } from './events';
+import type { LiveState } from './observability/liveState';
+import { statusReport } from './observability/statusReport';
+import { TrafficStats } from './observability/trafficStats';
+import { eventFeed, parseEventTypes } from './streams/eventFeed';
+
+/**
+ * The admin listener wired to the proxy: traffic stats (and metrics) subscribe to the events
+ * once; the listener reads them and the live state when asked. Undefined without `[admin] port`.
+ */
+export function createAdmin(
+  config: Config,
+  live: LiveState,
+  events: Subject<ProxyEvent>,
+): AdminServer | undefined {
+  if (config.admin.port === undefined) return undefined;
+  const stats = new TrafficStats(config.admin.metricsBuckets);
+  const startedAt = Date.now();
+  const version = packageVersion();
+  const counting = events.subscribe((event) => stats.observe(event));
+  const server = createAdminServer(config.admin, {
+    readiness: () => live.readiness(),
+    status: () =>
+      statusReport(live, stats, { version, configFile: config.file, startedAt, now: Date.now() }),
+    metrics: {
+      contentType: 'text/plain; version=0.0.4; charset=utf-8',
+      scrape: () => Promise.resolve(''),
+    },
+    feed: (query) => {
+      const parsed = parseEventTypes(query);
+      return parsed.ok ? eventFeed(events, parsed.types) : { unknown: parsed.unknown };
+    },
+    dashboard: DASHBOARD_HTML,
+    onError: (message) => events.next({ type: 'internal-error', source: 'admin', message }),
+  });
+  return {
+    listen: () =>
+      server.listen().catch((error: unknown) => {
+        throw Object.assign(error as Error, { listener: 'admin' });
+      }),
+    get address() {
+      return server.address;
+    },
+    close: async () => {
+      counting.unsubscribe();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { ConfigChanges, ListenerChanges, ServerCommand } from './reconcile';
+import type { PoolKind } from './types';
+
+/** `+server3`, `-server2`, `server1 weight/max_workers`; a remove then add of one name is `server1 address`. */
+function serverItems(commands: readonly ServerCommand[]): string[] {
+  const items: string[] = [];
+  commands.forEach((command, index) => {
+    const name = command.server.name;
+    const before = commands[index - 1];
+    if (command.kind === 'update') {
+      items.push(`${name} ${command.changed.join('/')}`);
+    } else if (command.kind === 'remove') {
+      items.push(`-${name}`);
+    } else if (before?.kind === 'remove' && before.server.name === name) {
+      items[items.length - 1] = `${name} address`;
+    } else {
+      items.push(`+${name}`);
+    }
+  });
+  return items;
+}
+
+function poolPart(changes: ConfigChanges, pool: PoolKind): string | undefined {
+  const note = changes.pools.find((candidate) => candidate.pool === pool);
+  const items = [
+    ...serverItems(changes.commands.filter((command) => command.pool === pool)),
+    ...(note?.settings ?? []),
+  ];
+  if (items.length === 0 && !note) return undefined;
+  const label = note && note.presence !== 'kept' ? `${pool} (${note.presence})` : pool;
+  return `${label}: ${items.join(', ')}`;
+}
+
+function listenerPart(section: string, changes: ListenerChanges<string>): string | undefined {
+  if (changes.keys.length === 0) return undefined;
+  return `${section}: ${changes.keys.join(', ')}${changes.rebind ? ' (rebind)' : ''}`;
+}
+
+/**
+ * One line for logs and the `config-applied` event, e.g.
+ * `http: +server3, -server2, server1 weight, algorithm; frontend: port (rebind)` or `no changes`.
+ * Names keys only, never values (the admin token stays out of logs).
+ */
+export function describeChanges(changes: ConfigChanges): string {
+  const parts = [
+    poolPart(changes, 'http'),
+    poolPart(changes, 'websocket'),
+    listenerPart('frontend', changes.frontend),
+    changes.hooks.length > 0 ? `hooks: ${changes.hooks.join(', ')}` : undefined,
+    listenerPart('admin', changes.admin),
+    changes.file === undefined ? undefined : `file: ${changes.file}`,
+  ].filter((part) => part !== undefined);
+  return parts.length === 0 ? 'no changes' : parts.join('; ');
+}

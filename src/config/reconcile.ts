@@ -1,0 +1,161 @@
+import {
+  ADMIN_KEYS,
+  FRONTEND_KEYS,
+  HOOKS_KEYS,
+  POOL_KEYS,
+  RATE_LIMIT_KEYS,
+  SERVER_KEYS,
+  changedKeys,
+  type AdminKey,
+  type FrontendKey,
+  type HooksKey,
+  type PoolKey,
+  type ServerKey,
+} from './settingKeys';
+import type { Config, HooksConfig, PoolConfig, PoolKind, ServerConfig } from './types';
+
+export type ServerCommand =
+  | { readonly kind: 'add'; readonly pool: PoolKind; readonly server: ServerConfig }
+  | {
+      readonly kind: 'update';
+      readonly pool: PoolKind;
+      /** The new settings; `name` and `address` are those of `previous`. */
+      readonly server: ServerConfig;
+      readonly previous: ServerConfig;
+      /** The per-server numbers that changed, as INI keys (`weight`, `max_workers`, ...). */
+      readonly changed: readonly ServerKey[];
+    }
+  | { readonly kind: 'remove'; readonly pool: PoolKind; readonly server: ServerConfig };
+
+export interface PoolChanges {
+  readonly pool: PoolKind;
+  /**
+   * `added` / `removed`: the section appeared or disappeared (each of its servers also comes as
+   * an `add` / `remove` command); `kept`: in both configs, with `settings` changed.
+   */
+  readonly presence: 'added' | 'removed' | 'kept';
+  /** Pool-wide keys that changed; empty unless `kept`. Per-server numbers are in `update`s. */
+  readonly settings: readonly PoolKey[];
+}
+
+export interface ListenerChanges<K extends string> {
+  readonly keys: readonly K[];
+  /** `host` or `port` changed, so the listener must be bound anew (admin: or started, stopped). */
+  readonly rebind: boolean;
+}
+
+export interface ConfigChanges {
+  /** `http` first, then `websocket`; each pool in server-number order; `remove` before `add`. */
+  readonly commands: readonly ServerCommand[];
+  /** Only the pools that appeared, disappeared or changed a pool-wide key. */
+  readonly pools: readonly PoolChanges[];
+  readonly frontend: ListenerChanges<FrontendKey>;
+  /** The `[hooks]` keys that changed; empty when the section is the same. */
+  readonly hooks: readonly HooksKey[];
+  readonly admin: ListenerChanges<AdminKey>;
+  /** The new file's path when the configuration came from another file, else undefined. */
+  readonly file: string | undefined;
+}
+
+const POOL_KINDS: readonly PoolKind[] = ['http', 'websocket'];
+const UNCHANGED = { keys: [], rebind: false } as const;
+
+function serverCommands(
+  pool: PoolKind,
+  running: readonly ServerConfig[],
+  next: readonly ServerConfig[],
+): ServerCommand[] {
+  const before = new Map(running.map((server) => [server.name, server]));
+  const after = new Map(next.map((server) => [server.name, server]));
+  const numbers = new Map([...running, ...next].map((server) => [server.name, server.number]));
+  const names = [...numbers.keys()].sort((a, b) => (numbers.get(a) ?? 0) - (numbers.get(b) ?? 0));
+  return names.flatMap((name): ServerCommand[] => {
+    const old = before.get(name);
+    const server = after.get(name);
+    if (!server) return old ? [{ kind: 'remove', pool, server: old }] : [];
+    if (!old) return [{ kind: 'add', pool, server }];
+    if (old.address !== server.address) {
+      return [
+        { kind: 'remove', pool, server: old },
+        { kind: 'add', pool, server },
+      ];
+    }
+    const changed = changedKeys(SERVER_KEYS, old, server);
+    return changed.length > 0 ? [{ kind: 'update', pool, server, previous: old, changed }] : [];
+  });
+}
+
+function poolChanges(
+  pool: PoolKind,
+  running: PoolConfig | undefined,
+  next: PoolConfig | undefined,
+): PoolChanges[] {
+  if (!running) return next ? [{ pool, presence: 'added', settings: [] }] : [];
+  if (!next) return [{ pool, presence: 'removed', settings: [] }];
+  const settings = changedKeys(POOL_KEYS, running, next);
+  return settings.length > 0 ? [{ pool, presence: 'kept', settings }] : [];
+}
+
+/** Server commands and pool notes, from nothing when `running` is undefined. */
+function poolDiff(
+  running: Config | undefined,
+  next: Config,
+): Pick<ConfigChanges, 'commands' | 'pools'> {
+  return {
+    commands: POOL_KINDS.flatMap((pool) =>
+      serverCommands(pool, running?.[pool]?.servers ?? [], next[pool]?.servers ?? []),
+    ),
+    pools: POOL_KINDS.flatMap((pool) => poolChanges(pool, running?.[pool], next[pool])),
+  };
+}
+
+function hooksKeys(running: HooksConfig, next: HooksConfig): HooksKey[] {
+  const keys: HooksKey[] = changedKeys(HOOKS_KEYS, running, next);
+  if (running.rateLimit && next.rateLimit) {
+    keys.push(...changedKeys(RATE_LIMIT_KEYS, running.rateLimit, next.rateLimit));
+  } else if (running.rateLimit !== next.rateLimit) {
+    keys.push('rate_limit');
+  }
+  return keys;
+}
+
+const movesListener = (keys: readonly string[]) => keys.includes('host') || keys.includes('port');
+
+/**
+ * What it takes to go from the running config to the next one: add / update / remove commands
+ * per pool by server name and address, and the keys that changed everywhere else.
+ */
+export function reconcile(running: Config, next: Config): ConfigChanges {
+  const frontend = changedKeys(FRONTEND_KEYS, running.frontend, next.frontend);
+  const admin = changedKeys(ADMIN_KEYS, running.admin, next.admin);
+  const adminListens = running.admin.port !== undefined || next.admin.port !== undefined;
+  return {
+    ...poolDiff(running, next),
+    frontend: { keys: frontend, rebind: movesListener(frontend) },
+    hooks: hooksKeys(running.hooks, next.hooks),
+    admin: { keys: admin, rebind: adminListens && movesListener(admin) },
+    file: running.file === next.file ? undefined : next.file,
+  };
+}
+
+/** The first config, compared with nothing: every pool `added`, every server an `add`. */
+export function initialChanges(config: Config): ConfigChanges {
+  return {
+    ...poolDiff(undefined, config),
+    frontend: UNCHANGED,
+    hooks: [],
+    admin: UNCHANGED,
+    file: undefined,
+  };
+}
+
+export function hasChanges(changes: ConfigChanges): boolean {
+  return (
+    changes.commands.length > 0 ||
+    changes.pools.length > 0 ||
+    changes.frontend.keys.length > 0 ||
+    changes.hooks.length > 0 ||
+    changes.admin.keys.length > 0 ||
+    changes.file !== undefined
+  );
+}
