@@ -17,6 +17,12 @@ export class LatencyBuckets {
     this.sum += seconds;
   }
 
+  /** Back to no observations. */
+  reset(): void {
+    this.counts.fill(0);
+    this.sum = 0;
+  }
+
   /** Requests at or under each bound, then the total. */
   cumulative(): number[] {
     let total = 0;
