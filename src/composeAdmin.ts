@@ -5,12 +5,13 @@ import { packageVersion } from './adapters/packageInfo';
 import type { Config } from './config';
 import type { ProxyEvent } from './events';
 import type { LiveState } from './observability/liveState';
+import { createMetrics } from './observability/metrics';
 import { statusReport } from './observability/statusReport';
 import { TrafficStats } from './observability/trafficStats';
 import { eventFeed, parseEventTypes } from './streams/eventFeed';
 
 /**
- * The admin listener wired to the proxy: traffic stats (and metrics) subscribe to the events
+ * The admin listener wired to the proxy: traffic stats and metrics subscribe to the events
  * once; the listener reads them and the live state when asked. Undefined without `[admin] port`.
  */
 export function createAdmin(
@@ -22,15 +23,16 @@ export function createAdmin(
   const stats = new TrafficStats(config.admin.metricsBuckets);
   const startedAt = Date.now();
   const version = packageVersion();
-  const counting = events.subscribe((event) => stats.observe(event));
+  const metrics = createMetrics({ buckets: config.admin.metricsBuckets, live });
+  const counting = events.subscribe((event) => {
+    stats.observe(event);
+    metrics.observe(event);
+  });
   const server = createAdminServer(config.admin, {
     readiness: () => live.readiness(),
     status: () =>
       statusReport(live, stats, { version, configFile: config.file, startedAt, now: Date.now() }),
-    metrics: {
-      contentType: 'text/plain; version=0.0.4; charset=utf-8',
-      scrape: () => Promise.resolve(''),
-    },
+    metrics,
     feed: (query) => {
       const parsed = parseEventTypes(query);
       return parsed.ok ? eventFeed(events, parsed.types) : { unknown: parsed.unknown };
@@ -48,6 +50,7 @@ export function createAdmin(
     },
     close: async () => {
       counting.unsubscribe();
+      metrics.close();
       await server.close();
     },
   };

@@ -273,4 +273,47 @@ describe('admin listener', () => {
     expect(running.events.some((event) => event.type === 'draining')).toBe(true);
     expect(backend.received.map((received) => received.url)).toContain('/during-delay');
   });
+
+  it('counts traffic in /metrics: 30 requests to server1 are 30 in the counter and the histogram', async () => {
+    const backend = await harness.backend('one');
+    const running = await harness.proxy(`[http]\nserver1=${backend.address}\n${admin()}`);
+    for (let i = 0; i < 30; i++) await send(harness.client, `${running.url}/x`);
+    const response = await request(adminUrl(running, '/metrics'));
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const text = await response.body.text();
+    expect(text).toContain('rxproxy_requests_total{pool="http",server="server1",code="2xx"} 30\n');
+    expect(text).toContain(
+      'rxproxy_request_duration_seconds_count{pool="http",server="server1"} 30\n',
+    );
+    expect(text).toContain('rxproxy_server_up{pool="http",server="server1"} 1\n');
+    expect(text).toMatch(/^process_cpu_user_seconds_total /m);
+  });
+
+  it('shows an ejection as rxproxy_server_up 0 and in rxproxy_ejections_total', async () => {
+    const bad = await harness.backend('bad', (_req, res) => {
+      res.statusCode = 500;
+      res.end('no');
+    });
+    const good = await harness.backend('good');
+    const ini = [
+      '[http]',
+      'algorithm=round-robin',
+      `server1=${bad.address}`,
+      `server2=${good.address}`,
+      'max_fails=2',
+      admin(),
+    ].join('\n');
+    const running = await harness.proxy(ini);
+    for (let i = 0; i < 6; i++) await send(harness.client, `${running.url}/x`);
+    await waitUntil(
+      () => running.events.some((event) => event.type === 'health' && !event.healthy),
+      'server1 is ejected',
+    );
+    const text = await (await request(adminUrl(running, '/metrics'))).body.text();
+    expect(text).toContain('rxproxy_server_up{pool="http",server="server1"} 0\n');
+    expect(text).toContain('rxproxy_server_up{pool="http",server="server2"} 1\n');
+    expect(text).toContain('rxproxy_ejections_total{pool="http",server="server1"} 1\n');
+    expect(text).toContain('rxproxy_requests_total{pool="http",server="server1",code="5xx"} 2\n');
+  });
 });
