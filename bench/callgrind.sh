@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Instructions per proxied request, counted by valgrind (repeatable where timings are not):
-#   bash bench/callgrind.sh [BUILD_DIR] [--hooks]
+#   bash bench/callgrind.sh [BUILD_DIR] [--hooks | --admin]
 # BUILD_DIR holds a built rxproxy (dist/cli.js; default: this checkout). With --hooks the proxy
-# runs with request_id, one request header line and a rate limit that never refuses.
+# runs with request_id, one request header line and a rate limit that never refuses; with
+# --admin it runs the admin listener (metrics and status counting every request).
 # Needs valgrind and ab (apt-get install valgrind apache2-utils). Loopback only; N requests
 # (default 10000) after 1500 warm-up requests, counters zeroed in between.
 set -euo pipefail
@@ -34,6 +35,10 @@ INI
 if [ "$hooks" = "--hooks" ]; then
   printf '[hooks]\nrequest_id=true\nrequest_header1=X-Env: bench\nrate_limit=10000000/s\n' \
     >> "$work/proxy.ini"
+fi
+if [ "$hooks" = "--admin" ]; then
+  # The admin listener on: metrics and status count every request.
+  printf '[admin]\nhost=127.0.0.1\nport=0\n' >> "$work/proxy.ini"
 fi
 
 valgrind --tool=callgrind --smc-check=all --dump-instr=no \

@@ -1,14 +1,17 @@
 import {
+  BehaviorSubject,
   EMPTY,
   Subject,
   asyncScheduler,
   catchError,
+  distinctUntilChanged,
   map,
   merge,
   pairwise,
   share,
   shareReplay,
   startWith,
+  switchMap,
   tap,
   type Observable,
   type OperatorFunction,
@@ -25,7 +28,7 @@ import {
   type TrafficOutcome,
 } from './operators/outlierEjection';
 import { activeHealth, type CheckedProbe, type Probe } from './streams/activeHealth';
-import { healthySet, type HealthySnapshot } from './streams/healthySet';
+import { healthySet, type BackendInfo, type HealthySnapshot } from './streams/healthySet';
 
 /** What the group balances over: a backend's data-plane object (worker pool, ws backend). */
 export interface Member {
@@ -55,72 +58,99 @@ export interface BackendGroupDeps {
   readonly mapSnapshots?: OperatorFunction<HealthySnapshot, HealthySnapshot>;
 }
 
-function candidatesOf<M extends Member>(
-  members: ReadonlyMap<string, M>,
-  snapshot: HealthySnapshot,
-): MemberCandidate<M>[] {
-  return snapshot.healthy.flatMap((name) => {
-    const member = members.get(name);
-    if (!member) return [];
-    const weight = snapshot.weights.get(name) ?? 1;
-    return [
-      {
-        name,
-        weight,
-        member,
-        get load() {
-          return member.load;
-        },
-      },
-    ];
-  });
-}
+/** Settings whose change rebuilds the health pipeline (its state starts afresh). */
+const HEALTH_SETTINGS = [
+  'enableHealthCheck',
+  'healthCheckIntervalMs',
+  'healthCheckTimeoutMs',
+  'healthCheckRise',
+  'healthCheckFall',
+  'passiveHealthCheck',
+  'maxFails',
+  'ejectTimeMs',
+  'maxEjectionPercent',
+  'dynamicWeights',
+  'slowStartMs',
+] as const satisfies readonly (keyof PoolConfig)[];
 
 /**
  * One pool's backends as the data plane sees them: the healthy-set stream (active checks and
- * passive ejection) kept in a plain field, and the configured algorithm picking over it.
+ * passive ejection) kept in a plain field, and the configured algorithm picking over it. The
+ * backend list, the settings and the drained set change at runtime; backends that stay keep
+ * their health.
  */
 export class BackendGroup<M extends Member> {
-  private readonly members: ReadonlyMap<string, M>;
-  private readonly picker: Picker;
+  private readonly members = new Map<string, M>();
+  private picker: Picker;
   private readonly outcomes = new Subject<TrafficOutcome>();
+  private readonly backendList$: BehaviorSubject<readonly BackendInfo[]>;
+  /** Each value rebuilds the health pipeline with the settings of the moment. */
+  private readonly rebuilds = new BehaviorSubject<void>(undefined);
+  /** Weights set at runtime, over the configured ones. */
+  private readonly weightOverrides = new Map<string, number>();
+  /** Backends out of rotation by command (a runtime drain, or removal from the config). */
+  private readonly drained = new Set<string>();
   private inRotation: ReadonlySet<string> = new Set();
   /** Backends whose last reported outcome failed: only they need successes reported. */
   private readonly failing = new Set<string>();
-  private candidates: readonly MemberCandidate<M>[];
+  private candidates: readonly MemberCandidate<M>[] = [];
   private subscription: Subscription | undefined;
   private latest: HealthySnapshot | undefined;
   readonly snapshots$: Observable<HealthySnapshot>;
 
   constructor(
-    readonly pool: PoolConfig,
+    private current: PoolConfig,
     members: readonly M[],
     private readonly deps: BackendGroupDeps,
   ) {
-    this.members = new Map(members.map((member) => [member.name, member]));
-    this.picker = createPicker(pool.algorithm, {
-      ...(deps.random ? { random: deps.random } : {}),
-      hashBalanceFactor: pool.hashBalanceFactor,
-    });
-    this.snapshots$ = this.buildSnapshots();
-    this.candidates = pool.servers.flatMap((server) => {
+    for (const member of members) this.members.set(member.name, member);
+    this.picker = this.newPicker();
+    this.backendList$ = new BehaviorSubject<readonly BackendInfo[]>(this.backendInfos());
+    this.snapshots$ = deps.leader
+      ? deps.leader.snapshots$
+      : this.rebuilds.pipe(
+          switchMap(() => this.buildSnapshots()),
+          shareReplay({ bufferSize: 1, refCount: true }),
+        );
+    this.candidates = current.servers.flatMap((server) => {
       const member = this.members.get(server.name);
       return member ? [{ name: server.name, weight: server.weight, member, load: 0 }] : [];
     });
   }
 
-  /** The healthy-set stream of this pool (shared, replaying the latest snapshot). */
+  get pool(): PoolConfig {
+    return this.current;
+  }
+
+  private newPicker(): Picker {
+    return createPicker(this.current.algorithm, {
+      ...(this.deps.random ? { random: this.deps.random } : {}),
+      hashBalanceFactor: this.current.hashBalanceFactor,
+    });
+  }
+
+  private backendInfos(): BackendInfo[] {
+    return this.current.servers.map((server) => ({
+      name: server.name,
+      weight: this.weightOverrides.get(server.name) ?? server.weight,
+    }));
+  }
+
+  /** The healthy-set stream of this pool over its changing backend list. */
   private buildSnapshots(): Observable<HealthySnapshot> {
-    const { pool, deps } = this;
-    if (deps.leader) return deps.leader.snapshots$;
+    const { current: pool, deps } = this;
     const scheduler = deps.scheduler ?? asyncScheduler;
-    const names = pool.servers.map((server) => server.name);
+    const backends$ = this.backendList$.pipe(
+      distinctUntilChanged(sameList),
+      shareReplay({ bufferSize: 1, refCount: true }),
+    );
+    const names$ = backends$.pipe(map((list) => list.map((backend) => backend.name)));
     const probe = deps.probe;
     const activeChecks = pool.enableHealthCheck && probe !== undefined;
     const probes$ =
       activeChecks && probe
         ? activeHealth(
-            names,
+            names$,
             probe,
             {
               intervalMs: pool.healthCheckIntervalMs,
@@ -141,7 +171,7 @@ export class BackendGroup<M extends Member> {
       ? merge(this.outcomes, probeOutcomes$).pipe(
           outlierEjection(
             {
-              backends: names,
+              backends$: names$,
               maxFails: pool.maxFails,
               ejectTimeMs: pool.ejectTimeMs,
               maxEjectionPercent: pool.maxEjectionPercent,
@@ -151,10 +181,9 @@ export class BackendGroup<M extends Member> {
           ),
         )
       : EMPTY;
-    const backends = pool.servers.map((server) => ({ name: server.name, weight: server.weight }));
     const snapshots$ = healthySet(
-      { backends, probes$, ejections$ },
-      { dynamicWeights: pool.dynamicWeights, slowStartMs: pool.slowStartMs },
+      { backends$, probes$, ejections$ },
+      { dynamicWeights: pool.dynamicWeights, slowStartMs: pool.slowStartMs, activeChecks },
       scheduler,
     );
     const hook = deps.mapSnapshots;
@@ -166,14 +195,13 @@ export class BackendGroup<M extends Member> {
         deps.emit({ type: 'internal-error', source: 'healthySet hook', message });
         return snapshots$;
       }),
-      shareReplay({ bufferSize: 1, refCount: true }),
     );
   }
 
   private reportProbe(result: CheckedProbe): void {
     this.deps.emit({
       type: 'health-check',
-      pool: this.pool.kind,
+      pool: this.current.kind,
       backend: result.backend,
       up: result.up,
       healthy: result.healthy,
@@ -189,22 +217,75 @@ export class BackendGroup<M extends Member> {
 
   start(): void {
     if (this.subscription) return;
-    const { pool } = this;
     const follower = this.deps.leader !== undefined;
     this.subscription = this.snapshots$
       .pipe(startWith(undefined), pairwise())
       .subscribe(([previous, next]) => {
         if (!next) return;
         this.latest = next;
-        this.candidates = candidatesOf(this.members, next);
-        this.inRotation = new Set(next.healthy);
+        this.refreshCandidates();
         if (previous && !follower) {
           for (const transition of healthTransitions(previous, next)) {
-            this.deps.emit({ type: 'health', pool: pool.kind, ...transition });
+            if (!this.members.has(transition.backend)) continue;
+            this.deps.emit({ type: 'health', pool: this.current.kind, ...transition });
           }
         }
         this.deps.onSnapshot?.();
       });
+  }
+
+  private refreshCandidates(): void {
+    const snapshot = this.latest;
+    if (!snapshot) return;
+    const healthy = snapshot.healthy.filter(
+      (name) => this.members.has(name) && !this.drained.has(name),
+    );
+    this.candidates = candidatesOf(this.members, healthy, snapshot);
+    this.inRotation = new Set(healthy);
+  }
+
+  /**
+   * A reload's pool: settings, servers and members. Backends that stay keep their health; a
+   * change of health-check or ejection settings starts the health state afresh.
+   */
+  reconfigure(pool: PoolConfig, members: readonly M[]): void {
+    const previous = this.current;
+    this.current = pool;
+    this.members.clear();
+    for (const member of members) this.members.set(member.name, member);
+    if (
+      previous.algorithm !== pool.algorithm ||
+      previous.hashBalanceFactor !== pool.hashBalanceFactor
+    ) {
+      this.picker = this.newPicker();
+    }
+    this.backendList$.next(this.backendInfos());
+    if (!this.deps.leader && HEALTH_SETTINGS.some((key) => previous[key] !== pool[key])) {
+      this.rebuilds.next();
+    }
+    this.refreshCandidates();
+  }
+
+  /** Takes a backend out of rotation (true) or lets it back (false) without touching its health. */
+  setDrained(name: string, drained: boolean): void {
+    if (drained) this.drained.add(name);
+    else this.drained.delete(name);
+    this.refreshCandidates();
+  }
+
+  isDrained(name: string): boolean {
+    return this.drained.has(name);
+  }
+
+  /** A runtime weight over the configured one (undefined: back to the configured weight). */
+  setWeight(name: string, weight: number | undefined): void {
+    if (weight === undefined) this.weightOverrides.delete(name);
+    else this.weightOverrides.set(name, weight);
+    this.backendList$.next(this.backendInfos());
+  }
+
+  weightOverride(name: string): number | undefined {
+    return this.weightOverrides.get(name);
   }
 
   /** Whether a backend is in rotation now. */
@@ -242,5 +323,36 @@ export class BackendGroup<M extends Member> {
   stop(): void {
     this.subscription?.unsubscribe();
     this.outcomes.complete();
+    this.rebuilds.complete();
+    this.backendList$.complete();
   }
+}
+
+function sameList(a: readonly BackendInfo[], b: readonly BackendInfo[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((info, i) => info.name === b[i]?.name && info.weight === b[i]?.weight)
+  );
+}
+
+function candidatesOf<M extends Member>(
+  members: ReadonlyMap<string, M>,
+  healthy: readonly string[],
+  snapshot: HealthySnapshot,
+): MemberCandidate<M>[] {
+  return healthy.flatMap((name) => {
+    const member = members.get(name);
+    if (!member) return [];
+    const weight = snapshot.weights.get(name) ?? 1;
+    return [
+      {
+        name,
+        weight,
+        member,
+        get load() {
+          return member.load;
+        },
+      },
+    ];
+  });
 }

@@ -1,17 +1,18 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { config as rxjsConfig, firstValueFrom } from 'rxjs';
+import { EMPTY, concatMap, config as rxjsConfig, firstValueFrom, from, map, merge } from 'rxjs';
 import { loadConfigFile, parseConfigText } from './adapters/configFile';
 import { startDemoBackends, type DemoBackends } from './adapters/demoBackends';
 import { loadHookModule } from './adapters/hookModule';
 import { createLogger, writeLogRecords } from './adapters/logger';
 import { packageVersion } from './adapters/packageInfo';
 import { fromSignals } from './adapters/processSignals';
+import { watchConfigFile } from './adapters/configWatch';
 import { selfCheck } from './adapters/selfCheck';
 import { LOG_LEVELS, formatProblem, type Config, type LogLevel } from './config';
 import { demoConfigText, demoInstructions } from './demo';
 import type { ProxyHooks } from './hooks/types';
-import { createProxy } from './proxy';
+import { createProxy, type LoadedConfig } from './proxy';
 import { logRecords } from './streams/logRecords';
 import { describeConfig } from './summary';
 
@@ -83,6 +84,32 @@ async function loadConfig(configPath: string, demo: boolean, io: Io): Promise<Lo
   return 1;
 }
 
+/** The last configuration read for a reload, by file: the CLI applies its log level. */
+const lastLoaded = new Map<string, Config>();
+
+/** Reads the file and its hook module again for a reload; problems are listed, not thrown. */
+async function reloadConfig(file: string, env: NodeJS.ProcessEnv): Promise<LoadedConfig> {
+  const result = loadConfigFile(file, env);
+  if (!result.ok) {
+    const problems =
+      'notFound' in result ? [`${file}: not found`] : result.problems.map(formatProblem);
+    return { ok: false, problems };
+  }
+  const modulePath = result.config.hooks.module;
+  try {
+    const moduleHooks =
+      modulePath === undefined ? undefined : await loadHookModule(modulePath, undefined, true);
+    lastLoaded.set(file, result.config);
+    return { ok: true, config: result.config, ...(moduleHooks ? { moduleHooks } : {}) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      problems: [formatProblem({ file, section: 'hooks', key: 'module', message })],
+    };
+  }
+}
+
 const LISTEN_ERRORS: Readonly<Record<string, string>> = {
   EADDRINUSE: 'address already in use',
   EACCES: 'permission denied',
@@ -118,7 +145,21 @@ async function serve(loaded: Loaded, io: Io): Promise<number> {
   }
   const logger = createLogger(level as LogLevel);
   rxjsConfig.onUnhandledError = (error: unknown) => logger.error({ err: error }, 'unhandled error');
-  const proxy = createProxy(config, loaded.moduleHooks ? { moduleHooks: loaded.moduleHooks } : {});
+  let applied = config;
+  const proxy = createProxy(config, {
+    ...(loaded.moduleHooks ? { moduleHooks: loaded.moduleHooks } : {}),
+    // The demo's configuration is no file: it does not reload.
+    ...(demo ? {} : { loadConfig: () => reloadConfig(config.file, io.env) }),
+  });
+  // A reload's log_level takes effect with it (LOG_LEVEL, when set, still wins).
+  const levels = proxy.events$.subscribe((event) => {
+    if (event.type !== 'config-applied' || io.env.LOG_LEVEL !== undefined) return;
+    const next = lastLoaded.get(config.file);
+    if (next && next !== applied) {
+      applied = next;
+      logger.level = next.frontend.logLevel;
+    }
+  });
   const logging = writeLogRecords(
     logRecords(proxy.events$, (recordLevel) => logger.isLevelEnabled(recordLevel)),
     logger,
@@ -136,7 +177,19 @@ async function serve(loaded: Loaded, io: Io): Promise<number> {
     logger.flush();
     return 1;
   }
+  const reloads = configReloads(config).subscribe();
+  function configReloads(running: Config) {
+    const triggers = merge(
+      fromSignals(['SIGHUP']).pipe(map(() => 'SIGHUP')),
+      running.frontend.watchConfig && !demo
+        ? watchConfigFile(running.file).pipe(map(() => 'watch'))
+        : EMPTY,
+    );
+    return triggers.pipe(concatMap((trigger) => from(proxy.reloadFile(trigger))));
+  }
   const signal = await firstValueFrom(fromSignals());
+  reloads.unsubscribe();
+  levels.unsubscribe();
   logger.info({ signal }, 'shutting down');
   const forced = fromSignals().subscribe((again) => {
     logger.warn({ signal: again }, 'second signal: exiting without waiting');

@@ -1,5 +1,5 @@
 import type { Subject } from 'rxjs';
-import { createAdminServer, type AdminServer } from './adapters/adminServer';
+import { createAdminServer, type AdminRoutes, type AdminServer } from './adapters/adminServer';
 import { DASHBOARD_HTML } from './adapters/dashboardPage';
 import { packageVersion } from './adapters/packageInfo';
 import type { Config } from './config';
@@ -18,6 +18,7 @@ export function createAdmin(
   config: Config,
   live: LiveState,
   events: Subject<ProxyEvent>,
+  commands: Pick<AdminRoutes, 'control' | 'reload'>,
 ): AdminServer | undefined {
   if (config.admin.port === undefined) return undefined;
   const stats = new TrafficStats(config.admin.metricsBuckets);
@@ -38,6 +39,7 @@ export function createAdmin(
       return parsed.ok ? eventFeed(events, parsed.types) : { unknown: parsed.unknown };
     },
     dashboard: DASHBOARD_HTML,
+    ...commands,
     onError: (message) => events.next({ type: 'internal-error', source: 'admin', message }),
   });
   return {

@@ -110,11 +110,37 @@ export type ProxyEvent =
     }
   | { readonly type: 'queue'; readonly backend: string; readonly depth: number }
   | { readonly type: 'internal-error'; readonly source: string; readonly message: string }
+  | {
+      /** A new configuration took effect (a reload), with what changed. */
+      readonly type: 'config-applied';
+      /** What triggered it: `SIGHUP`, `watch`, `admin` or `api` (proxy.reload). */
+      readonly trigger: string;
+      /** One line: `http: +server3, -server2, server1 weight; algorithm` or `no changes`. */
+      readonly summary: string;
+    }
+  | {
+      /** A new configuration was refused: the running one stays, unchanged. */
+      readonly type: 'config-rejected';
+      readonly trigger: string;
+      /** Every problem, `file: [section] key: what is wrong`. */
+      readonly problems: readonly string[];
+    }
+  | {
+      /** A server was drained, enabled or given a weight through the admin API. */
+      readonly type: 'server-control';
+      readonly pool: string;
+      readonly backend: string;
+      readonly action: 'drain' | 'enable' | 'weight';
+      readonly weight?: number;
+    }
   | { readonly type: 'draining'; readonly inFlight: number; readonly timeoutMs: number }
   | { readonly type: 'stopped'; readonly drained: boolean; readonly abandoned: number };
 
-/** `health-check`: failed active probes; `ejection`: passive checks; `hook`: a healthySet hook. */
-export type OutOfRotationCause = 'health-check' | 'ejection' | 'hook';
+/**
+ * `health-check`: failed active probes; `ejection`: passive checks; `hook`: a healthySet hook;
+ * `drain`: drained through the admin API.
+ */
+export type OutOfRotationCause = 'health-check' | 'ejection' | 'hook' | 'drain';
 
 export type ProxyEventType = ProxyEvent['type'];
 export type ProxyEventOf<T extends ProxyEventType> = Extract<ProxyEvent, { type: T }>;

@@ -12,7 +12,14 @@ import { createHealthProber } from './adapters/healthProbe';
 import { BackendGroup } from './backendGroup';
 import type { RandomSource } from './balancing';
 import { hashKeyOf } from './forwarding/hashKey';
-import type { Config, PoolConfig } from './config';
+import {
+  describeChanges,
+  formatProblem,
+  reconcile,
+  type Config,
+  type PoolConfig,
+  type ServerCommand,
+} from './config';
 import type { ProxyEvent } from './events';
 import { drainOutcome, type DrainOutcome } from './streams/drainOutcome';
 import { deliverEvents } from './adapters/eventsHook';
@@ -24,6 +31,8 @@ import type { ProxyHooks } from './hooks/types';
 import type { LiveState } from './observability/liveState';
 import { createAdmin } from './composeAdmin';
 import { workerPoolScaling } from './composePools';
+import { ServerSet } from './serverSet';
+import type { AdminServer, ReloadAnswer } from './adapters/adminServer';
 import { livePool } from './observability/livePools';
 
 /**
@@ -46,7 +55,16 @@ export interface ProxyOptions {
   readonly hooks?: ProxyHooks;
   /** The hooks of `[hooks] module`, as `loadHookModule` returned them. */
   readonly moduleHooks?: ProxyHooks;
+  /**
+   * Reads the configuration file afresh (and its hook module), for reloads by SIGHUP, file
+   * watch or `POST /reload`. Without it only `reload(config)` reloads.
+   */
+  readonly loadConfig?: () => Promise<LoadedConfig>;
 }
+
+export type LoadedConfig =
+  | { readonly ok: true; readonly config: Config; readonly moduleHooks?: ProxyHooks }
+  | { readonly ok: false; readonly problems: readonly string[] };
 
 export interface Proxy {
   /** Binds the frontend; resolves with the bound address (port 0 becomes a real port). */
@@ -63,6 +81,38 @@ export interface Proxy {
   readonly live: LiveState;
   /** The admin listener's address, with `[admin] port` set and once started. */
   readonly adminAddress: AddressInfo | undefined;
+  /**
+   * Applies a new configuration without a restart: servers added, changed and removed (removed
+   * ones drain), settings from the next decision on, listeners rebound. Resolves with a summary
+   * of what changed; rejects with a ReloadRejected listing every problem, changing nothing.
+   */
+  reload(config: Config, options?: ReloadOptions): Promise<string>;
+  /**
+   * Reads the file again with `loadConfig` and reloads it; never rejects. Reloads run one at a
+   * time, in order.
+   */
+  reloadFile(trigger: string): Promise<ReloadAnswer>;
+  /** Drains, enables or reweights a server at runtime (the admin API's server control). */
+  control(pool: string, server: string, command: ServerControl): ControlResult;
+}
+
+export interface ReloadOptions {
+  /** The hooks of the new `[hooks] module`, loaded afresh by the caller. */
+  readonly moduleHooks?: ProxyHooks;
+  /** What triggered the reload, for the events: `SIGHUP`, `watch`, `admin`; default `api`. */
+  readonly trigger?: string;
+}
+
+export type ServerControl =
+  { readonly action: 'drain' | 'enable' } | { readonly action: 'weight'; readonly weight: number };
+export type ControlResult = 'ok' | 'unknown pool' | 'unknown server';
+
+/** A configuration a reload refused; the running one stays. */
+export class ReloadRejected extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`configuration rejected: ${problems.join('; ')}`);
+    this.name = 'ReloadRejected';
+  }
 }
 
 /** HTTP requests go to the [http] pool, or to the [websocket] servers when there is none. */
@@ -81,74 +131,139 @@ function metaFields(meta: Record<string, unknown>) {
   };
 }
 
-export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
+/** Whether upgrades and requests share one pool (a file with only [http] or only [websocket]). */
+const sharesOnePool = (config: Config) => !(config.http && config.websocket);
+
+/** Restart-only changes: the reload that carries them is refused, listing each. */
+function restartOnlyProblems(running: Config, next: Config): string[] {
+  const problems: string[] = [];
+  for (const section of ['http', 'websocket'] as const) {
+    if ((running[section] === undefined) !== (next[section] === undefined)) {
+      problems.push(
+        formatProblem({
+          file: next.file,
+          section,
+          message: `adding or removing the [${section}] section needs a restart`,
+        }),
+      );
+    }
+  }
+  return problems;
+}
+
+export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy {
   const events = new Subject<ProxyEvent>();
-  const pool = httpPool(config);
   const emit = (event: ProxyEvent) => events.next(event);
-  const hookSets = [
-    builtinHooks(config.hooks, randomUUID),
-    options.moduleHooks,
-    options.hooks,
-  ].filter((set): set is ProxyHooks => set !== undefined);
-  const clientAddress = clientAddressOf(config);
+  let config = initial;
+  let pool = httpPool(config);
+  // Upgrades go to the [websocket] servers, or to the [http] ones when there is no [websocket].
+  const shared = sharesOnePool(config);
+  let wsPool = shared ? pool : (config.websocket ?? pool);
+  let moduleHooks = options.moduleHooks;
+  const hookSetsOf = (hooksConfig: Config['hooks']) =>
+    [builtinHooks(hooksConfig, randomUUID), moduleHooks, options.hooks].filter(
+      (set): set is ProxyHooks => set !== undefined,
+    );
+  let hookSets = hookSetsOf(config.hooks);
+  let clientAddress = clientAddressOf(config);
   /** consistent-hash's key for a request of `forPool`; other algorithms need none. */
   const hashKeyFor = (forPool: PoolConfig) =>
     forPool.algorithm === 'consistent-hash'
       ? (req: IncomingMessage, address: string | undefined) =>
           hashKeyOf(forPool.hashKey, req, address)
       : () => undefined;
+  let httpHashKey = hashKeyFor(pool);
+  let wsHashKey = hashKeyFor(wsPool);
   const mapSnapshots = healthySetHook(hookSets);
   const snapshotHook = mapSnapshots ? { mapSnapshots } : {};
-  for (const set of hookSets) if (set.events) deliverEvents(events, set.events, emit);
-  const line = pool.maxPending > 0 ? new PendingLine(pool.maxPending) : undefined;
-  const backends: readonly WorkerPool[] = pool.servers.map(
-    (server) =>
-      new WorkerPool(server, pool, {
-        emit,
-        line,
-        onConnectFailure: (name) => httpGroup.reportOutcome(name, false, 'connection'),
-      }),
+  let eventHooks = hookSets.flatMap((set) =>
+    set.events ? [deliverEvents(events, set.events, emit)] : [],
   );
+  const line = new PendingLine(pool.maxPending);
   const random = options.random ? { random: options.random } : {};
-  const httpProber = createHealthProber(pool);
-  const httpGroup: BackendGroup<WorkerPool> = new BackendGroup(pool, backends, {
+  let started = false;
+
+  const workerPools = new ServerSet<WorkerPool>(
+    {
+      create: (server, forPool) => {
+        const backend = new WorkerPool(server, forPool, {
+          emit,
+          ...(forPool.maxPending > 0 ? { line } : {}),
+          onConnectFailure: (name) => httpGroup.reportOutcome(name, false, 'connection'),
+        });
+        if (started) void backend.start(workerPoolScaling(backend));
+        return backend;
+      },
+      update: (backend, server, forPool) => backend.reconfigure(server, forPool),
+      // In-flight and queued requests finish, for up to drain_timeout; then the workers close.
+      drain: (backend, done) => {
+        const deadline = Date.now() + config.frontend.drainTimeoutMs;
+        const timer = setInterval(() => {
+          if (backend.load === 0 || Date.now() >= deadline) {
+            clearInterval(timer);
+            done();
+          }
+        }, 50);
+        return () => clearInterval(timer);
+      },
+      destroy: (backend) => backend.destroy(),
+    },
+    pool,
+  );
+  const httpProber = createHealthProber(() => pool);
+  const httpGroup: BackendGroup<WorkerPool> = new BackendGroup(pool, workerPools.members, {
     probe: httpProber.probe,
     emit,
     ...random,
     ...snapshotHook,
     // A backend back in rotation gets a connection attempt now and serves the line.
     onSnapshot: () => {
-      for (const backend of backends) {
+      for (const backend of workerPools.members) {
         if (!httpGroup.isInRotation(backend.name)) continue;
         backend.tryConnectingNow();
         backend.serveLine();
       }
     },
   });
-  // Upgrades go to the [websocket] servers, or to the [http] ones when there is no [websocket].
-  const wsPool = config.websocket ?? pool;
-  const wsBackends = wsPool.servers.map((server) => new WsBackend(server));
-  const wsBackendsByName = new Map(wsBackends.map((backend) => [backend.name, backend]));
-  const wsProber = wsPool === pool ? undefined : createHealthProber(wsPool);
-  const wsGroup = new BackendGroup(wsPool, wsBackends, {
+  const wsBackends = new ServerSet<WsBackend>(
+    {
+      create: (server) => new WsBackend(server),
+      update: (backend, server) => {
+        backend.server = server;
+      },
+      // Open WebSockets stay until drain_timeout, then close with 1001.
+      drain: (backend, done) => {
+        const timer = setTimeout(() => {
+          wsProxy.closeBackend(backend.name);
+          done();
+        }, config.frontend.drainTimeoutMs);
+        return () => clearTimeout(timer);
+      },
+      destroy: () => undefined,
+    },
+    wsPool,
+  );
+  const wsProber = shared ? undefined : createHealthProber(() => wsPool);
+  const wsGroup = new BackendGroup(wsPool, wsBackends.members, {
     emit,
     ...random,
     ...(wsProber ? { probe: wsProber.probe, ...snapshotHook } : { leader: httpGroup }),
   });
-  const hooks = exchangeHooks(hookSets, {
-    timeoutMs: config.hooks.hookTimeoutMs,
-    emit,
-  });
+  let hooks = exchangeHooks(hookSets, { timeoutMs: config.hooks.hookTimeoutMs, emit });
   const wsProxy = new WsProxy({
-    pool: wsPool,
+    get pool() {
+      return wsPool;
+    },
     pick: (hashKey, excluded) => wsGroup.pick(hashKey, excluded),
     healthyCount: () => wsGroup.healthyCount,
-    hashKeyOf: hashKeyFor(wsPool),
+    hashKeyOf: (req, address) => wsHashKey(req, address),
     reportOutcome: (backend, ok, failure) => wsGroup.reportOutcome(backend, ok, failure),
-    clientAddress,
+    clientAddress: (req) => clientAddress(req),
     emit,
-    hooks,
-    member: (name) => wsBackendsByName.get(name),
+    get hooks() {
+      return hooks;
+    },
+    member: (name) => wsBackends.get(name),
     isInRotation: (name) => wsGroup.isInRotation(name),
   });
   let inFlight = 0;
@@ -160,24 +275,33 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   let address: AddressInfo | undefined;
   let stopping: Promise<DrainOutcome> | undefined;
 
-  const backendsByName = new Map(backends.map((backend) => [backend.name, backend]));
+  const bodyLimitsOf = (budget: MemoryBudget) => ({
+    bufferSize: pool.requestBufferSize,
+    maxBodySize: config.frontend.maxBodySize,
+    timeoutMs: config.frontend.bodyTimeoutMs,
+    budget,
+  });
+  let body = bodyLimitsOf(new MemoryBudget(pool.requestBufferTotal));
   const context: ExchangeContext = {
-    pool,
-    member: (name) => backendsByName.get(name),
-    hooks,
+    get pool() {
+      return pool;
+    },
+    member: (name) => workerPools.get(name),
+    get hooks() {
+      return hooks;
+    },
     pick: (hashKey, excluded) => httpGroup.pick(hashKey, excluded),
     healthyCount: () => httpGroup.healthyCount,
     isInRotation: (backend) => httpGroup.isInRotation(backend),
-    line,
-    hashKeyOf: hashKeyFor(pool),
+    get line() {
+      return pool.maxPending > 0 ? line : undefined;
+    },
+    hashKeyOf: (req, address) => httpHashKey(req, address),
     reportOutcome: (backend, ok, failure) => httpGroup.reportOutcome(backend, ok, failure),
-    clientAddress,
+    clientAddress: (req) => clientAddress(req),
     draining: () => draining,
-    body: {
-      bufferSize: pool.requestBufferSize,
-      maxBodySize: config.frontend.maxBodySize,
-      timeoutMs: config.frontend.bodyTimeoutMs,
-      budget: new MemoryBudget(pool.requestBufferTotal),
+    get body() {
+      return body;
     },
     onRetry: (backend, code) => emit({ type: 'retry', pool: pool.kind, backend, code }),
     onFinished: (outcome: ExchangeOutcome) => {
@@ -202,34 +326,39 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     new HttpExchange(req, res, context).start();
   };
 
-  const server = createFrontend({
-    headerTimeoutMs: config.frontend.headerTimeoutMs,
-    onRequest,
-    onUpgrade: (req, socket, head) => {
-      if (draining) socket.destroy();
-      else wsProxy.handleUpgrade(req, socket, head);
-    },
-    onClientError: (event) => events.next(event),
-  });
+  const newFrontend = () =>
+    createFrontend({
+      headerTimeoutMs: config.frontend.headerTimeoutMs,
+      onRequest,
+      onUpgrade: (req, socket, head) => {
+        if (draining) socket.destroy();
+        else wsProxy.handleUpgrade(req, socket, head);
+      },
+      onClientError: (event) => events.next(event),
+    });
+  let server = newFrontend();
+  /** Front doors replaced by a reload: they serve their open connections to the end. */
+  const retiredServers = new Set<typeof server>();
 
-  const httpView = {
-    config: pool,
-    snapshot: () => httpGroup.snapshot,
-    workers: (name: string) => backendsByName.get(name),
-    ...(wsPool === pool
-      ? { websockets: (name: string) => wsBackendsByName.get(name)?.load ?? 0 }
-      : {}),
+  const views = () => {
+    const httpView = {
+      config: pool,
+      snapshot: () => httpGroup.snapshot,
+      drained: (name: string) => httpGroup.isDrained(name),
+      workers: (name: string) => workerPools.get(name),
+      ...(shared ? { websockets: (name: string) => wsBackends.get(name)?.load ?? 0 } : {}),
+    };
+    if (shared) return [livePool(httpView)];
+    const wsView = {
+      config: wsPool,
+      snapshot: () => wsGroup.snapshot,
+      drained: (name: string) => wsGroup.isDrained(name),
+      websockets: (name: string) => wsBackends.get(name)?.load ?? 0,
+    };
+    return [livePool(httpView), livePool(wsView)];
   };
-  const wsView =
-    wsPool === pool
-      ? undefined
-      : {
-          config: wsPool,
-          snapshot: () => wsGroup.snapshot,
-          websockets: (name: string) => wsBackendsByName.get(name)?.load ?? 0,
-        };
   const live: LiveState = {
-    pools: () => (wsView ? [livePool(httpView), livePool(wsView)] : [livePool(httpView)]),
+    pools: views,
     requestsInFlight: () => inFlight,
     readiness: () => {
       if (!server.listening) return { ready: false, reason: 'the front door is not listening' };
@@ -249,9 +378,22 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     ),
   );
 
-  async function closeServer(): Promise<void> {
-    if (!server.listening) return;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  const listenOn = (target: typeof server, host: string, port: number) =>
+    new Promise<AddressInfo>((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      target.once('error', onError);
+      target.listen(port, host, () => {
+        target.off('error', onError);
+        target.on('error', (error) =>
+          events.next({ type: 'internal-error', source: 'frontend', message: error.message }),
+        );
+        resolve(target.address() as AddressInfo);
+      });
+    });
+
+  async function closeServer(target: typeof server): Promise<void> {
+    if (!target.listening) return;
+    await new Promise<void>((resolve) => target.close(() => resolve()));
   }
 
   /** Readiness fails at once; the front door serves on for shutdown_delay, then drains. */
@@ -265,13 +407,14 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
   async function drainAndClose(): Promise<DrainOutcome> {
     draining = true;
     events.next({ type: 'draining', inFlight, timeoutMs: config.frontend.drainTimeoutMs });
-    const closed = closeServer();
-    server.closeIdleConnections();
+    const doors = [server, ...retiredServers];
+    const closed = Promise.all(doors.map(closeServer));
+    for (const door of doors) door.closeIdleConnections();
     const [outcome] = await Promise.all([
       lastValueFrom(drainOutcome(inFlight$, config.frontend.drainTimeoutMs)),
       wsProxy.closeAll(Math.min(2000, config.frontend.drainTimeoutMs)),
     ]);
-    server.closeAllConnections();
+    for (const door of doors) door.closeAllConnections();
     await closed;
     await release();
     events.next({ type: 'stopped', drained: outcome.drained, abandoned: outcome.remaining });
@@ -280,13 +423,49 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     return outcome;
   }
 
-  const admin = createAdmin(config, live, events);
+  let reloading: Promise<unknown> = Promise.resolve();
+  /** Reloads from the file, one at a time; problems are answered, not thrown. */
+  function reloadFile(trigger: string): Promise<ReloadAnswer> {
+    const load = options.loadConfig;
+    const run = async (): Promise<ReloadAnswer> => {
+      if (!load) return { ok: false, problems: ['no configuration file to reload'] };
+      const loaded = await load();
+      if (!loaded.ok) {
+        emit({ type: 'config-rejected', trigger, problems: loaded.problems });
+        return loaded;
+      }
+      try {
+        const reloadOptions = loaded.moduleHooks ? { moduleHooks: loaded.moduleHooks } : {};
+        const summary = await applyReload(loaded.config, { ...reloadOptions, trigger });
+        return { ok: true, summary };
+      } catch (error) {
+        return { ok: false, problems: (error as ReloadRejected).problems };
+      }
+    };
+    return oneAtATime(run);
+  }
+
+  /** Runs reloads one after the other, in the order they were asked for. */
+  function oneAtATime<T>(run: () => Promise<T>): Promise<T> {
+    const next = reloading.then(run, run);
+    reloading = next.catch(() => undefined);
+    return next;
+  }
+  const adminCommands = {
+    control: (poolName: string, name: string, command: ServerControl) =>
+      control(poolName, name, command),
+    ...(options.loadConfig ? { reload: () => reloadFile('admin') } : {}),
+  };
+
+  let admin: AdminServer | undefined = createAdmin(config, live, events, adminCommands);
 
   async function release(): Promise<void> {
-    line?.close(upstreamError('SHUTTING_DOWN', 'the proxy is shutting down'));
-    for (const backend of backends) backend.destroy();
+    line.close(upstreamError('SHUTTING_DOWN', 'the proxy is shutting down'));
+    workerPools.destroyAll();
+    wsBackends.destroyAll();
     httpGroup.stop();
     wsGroup.stop();
+    for (const subscription of eventHooks) subscription.unsubscribe();
     await Promise.all([httpProber.close(), wsProber?.close()]);
   }
 
@@ -298,6 +477,131 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     return { drained: true, remaining: 0 };
   }
 
+  const commandsFor = (commands: readonly ServerCommand[], forPool: PoolConfig) =>
+    commands.filter((command) => command.pool === forPool.kind);
+
+  /** Binds what a reload moves (front door, admin listener) before anything else changes. */
+  async function bindMoved(next: Config, frontendMoves: boolean, adminMoves: boolean) {
+    const door = frontendMoves ? newFrontend() : undefined;
+    const nextAdmin = adminMoves ? createAdmin(next, live, events, adminCommands) : undefined;
+    let section = 'frontend';
+    try {
+      const doorAddress = door
+        ? await listenOn(door, next.frontend.host, next.frontend.port)
+        : undefined;
+      section = 'admin';
+      await nextAdmin?.listen();
+      return { door, doorAddress, nextAdmin };
+    } catch (error) {
+      if (door) await closeServer(door);
+      await nextAdmin?.close();
+      throw new ReloadRejected([
+        formatProblem({
+          file: next.file,
+          section,
+          key: 'port',
+          message: `cannot listen: ${(error as Error).message}`,
+        }),
+      ]);
+    }
+  }
+
+  async function applyReload(next: Config, reloadOptions: ReloadOptions = {}): Promise<string> {
+    const trigger = reloadOptions.trigger ?? 'api';
+    try {
+      if (stopping) throw new ReloadRejected(['the proxy is shutting down']);
+      const problems = restartOnlyProblems(config, next);
+      if (problems.length > 0) throw new ReloadRejected(problems);
+      const changes = reconcile(config, next);
+      const bound = await bindMoved(
+        next,
+        started && changes.frontend.rebind,
+        changes.admin.keys.length > 0,
+      );
+      apply(next, changes.commands, reloadOptions);
+      if (bound.door && bound.doorAddress) {
+        const old = server;
+        server = bound.door;
+        address = bound.doorAddress;
+        retiredServers.add(old);
+        void closeServer(old).then(() => retiredServers.delete(old));
+        old.closeIdleConnections();
+        events.next({ type: 'listening', host: address.address, port: address.port });
+      } else {
+        server.headersTimeout = next.frontend.headerTimeoutMs;
+      }
+      if (changes.admin.keys.length > 0) {
+        const old = admin;
+        admin = bound.nextAdmin;
+        await old?.close();
+      }
+      const summary = describeChanges(changes);
+      emit({ type: 'config-applied', trigger, summary });
+      return summary;
+    } catch (error) {
+      const problems =
+        error instanceof ReloadRejected ? error.problems : [(error as Error).message];
+      emit({ type: 'config-rejected', trigger, problems });
+      throw error instanceof ReloadRejected ? error : new ReloadRejected(problems);
+    }
+  }
+
+  /** Everything of a reload that cannot fail, in one synchronous step. */
+  function apply(next: Config, commands: readonly ServerCommand[], reloadOptions: ReloadOptions) {
+    const previousHooks = config.hooks;
+    config = next;
+    pool = httpPool(next);
+    wsPool = shared ? pool : (next.websocket ?? pool);
+    clientAddress = clientAddressOf(next);
+    httpHashKey = hashKeyFor(pool);
+    wsHashKey = hashKeyFor(wsPool);
+    line.capacity = pool.maxPending;
+    body = bodyLimitsOf(body.budget);
+    body.budget.total = pool.requestBufferTotal;
+    workerPools.apply(commandsFor(commands, pool), pool);
+    wsBackends.apply(commandsFor(commands, wsPool), wsPool);
+    for (const command of commands) {
+      if (command.kind !== 'remove') continue;
+      for (const group of [httpGroup, wsGroup]) {
+        group.setDrained(command.server.name, false);
+        group.setWeight(command.server.name, undefined);
+      }
+    }
+    httpGroup.reconfigure(pool, workerPools.members);
+    wsGroup.reconfigure(wsPool, wsBackends.members);
+    if (reloadOptions.moduleHooks !== undefined || previousHooks !== next.hooks) {
+      moduleHooks = reloadOptions.moduleHooks ?? moduleHooks;
+      hookSets = hookSetsOf(next.hooks);
+      hooks = exchangeHooks(hookSets, { timeoutMs: next.hooks.hookTimeoutMs, emit });
+      for (const subscription of eventHooks) subscription.unsubscribe();
+      eventHooks = hookSets.flatMap((set) =>
+        set.events ? [deliverEvents(events, set.events, emit)] : [],
+      );
+    }
+  }
+
+  function control(poolName: string, name: string, command: ServerControl): ControlResult {
+    const groups = [
+      ...(pool.kind === poolName ? [httpGroup] : []),
+      ...(wsPool.kind === poolName ? [wsGroup] : []),
+    ];
+    if (groups.length === 0) return 'unknown pool';
+    const known = pool.kind === poolName ? workerPools.get(name) : wsBackends.get(name);
+    if (known === undefined) return 'unknown server';
+    for (const group of groups) {
+      if (command.action === 'weight') group.setWeight(name, command.weight);
+      else group.setDrained(name, command.action === 'drain');
+    }
+    emit({
+      type: 'server-control',
+      pool: poolName,
+      backend: name,
+      action: command.action,
+      ...(command.action === 'weight' ? { weight: command.weight } : {}),
+    });
+    return 'ok';
+  }
+
   return {
     get address() {
       return address;
@@ -307,29 +611,23 @@ export function createProxy(config: Config, options: ProxyOptions = {}): Proxy {
     get adminAddress() {
       return admin?.address;
     },
-    start: () =>
-      new Promise<AddressInfo>((resolve, reject) => {
-        const onError = (error: Error) => reject(error);
-        server.once('error', onError);
-        server.listen(config.frontend.port, config.frontend.host, () => {
-          server.off('error', onError);
-          server.on('error', (error) =>
-            events.next({ type: 'internal-error', source: 'frontend', message: error.message }),
-          );
-          address = server.address() as AddressInfo;
-          events.next({ type: 'listening', host: address.address, port: address.port });
-          const listening = address;
-          httpGroup.start();
-          wsGroup.start();
-          const started = Promise.all(
-            backends.map((backend) => backend.start(workerPoolScaling(backend))),
-          );
-          void Promise.all([started, admin?.listen()]).then(() => {
-            serving = true;
-            resolve(listening);
-          }, reject);
-        });
-      }),
+    reload: (next, reloadOptions) => oneAtATime(() => applyReload(next, reloadOptions)),
+    reloadFile,
+    control,
+    start: async () => {
+      const listening = await listenOn(server, config.frontend.host, config.frontend.port);
+      address = listening;
+      events.next({ type: 'listening', host: listening.address, port: listening.port });
+      started = true;
+      httpGroup.start();
+      wsGroup.start();
+      const connected = Promise.all(
+        workerPools.members.map((backend) => backend.start(workerPoolScaling(backend))),
+      );
+      await Promise.all([connected, admin?.listen()]);
+      serving = true;
+      return listening;
+    },
     stop: () => (stopping ??= address ? delayThenDrain() : releaseUnstarted()),
   };
 }

@@ -18,6 +18,7 @@ describe('buildConfig', () => {
       port: 8080,
       logLevel: 'info',
       shutdownDelayMs: 0,
+      watchConfig: false,
       drainTimeoutMs: 10_000,
       headerTimeoutMs: 10_000,
       bodyTimeoutMs: 60_000,

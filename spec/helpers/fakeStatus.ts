@@ -163,6 +163,7 @@ export class FakeStatus {
       startedAt: new Date(this.startedAt).toISOString(),
       uptimeSeconds: Math.round((this.now - this.startedAt) / 100) / 10,
       configFile: '/etc/rxproxy/rxproxy.ini',
+      lastReload: null,
       ready: true,
       readiness: 'ready',
       requestsInFlight: pool.servers.reduce((sum, server) => sum + server.requests.inFlight, 0),

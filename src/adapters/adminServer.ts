@@ -14,7 +14,22 @@ export interface AdminRoutes {
   readonly feed: (query: string | null) => Observable<string> | { readonly unknown: string[] };
   readonly dashboard: string;
   readonly onError: (message: string) => void;
+  /** Re-reads and applies the configuration file; undefined when there is no file to read. */
+  readonly reload?: () => Promise<ReloadAnswer>;
+  /** Drains, enables or reweights a server. */
+  readonly control: (pool: string, server: string, command: ServerCommandRequest) => string;
 }
+
+export type ReloadAnswer =
+  | { readonly ok: true; readonly summary: string }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+export type ServerCommandRequest =
+  { readonly action: 'drain' | 'enable' } | { readonly action: 'weight'; readonly weight: number };
+
+/** `/pools/{pool}/servers/{server}/{action}`. */
+const SERVER_CONTROL = /^\/pools\/([^/]+)\/servers\/([^/]+)\/(drain|enable|weight)$/;
+const MAX_WEIGHT = 10_000;
 
 export interface AdminServer {
   listen(): Promise<AddressInfo>;
@@ -29,6 +44,21 @@ export const EVENT_STREAM_MAX_BUFFER = 1024 * 1024;
 const EVENT_STREAM_HEARTBEAT_MS = 15_000;
 const PUBLIC_PATHS = new Set(['/livez', '/readyz']);
 const GET_PATHS = new Set(['/', '/livez', '/readyz', '/status', '/metrics', '/events']);
+
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** The methods a path answers, or undefined for an unknown path. */
+function methodsOf(path: string): string | undefined {
+  if (GET_PATHS.has(path)) return 'GET, HEAD';
+  if (path === '/reload' || SERVER_CONTROL.test(path)) return 'POST';
+  return undefined;
+}
 
 function json(
   res: ServerResponse,
@@ -105,6 +135,35 @@ export function createAdminServer(config: AdminConfig, routes: AdminRoutes): Adm
     res.end(routes.dashboard);
   }
 
+  async function reloadNow(res: ServerResponse): Promise<void> {
+    if (!routes.reload) {
+      json(res, 501, { error: 'no configuration file to reload' });
+      return;
+    }
+    const answer = await routes.reload();
+    if (answer.ok) json(res, 200, { status: 'applied', changes: answer.summary });
+    else json(res, 422, { error: 'configuration rejected', problems: answer.problems });
+  }
+
+  function controlServer(res: ServerResponse, url: URL): void {
+    const [, pool = '', server = '', action = ''] = SERVER_CONTROL.exec(url.pathname) ?? [];
+    let command: ServerCommandRequest;
+    if (action === 'weight') {
+      const text = url.searchParams.get('value') ?? '';
+      const weight = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+      if (!(weight >= 1 && weight <= MAX_WEIGHT)) {
+        json(res, 400, { error: `value must be a whole number from 1 to ${MAX_WEIGHT}` });
+        return;
+      }
+      command = { action, weight };
+    } else {
+      command = { action: action === 'drain' ? 'drain' : 'enable' };
+    }
+    const result = routes.control(decoded(pool), decoded(server), command);
+    if (result === 'ok') json(res, 200, { status: 'ok', pool, server, ...command });
+    else json(res, 404, { error: result });
+  }
+
   function authorised(req: IncomingMessage, url: URL): boolean {
     if (!auth || PUBLIC_PATHS.has(url.pathname)) return true;
     if (url.pathname === '/' && auth.matches(url.searchParams.get('token') ?? undefined))
@@ -120,16 +179,22 @@ export function createAdminServer(config: AdminConfig, routes: AdminRoutes): Adm
       json(res, 400, { error: 'bad request' });
       return;
     }
-    if (!GET_PATHS.has(url.pathname)) {
+    const allowed = methodsOf(url.pathname);
+    if (allowed === undefined) {
       json(res, 404, { error: 'not found' });
       return;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      json(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
+    if (!allowed.split(', ').includes(req.method ?? '')) {
+      json(res, 405, { error: 'method not allowed' }, { allow: allowed });
       return;
     }
     if (!authorised(req, url)) {
       json(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer realm="rxproxy"' });
+      return;
+    }
+    if (req.method === 'POST') {
+      req.resume();
+      await (url.pathname === '/reload' ? reloadNow(res) : controlServer(res, url));
       return;
     }
     switch (url.pathname) {

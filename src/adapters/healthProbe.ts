@@ -27,9 +27,10 @@ async function readSome(body: AsyncIterable<Buffer>): Promise<string> {
 /**
  * `GET health_check_path` on a backend, answered as a ProbeResult. Probes have their own
  * connections, apart from the workers, so a saturated pool does not fail its health checks.
+ * `settings` gives the pool as it is now: servers and path follow reloads.
  */
-export function createHealthProber(pool: PoolConfig): HealthProber {
-  const addresses = new Map(pool.servers.map((server) => [server.name, server.address]));
+export function createHealthProber(settings: () => PoolConfig): HealthProber {
+  const pool = settings();
   const agent = new Agent({
     connections: 1,
     connect: { timeout: pool.healthCheckTimeoutMs },
@@ -39,7 +40,8 @@ export function createHealthProber(pool: PoolConfig): HealthProber {
   const probe: Probe = (backend) =>
     new Observable<ProbeResult>((subscriber) => {
       const abort = new AbortController();
-      const address = addresses.get(backend);
+      const current = settings();
+      const address = current.servers.find((server) => server.name === backend)?.address;
       if (address === undefined) {
         subscriber.next(probeFailure(backend, 'unknown backend'));
         subscriber.complete();
@@ -48,7 +50,7 @@ export function createHealthProber(pool: PoolConfig): HealthProber {
       const startedAt = performance.now();
       request(agent, {
         origin: `http://${address}`,
-        path: pool.healthCheckPath,
+        path: current.healthCheckPath,
         method: 'GET',
         signal: abort.signal,
         headers: { 'user-agent': 'rxproxy-health-check' },

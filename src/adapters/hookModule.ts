@@ -55,13 +55,24 @@ function checkHooks(value: unknown): string | undefined {
  * default export) is a function of `{ rxjs, operators, reply }` returning the hooks, or a
  * promise of them. Rejects with a message fit for a configuration problem.
  */
-export async function loadHookModule(path: string, api = HOOK_MODULE_API): Promise<ProxyHooks> {
+export async function loadHookModule(
+  path: string,
+  api = HOOK_MODULE_API,
+  fresh = false,
+): Promise<ProxyHooks> {
   const file = isAbsolute(path) ? path : resolve(path);
   let exported: unknown;
   try {
-    exported = file.endsWith('.mjs')
-      ? await importModule(pathToFileURL(file).href)
-      : createRequire(__filename)(file);
+    if (file.endsWith('.mjs')) {
+      // ES modules are cached by URL for the process's life: a reload asks for a new URL.
+      const url = pathToFileURL(file);
+      if (fresh) url.search = `?reload=${Date.now()}`;
+      exported = await importModule(url.href);
+    } else {
+      const load = createRequire(__filename);
+      if (fresh) delete load.cache[load.resolve(file)];
+      exported = load(file);
+    }
   } catch (error) {
     throw new Error(`cannot load ${file}: ${messageOf(error)}`, { cause: error });
   }

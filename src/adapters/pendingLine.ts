@@ -17,7 +17,8 @@ export class PendingLine {
   private readonly waiting: Waiting[] = [];
   private closed = false;
 
-  constructor(private readonly capacity: number) {}
+  /** Settable: a reload applies a new max_pending to requests arriving from then on. */
+  constructor(public capacity: number) {}
 
   get length(): number {
     return this.waiting.length;

@@ -5,7 +5,8 @@ import { PAYLOAD_TOO_LARGE, REQUEST_TIMEOUT, type ProxyAnswer } from '../forward
 export class MemoryBudget {
   private used = 0;
 
-  constructor(readonly total: number) {}
+  /** Settable: a reload applies a new request_buffer_total to bodies read from then on. */
+  constructor(public total: number) {}
 
   reserve(bytes: number): boolean {
     if (this.used + bytes > this.total) return false;

@@ -26,7 +26,8 @@ import { SocketEndpoint } from './wsEndpoint';
 /** A WebSocket backend as the balancer sees it: its open connections are its load. */
 export class WsBackend {
   load = 0;
-  constructor(readonly server: ServerConfig) {}
+  /** Settable: a reload's new numbers (weight) for the same name and address. */
+  constructor(public server: ServerConfig) {}
   get name(): string {
     return this.server.name;
   }
@@ -42,6 +43,7 @@ export interface WsProxyContext extends BalancedPool<WsBackend> {
 }
 
 interface OpenSession {
+  readonly backendName: string;
   readonly client: SocketEndpoint;
   readonly backend: SocketEndpoint;
   readonly subscription: Subscription;
@@ -149,6 +151,15 @@ export class WsProxy {
     return excluded?.has(pin) || !this.context.isInRotation(pin)
       ? undefined
       : this.context.member(pin);
+  }
+
+  /** Closes the open WebSockets of one backend (removed by a reload) with 1001 on both sides. */
+  closeBackend(name: string): void {
+    for (const session of this.sessions) {
+      if (session.backendName !== name) continue;
+      session.client.close(1001, 'going away');
+      session.backend.close(1001, 'going away');
+    }
   }
 
   /** Closes every open WebSocket with 1001 "going away"; resolves when they are closed. */
@@ -331,7 +342,7 @@ export class WsProxy {
       });
     });
     if (!subscription.closed) {
-      session = { client, backend: upstreamEnd, subscription };
+      session = { backendName: backend.name, client, backend: upstreamEnd, subscription };
       this.sessions.add(session);
     }
     upstream.resume();

@@ -150,6 +150,7 @@ function readFrontend(values: SectionValues | undefined, problems: ProblemList) 
     maxBodySize: setting<number>('max_body_size'),
     trustedProxies: setting<readonly CidrRange[]>('trusted_proxies'),
     shutdownDelayMs: setting<number>('shutdown_delay'),
+    watchConfig: setting<boolean>('watch_config'),
   };
   return frontend;
 }

@@ -95,6 +95,7 @@ const ROWS: readonly Row[] = [
   ['max_body_size', 'frontend', FRONTEND, '0', 'bytes', 'rxproxy', sizeOrZero],
   ['trusted_proxies', 'frontend', FRONTEND, '', 'addresses', 'rxproxy', parseAddressList],
   ['shutdown_delay', 'frontend', FRONTEND, '0', 'seconds', 'rxproxy', duration],
+  ['watch_config', 'frontend', FRONTEND, 'false', 'boolean', 'rxproxy', parseBoolean],
 
   ['enable_health_check', 'pool', POOLS, 'false', 'boolean', 'original', parseBoolean],
   ['health_check_interval', 'pool', POOLS, '10', 'seconds', 'original', positiveDuration],

@@ -21,6 +21,7 @@ export const FRONTEND_KEYS = {
   maxBodySize: 'max_body_size',
   trustedProxies: 'trusted_proxies',
   shutdownDelayMs: 'shutdown_delay',
+  watchConfig: 'watch_config',
 } as const satisfies Record<keyof FrontendConfig, string>;
 
 /** Every PoolConfig field but `kind` and `servers`. */

@@ -34,6 +34,8 @@ export interface FrontendConfig {
   readonly trustedProxies: readonly CidrRange[];
   /** After SIGTERM, /readyz answers 503 and the front door keeps serving this long before the drain. */
   readonly shutdownDelayMs: number;
+  /** Reload when the configuration file changes. */
+  readonly watchConfig: boolean;
 }
 
 export interface ServerConfig {

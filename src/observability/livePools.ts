@@ -14,6 +14,8 @@ export interface PoolView {
   readonly config: PoolConfig;
   /** The healthy-set snapshot in effect (undefined before start). */
   readonly snapshot: () => HealthySnapshot | undefined;
+  /** Whether the server was drained through the admin API. */
+  readonly drained?: (server: string) => boolean;
   /** The server's worker pool, for pools that serve HTTP. */
   readonly workers?: (server: string) => WorkerView | undefined;
   /** Open WebSockets on the server, for pools that serve upgrades. */
@@ -21,6 +23,7 @@ export interface PoolView {
 }
 
 const NOT_STARTED = 'not started';
+const DRAINED = 'drained through the admin API';
 
 /** One pool's servers now: rotation from the latest snapshot, load from the data plane. */
 export function livePool(view: PoolView): LivePool {
@@ -28,15 +31,16 @@ export function livePool(view: PoolView): LivePool {
   const snapshot = view.snapshot();
   const servers = config.servers.map((server): LiveServer => {
     const workers = view.workers?.(server.name);
-    const reason = snapshot ? snapshot.down.get(server.name) : NOT_STARTED;
-    const cause = snapshot?.causes?.get(server.name);
+    const drained = view.drained?.(server.name) === true;
+    const reason = drained ? DRAINED : snapshot ? snapshot.down.get(server.name) : NOT_STARTED;
+    const cause = drained ? { cause: 'drain' as const } : snapshot?.causes?.get(server.name);
     return {
       pool: config.kind,
       name: server.name,
       address: server.address,
       staticWeight: server.weight,
       inRotation: reason === undefined,
-      effectiveWeight: snapshot?.weights.get(server.name) ?? 0,
+      effectiveWeight: reason === undefined ? (snapshot?.weights.get(server.name) ?? 0) : 0,
       down:
         reason === undefined
           ? undefined

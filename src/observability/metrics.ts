@@ -100,6 +100,10 @@ export function createMetrics(options: MetricsOptions): ProxyMetrics {
         return reasons.rejected(event.rejected).inc();
       case 'websocket-close':
         return onWebSocketClose(event);
+      case 'config-applied':
+        return reasons.reloads.applied.inc();
+      case 'config-rejected':
+        return reasons.reloads.rejected.inc();
       default:
         return;
     }

@@ -28,6 +28,8 @@ export class ReasonCounters {
   private readonly closeCodes = new Map<number, CounterChild>();
   private readonly rejectedTotal: Counter<string>;
   private readonly closesTotal: Counter<string>;
+  /** `rxproxy_config_reloads_total{result}`: `applied` and `rejected`, from the start. */
+  readonly reloads: Readonly<Record<'applied' | 'rejected', CounterChild>>;
 
   constructor(registry: Registry) {
     this.rejectedTotal = new Counter({
@@ -43,6 +45,16 @@ export class ReasonCounters {
       registers: [registry],
     });
     for (const reason of BUILT_IN_REJECT_REASONS) this.rejected(reason);
+    const reloadsTotal = new Counter({
+      name: 'rxproxy_config_reloads_total',
+      help: 'Configuration reloads, by result: applied or rejected.',
+      labelNames: ['result'],
+      registers: [registry],
+    });
+    this.reloads = {
+      applied: zeroed(new Map(), 'applied', reloadsTotal),
+      rejected: zeroed(new Map(), 'rejected', reloadsTotal),
+    };
   }
 
   rejected(reason: string): CounterChild {

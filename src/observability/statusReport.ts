@@ -64,6 +64,14 @@ export interface ProxyStatus {
   /** `ready`, or why not. */
   readonly readiness: string;
   readonly requestsInFlight: number;
+  /** The last configuration reload; null before the first. */
+  readonly lastReload: {
+    readonly at: string;
+    readonly result: 'applied' | 'rejected';
+    readonly trigger: string;
+    readonly summary?: string;
+    readonly problems?: readonly string[];
+  } | null;
   readonly pools: readonly PoolStatus[];
 }
 
@@ -127,6 +135,7 @@ export function statusReport(live: LiveState, stats: TrafficStats, meta: StatusM
     ready: readiness.ready,
     readiness: readiness.reason,
     requestsInFlight: live.requestsInFlight(),
+    lastReload: stats.lastReload ? { ...stats.lastReload, at: iso(stats.lastReload.at) } : null,
     pools: live.pools().map((pool) => ({
       name: pool.name,
       algorithm: pool.algorithm,

@@ -38,6 +38,15 @@ export interface LastHealthCheck {
   readonly reason?: string;
 }
 
+export interface LastReload {
+  /** ms since the epoch. */
+  readonly at: number;
+  readonly result: 'applied' | 'rejected';
+  readonly trigger: string;
+  readonly summary?: string;
+  readonly problems?: readonly string[];
+}
+
 /** What one server has done since start. */
 export interface ServerTraffic {
   served: number;
@@ -58,6 +67,8 @@ const CLIENT_CLOSED_REQUEST = 499;
 export class TrafficStats {
   private readonly servers = new Map<string, ServerTraffic>();
   private readonly rejected = new Map<string, Map<string, number>>();
+  /** The last reload's outcome, for `/status`. */
+  lastReload: LastReload | undefined;
 
   constructor(
     private readonly bounds: readonly number[],
@@ -113,6 +124,17 @@ export class TrafficStats {
         return;
       case 'websocket-open':
         this.server(event.pool, event.backend).websockets++;
+        return;
+      case 'config-applied':
+      case 'config-rejected':
+        this.lastReload = {
+          at: this.now(),
+          result: event.type === 'config-applied' ? 'applied' : 'rejected',
+          trigger: event.trigger,
+          ...(event.type === 'config-applied'
+            ? { summary: event.summary }
+            : { problems: event.problems }),
+        };
         return;
       case 'health-check':
         this.server(event.pool, event.backend).lastHealthCheck = {

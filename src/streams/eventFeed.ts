@@ -15,6 +15,9 @@ export const EVENT_TYPES: readonly ProxyEventType[] = [
   'websocket-close',
   'queue',
   'internal-error',
+  'config-applied',
+  'config-rejected',
+  'server-control',
   'draining',
   'stopped',
 ];

@@ -15,6 +15,8 @@ export function levelOf(event: ProxyEvent): LogLevelName {
       return event.status >= 500 ? 'warn' : 'info';
     case 'internal-error':
       return 'error';
+    case 'config-rejected':
+      return 'warn';
     case 'worker':
     case 'queue':
     case 'health-check':
@@ -36,6 +38,9 @@ const MESSAGES: Readonly<Record<ProxyEvent['type'], string>> = {
   retry: 'retrying on another backend',
   'health-check': 'health check',
   'websocket-rejected': 'websocket rejected',
+  'config-applied': 'configuration applied',
+  'config-rejected': 'configuration rejected, the running one stays',
+  'server-control': 'server changed through the admin API',
   worker: 'worker',
   queue: 'queue depth',
   health: 'backend health changed',

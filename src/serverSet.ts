@@ -1,0 +1,99 @@
+import type { PoolConfig, ServerCommand, ServerConfig } from './config';
+
+/** How the members of one pool are made, changed and ended; the composition root supplies it. */
+export interface MemberLifecycle<M> {
+  create(server: ServerConfig, pool: PoolConfig): M;
+  update(member: M, server: ServerConfig, pool: PoolConfig): void;
+  /**
+   * Lets a removed member finish its work; calls `done` when it has (or its time is up). The
+   * returned function cancels the drain: the member is taken back.
+   */
+  drain(member: M, done: () => void): () => void;
+  destroy(member: M): void;
+}
+
+interface Draining<M> {
+  readonly member: M;
+  readonly address: string;
+  readonly cancel: () => void;
+}
+
+/**
+ * The members of one pool by server name, kept in line with the configuration by add, update
+ * and remove commands. A removed member drains before it is destroyed; one added back with the
+ * same address while it drains is taken back as it is.
+ */
+export class ServerSet<M> {
+  private readonly active = new Map<string, M>();
+  private readonly draining = new Map<string, Draining<M>>();
+
+  constructor(
+    private readonly lifecycle: MemberLifecycle<M>,
+    pool: PoolConfig,
+  ) {
+    for (const server of pool.servers) this.active.set(server.name, lifecycle.create(server, pool));
+  }
+
+  get(name: string): M | undefined {
+    return this.active.get(name);
+  }
+
+  /** Members in rotation's reach, in configuration order. */
+  get members(): M[] {
+    return [...this.active.values()];
+  }
+
+  /** Members still finishing their work after their removal. */
+  get drainingMembers(): M[] {
+    return [...this.draining.values()].map((draining) => draining.member);
+  }
+
+  /** Applies the commands of one pool; `pool` is the pool's new configuration. */
+  apply(commands: readonly ServerCommand[], pool: PoolConfig): void {
+    for (const command of commands) {
+      const name = command.server.name;
+      if (command.kind === 'remove') {
+        const member = this.active.get(name);
+        if (member === undefined) continue;
+        this.active.delete(name);
+        const cancel = this.lifecycle.drain(member, () => this.finish(name, member));
+        this.draining.set(name, { member, address: command.server.address, cancel });
+      } else if (command.kind === 'add') {
+        const draining = this.draining.get(name);
+        if (draining && draining.address === command.server.address) {
+          this.draining.delete(name);
+          draining.cancel();
+          this.active.set(name, draining.member);
+        } else {
+          this.active.set(name, this.lifecycle.create(command.server, pool));
+        }
+      }
+    }
+    // Changed numbers and pool-wide settings (timeouts) reach every member, in config order.
+    const ordered = new Map<string, M>();
+    for (const server of pool.servers) {
+      const member = this.active.get(server.name);
+      if (member === undefined) continue;
+      ordered.set(server.name, member);
+      this.lifecycle.update(member, server, pool);
+    }
+    this.active.clear();
+    for (const [name, member] of ordered) this.active.set(name, member);
+  }
+
+  private finish(name: string, member: M): void {
+    if (this.draining.get(name)?.member !== member) return;
+    this.draining.delete(name);
+    this.lifecycle.destroy(member);
+  }
+
+  /** Destroys every member, draining or not. */
+  destroyAll(): void {
+    for (const { member, cancel } of this.draining.values()) {
+      cancel();
+      this.lifecycle.destroy(member);
+    }
+    this.draining.clear();
+    for (const member of this.active.values()) this.lifecycle.destroy(member);
+  }
+}
