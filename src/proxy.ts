@@ -234,7 +234,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       // Open WebSockets stay until drain_timeout, then close with 1001.
       drain: (backend, done) => {
         const timer = setTimeout(() => {
-          wsProxy.closeBackend(backend.name);
+          wsProxy.closeBackend(backend);
           done();
         }, config.frontend.drainTimeoutMs);
         return () => clearTimeout(timer);

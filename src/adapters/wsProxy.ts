@@ -43,7 +43,8 @@ export interface WsProxyContext extends BalancedPool<WsBackend> {
 }
 
 interface OpenSession {
-  readonly backendName: string;
+  /** The backend member, not its name: a name whose address changed has two at once. */
+  readonly member: WsBackend;
   readonly client: SocketEndpoint;
   readonly backend: SocketEndpoint;
   readonly subscription: Subscription;
@@ -154,9 +155,9 @@ export class WsProxy {
   }
 
   /** Closes the open WebSockets of one backend (removed by a reload) with 1001 on both sides. */
-  closeBackend(name: string): void {
+  closeBackend(member: WsBackend): void {
     for (const session of this.sessions) {
-      if (session.backendName !== name) continue;
+      if (session.member !== member) continue;
       session.client.close(1001, 'going away');
       session.backend.close(1001, 'going away');
     }
@@ -342,7 +343,7 @@ export class WsProxy {
       });
     });
     if (!subscription.closed) {
-      session = { backendName: backend.name, client, backend: upstreamEnd, subscription };
+      session = { member: backend, client, backend: upstreamEnd, subscription };
       this.sessions.add(session);
     }
     upstream.resume();
