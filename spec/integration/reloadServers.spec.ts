@@ -1,6 +1,6 @@
-import { answerWithName, slowly, type BackendHandler } from '../helpers/backend';
+import { answerWithName, slowly, type BackendHandler, type TestBackend } from '../helpers/backend';
 import { useHarness } from '../helpers/harness';
-import { eventsOf, send } from '../helpers/proxy';
+import { eventsOf, send, type RunningProxy } from '../helpers/proxy';
 import { reloadIni, roundRobin, spread } from '../helpers/reload';
 import { sleep, waitUntil } from '../helpers/waitUntil';
 
@@ -56,30 +56,37 @@ describe('reload: servers', () => {
     await waitUntil(() => a.connections.open === 0, 'the old address is closed');
   });
 
-  it('added server with health checks: in rotation only after health_check_rise passing probes', async () => {
-    const [a, b] = [await harness.backend('a'), await harness.backend('b')];
-    const checked = (...servers: string[]) =>
-      roundRobin(
-        'enable_health_check=true',
-        'health_check_interval=50ms',
-        'health_check_rise=3',
-        ...servers,
-      );
-    const running = await harness.proxy(checked(`server1=${a.address}`));
-    await reloadIni(running, checked(`server1=${a.address}`, `server2=${b.address}`));
+  /** `[http]` with round-robin and quick health checks that need 3 passing probes to rise. */
+  const checked = (...servers: string[]) =>
+    roundRobin(
+      'enable_health_check=true',
+      'health_check_interval=50ms',
+      'health_check_rise=3',
+      ...servers,
+    );
+
+  /**
+   * Sends requests until `backend` serves one (at most 300); resolves with their statuses and
+   * how many probes `backend` had answered before its first request.
+   */
+  async function untilServedBy(running: RunningProxy, backend: TestBackend) {
     const statuses: number[] = [];
-    const servedByB = () => b.received.some((request) => request.url !== '/healthCheck');
-    for (let i = 0; i < 300 && !servedByB(); i++) {
+    const served = () => backend.received.findIndex((request) => request.url !== '/healthCheck');
+    for (let i = 0; i < 300 && served() < 0; i++) {
       statuses.push((await send(harness.client, `${running.url}/n${i}`)).status);
       await sleep(5);
     }
-    const firstRequest = b.received.findIndex((request) => request.url !== '/healthCheck');
-    expect(firstRequest).toBeGreaterThanOrEqual(3);
-    expect(b.received.slice(0, 3).map((request) => request.url)).toEqual([
-      '/healthCheck',
-      '/healthCheck',
-      '/healthCheck',
-    ]);
+    const probesBefore = backend.received.slice(0, Math.max(0, served()));
+    expect(probesBefore.every((request) => request.url === '/healthCheck')).toBe(true);
+    return { statuses, probesBefore: served() < 0 ? -1 : probesBefore.length };
+  }
+
+  it('added server with health checks: in rotation only after health_check_rise passing probes', async () => {
+    const [a, b] = [await harness.backend('a'), await harness.backend('b')];
+    const running = await harness.proxy(checked(`server1=${a.address}`));
+    await reloadIni(running, checked(`server1=${a.address}`, `server2=${b.address}`));
+    const { statuses, probesBefore } = await untilServedBy(running, b);
+    expect(probesBefore).toBeGreaterThanOrEqual(3);
     expect(statuses.length).toBeGreaterThan(1);
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
     // The new server waits for its probes, then comes in; server1 keeps its health throughout.
@@ -87,6 +94,53 @@ describe('reload: servers', () => {
       expect.objectContaining({ backend: 'server2', healthy: false }),
       expect.objectContaining({ backend: 'server2', healthy: true }),
     ]);
+  });
+
+  it('changed address with health checks: the new address starts afresh and enters after its probes', async () => {
+    const [a, b, c] = [
+      await harness.backend('a'),
+      await harness.backend('b'),
+      await harness.backend('c'),
+    ];
+    const running = await harness.proxy(checked(`server1=${a.address}`, `server2=${b.address}`));
+    expect(await spread(running, harness.client, 2)).toEqual({ a: 1, b: 1 });
+    expect(await reloadIni(running, checked(`server1=${a.address}`, `server2=${c.address}`))).toBe(
+      'http: server2 address',
+    );
+    const { statuses, probesBefore } = await untilServedBy(running, c);
+    expect(probesBefore).toBeGreaterThanOrEqual(3);
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    expect(b.received.filter((request) => request.url !== '/healthCheck')).toHaveLength(1);
+  });
+
+  it('health check settings: a longer health_check_timeout applies to the next probe', async () => {
+    const a = await harness.backend('a');
+    const slowProbes: BackendHandler = (req, res, name) =>
+      (req.url === '/healthCheck' ? slowly(1200) : answerWithName)(req, res, name);
+    const b = await harness.backend('b', slowProbes);
+    const probing = (timeout: string) =>
+      roundRobin(
+        'enable_health_check=true',
+        'health_check_interval=50ms',
+        `health_check_timeout=${timeout}`,
+        `server1=${a.address}`,
+        `server2=${b.address}`,
+      );
+    const running = await harness.proxy(probing('200ms'));
+    const probesOfB = (from: number) =>
+      running.events
+        .slice(from)
+        .flatMap((event) =>
+          event.type === 'health-check' && event.backend === 'server2' ? [event] : [],
+        );
+    await waitUntil(() => probesOfB(0).length > 0, 'a probe of server2 times out');
+    expect(probesOfB(0)[0]?.up).toBe(false);
+
+    const reloadedAt = running.events.length;
+    expect(await reloadIni(running, probing('5s'))).toBe('http: health_check_timeout');
+    await waitUntil(() => probesOfB(reloadedAt).length > 0, 'a probe of server2 ends', 5000);
+    expect(probesOfB(reloadedAt)[0]).toMatchObject({ up: true, healthy: true });
+    expect(await spread(running, harness.client, 2)).toEqual({ a: 1, b: 1 });
   });
 
   it('a server re-added while it drains keeps its connection: the drain is cancelled', async () => {
