@@ -552,6 +552,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     config = next;
     pool = httpPool(next);
     wsPool = shared ? pool : (next.websocket ?? pool);
+    wsProxy.reconfigure();
     clientAddress = clientAddressOf(next);
     httpHashKey = hashKeyFor(pool);
     wsHashKey = hashKeyFor(wsPool);

@@ -107,4 +107,16 @@ describe('reload: WebSockets', () => {
     expect(await echoOf(moved.client, 'new address')).toBe('new address');
     expect(c.closes).toEqual([]);
   });
+
+  it('pool settings: idle_timeout turned on closes idle WebSockets, a lower max_message_size holds for new ones', async () => {
+    const a = await greeter('a');
+    const running = await harness.proxy(wsPool(a.address));
+    const idle = await through(running);
+    const tighter = `${wsPool(a.address)}\nidle_timeout=400ms\nmax_message_size=1KiB`;
+    expect(await reloadIni(running, tighter)).toBe('websocket: max_message_size, idle_timeout');
+    expect((await closeOf(idle.client, 3000)).code).toBe(1000);
+    const fresh = await through(running);
+    fresh.client.ws.send('x'.repeat(2048));
+    expect((await closeOf(fresh.client)).code).toBe(1009);
+  });
 });
