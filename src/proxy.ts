@@ -234,7 +234,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       // Open WebSockets stay until drain_timeout, then close with 1001.
       drain: (backend, done) => {
         const timer = setTimeout(() => {
-          wsProxy.closeBackend(backend.name);
+          wsProxy.closeBackend(backend);
           done();
         }, config.frontend.drainTimeoutMs);
         return () => clearTimeout(timer);
@@ -577,6 +577,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     config = next;
     pool = httpPool(next);
     wsPool = shared ? pool : (next.websocket ?? pool);
+    wsProxy.reconfigure();
     clientAddress = clientAddressOf(next);
     httpHashKey = hashKeyFor(pool);
     wsHashKey = hashKeyFor(wsPool);
