@@ -259,6 +259,11 @@ export class BackendGroup<M extends Member> {
     ) {
       this.picker = this.newPicker();
     }
+    // A name at a new address is another backend: a list without it first ends its health state.
+    const moved = movedNames(previous, pool);
+    if (moved.size > 0) {
+      this.backendList$.next(this.backendInfos().filter((info) => !moved.has(info.name)));
+    }
     this.backendList$.next(this.backendInfos());
     if (!this.deps.leader && HEALTH_SETTINGS.some((key) => previous[key] !== pool[key])) {
       this.rebuilds.next();
@@ -355,4 +360,15 @@ function candidatesOf<M extends Member>(
       },
     ];
   });
+}
+
+/** The servers of `next` that `previous` has under the same name at another address. */
+function movedNames(previous: PoolConfig, next: PoolConfig): Set<string> {
+  const addresses = new Map(previous.servers.map((server) => [server.name, server.address]));
+  const moved = new Set<string>();
+  for (const server of next.servers) {
+    const before = addresses.get(server.name);
+    if (before !== undefined && before !== server.address) moved.add(server.name);
+  }
+  return moved;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { EMPTY, concatMap, config as rxjsConfig, firstValueFrom, from, map, merge } from 'rxjs';
+import { EMPTY, concatMap, config as rxjsConfig, firstValueFrom, map, merge } from 'rxjs';
 import { loadConfigFile, parseConfigText } from './adapters/configFile';
 import { startDemoBackends, type DemoBackends } from './adapters/demoBackends';
 import { loadHookModule } from './adapters/hookModule';
@@ -164,28 +164,37 @@ async function serve(loaded: Loaded, io: Io): Promise<number> {
     logRecords(proxy.events$, (recordLevel) => logger.isLevelEnabled(recordLevel)),
     logger,
   );
+  // Reload triggers are heard from before the start, so that no change of the file between its
+  // reading and the start is missed and a SIGHUP never ends the process; they wait for the start.
+  let markStarted: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => (markStarted = resolve));
+  const reloads = merge(
+    fromSignals(['SIGHUP']).pipe(map(() => 'SIGHUP')),
+    config.frontend.watchConfig && !demo
+      ? watchConfigFile(config.file).pipe(map(() => 'watch'))
+      : EMPTY,
+  )
+    .pipe(
+      concatMap(async (trigger) => {
+        await started;
+        return proxy.reloadFile(trigger);
+      }),
+    )
+    .subscribe();
   try {
     const address = await proxy.start();
+    markStarted();
     if (demo) {
       io.out(`${demoInstructions(address.port, demo.backends, proxy.adminAddress?.port)}\n`);
     }
   } catch (error) {
+    reloads.unsubscribe();
     io.err(`${describeListenError(config, error)}\n`);
     await proxy.stop();
     await demo?.close();
     logging.unsubscribe();
     logger.flush();
     return 1;
-  }
-  const reloads = configReloads(config).subscribe();
-  function configReloads(running: Config) {
-    const triggers = merge(
-      fromSignals(['SIGHUP']).pipe(map(() => 'SIGHUP')),
-      running.frontend.watchConfig && !demo
-        ? watchConfigFile(running.file).pipe(map(() => 'watch'))
-        : EMPTY,
-    );
-    return triggers.pipe(concatMap((trigger) => from(proxy.reloadFile(trigger))));
   }
   const signal = await firstValueFrom(fromSignals());
   reloads.unsubscribe();

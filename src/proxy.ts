@@ -234,7 +234,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       // Open WebSockets stay until drain_timeout, then close with 1001.
       drain: (backend, done) => {
         const timer = setTimeout(() => {
-          wsProxy.closeBackend(backend.name);
+          wsProxy.closeBackend(backend);
           done();
         }, config.frontend.drainTimeoutMs);
         return () => clearTimeout(timer);
@@ -486,10 +486,13 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     const nextAdmin = adminMoves ? createAdmin(next, live, events, adminCommands) : undefined;
     let section = 'frontend';
     try {
-      const doorAddress = door
-        ? await listenOn(door, next.frontend.host, next.frontend.port)
-        : undefined;
+      const doorAddress = door ? await listenBeside(door, next) : undefined;
       section = 'admin';
+      // The admin listener keeps no connections worth a second socket: on the same port it
+      // closes before the new one binds.
+      if (nextAdmin && next.admin.port !== undefined && next.admin.port === admin?.address?.port) {
+        await admin.close();
+      }
       await nextAdmin?.listen();
       return { door, doorAddress, nextAdmin };
     } catch (error) {
@@ -503,6 +506,28 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
           message: `cannot listen: ${(error as Error).message}`,
         }),
       ]);
+    }
+  }
+
+  /**
+   * Binds the new front door while the old one still accepts. Node 20 cannot bind the same port
+   * on an overlapping address twice: then the old one stops accepting first (its open
+   * connections are served to the end) and the gap is logged.
+   */
+  async function listenBeside(door: typeof server, next: Config): Promise<AddressInfo> {
+    const { host, port } = next.frontend;
+    try {
+      return await listenOn(door, host, port);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EADDRINUSE' || port !== address?.port) throw error;
+      emit({
+        type: 'internal-error',
+        source: 'reload',
+        message: `port ${port} cannot be bound twice: the old listener stops accepting before the new one binds`,
+      });
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      return listenOn(door, host, port);
     }
   }
 
@@ -552,6 +577,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     config = next;
     pool = httpPool(next);
     wsPool = shared ? pool : (next.websocket ?? pool);
+    wsProxy.reconfigure();
     clientAddress = clientAddressOf(next);
     httpHashKey = hashKeyFor(pool);
     wsHashKey = hashKeyFor(wsPool);

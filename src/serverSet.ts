@@ -13,19 +13,21 @@ export interface MemberLifecycle<M> {
 }
 
 interface Draining<M> {
-  readonly member: M;
+  readonly name: string;
   readonly address: string;
-  readonly cancel: () => void;
+  readonly member: M;
+  cancel: () => void;
 }
 
 /**
  * The members of one pool by server name, kept in line with the configuration by add, update
  * and remove commands. A removed member drains before it is destroyed; one added back with the
- * same address while it drains is taken back as it is.
+ * same address while it drains is taken back as it is. Several members of one name may drain at
+ * once (a name whose address changed, then was removed).
  */
 export class ServerSet<M> {
   private readonly active = new Map<string, M>();
-  private readonly draining = new Map<string, Draining<M>>();
+  private readonly draining = new Set<Draining<M>>();
 
   constructor(
     private readonly lifecycle: MemberLifecycle<M>,
@@ -45,7 +47,7 @@ export class ServerSet<M> {
 
   /** Members still finishing their work after their removal. */
   get drainingMembers(): M[] {
-    return [...this.draining.values()].map((draining) => draining.member);
+    return [...this.draining].map((draining) => draining.member);
   }
 
   /** Applies the commands of one pool; `pool` is the pool's new configuration. */
@@ -56,12 +58,18 @@ export class ServerSet<M> {
         const member = this.active.get(name);
         if (member === undefined) continue;
         this.active.delete(name);
-        const cancel = this.lifecycle.drain(member, () => this.finish(name, member));
-        this.draining.set(name, { member, address: command.server.address, cancel });
+        const draining: Draining<M> = {
+          name,
+          address: command.server.address,
+          member,
+          cancel: () => undefined,
+        };
+        this.draining.add(draining);
+        draining.cancel = this.lifecycle.drain(member, () => this.finish(draining));
       } else if (command.kind === 'add') {
-        const draining = this.draining.get(name);
-        if (draining && draining.address === command.server.address) {
-          this.draining.delete(name);
+        const draining = this.drainingAs(command.server);
+        if (draining) {
+          this.draining.delete(draining);
           draining.cancel();
           this.active.set(name, draining.member);
         } else {
@@ -81,15 +89,21 @@ export class ServerSet<M> {
     for (const [name, member] of ordered) this.active.set(name, member);
   }
 
-  private finish(name: string, member: M): void {
-    if (this.draining.get(name)?.member !== member) return;
-    this.draining.delete(name);
-    this.lifecycle.destroy(member);
+  private drainingAs(server: ServerConfig): Draining<M> | undefined {
+    for (const draining of this.draining) {
+      if (draining.name === server.name && draining.address === server.address) return draining;
+    }
+    return undefined;
+  }
+
+  private finish(draining: Draining<M>): void {
+    if (!this.draining.delete(draining)) return;
+    this.lifecycle.destroy(draining.member);
   }
 
   /** Destroys every member, draining or not. */
   destroyAll(): void {
-    for (const { member, cancel } of this.draining.values()) {
+    for (const { member, cancel } of this.draining) {
       cancel();
       this.lifecycle.destroy(member);
     }

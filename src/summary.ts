@@ -1,4 +1,5 @@
 import type {
+  AdminConfig,
   Config,
   HashKey,
   HooksConfig,
@@ -62,6 +63,14 @@ function describeHooks(hooks: HooksConfig): string[] {
   return parts.length > 0 ? [`hooks: ${parts.join(', ')}`] : [];
 }
 
+/** The admin listener's line, when there is one; never the token itself. */
+function describeAdmin(admin: AdminConfig): string[] {
+  if (admin.port === undefined) return [];
+  return [
+    `admin ${admin.host}:${admin.port}${admin.token === undefined ? '' : ', token required'}`,
+  ];
+}
+
 /** The short summary `rxproxy --check` prints for a valid configuration. */
 export function describeConfig(config: Config): string {
   const { trustedProxies } = config.frontend;
@@ -72,5 +81,6 @@ export function describeConfig(config: Config): string {
     ...(config.http ? describePool(config.http) : []),
     ...(config.websocket ? describePool(config.websocket) : []),
     ...describeHooks(config.hooks),
+    ...describeAdmin(config.admin),
   ].join('\n');
 }

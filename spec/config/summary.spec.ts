@@ -14,6 +14,13 @@ const summary = (frontend: string, hooks: string) =>
   ).split('\n');
 
 describe('describeConfig', () => {
+  it('names the admin listener and whether it needs a token, never the token', () => {
+    const lines = summary('', '\n[admin]\nport=9901\ntoken=do-not-print-me');
+    expect(lines.at(-1)).toBe('admin 127.0.0.1:9901, token required');
+    expect(lines.join('\n')).not.toContain('do-not-print-me');
+    expect(summary('', '').some((line) => line.startsWith('admin'))).toBe(false);
+  });
+
   it('mentions no hooks when every one is off', () => {
     expect(summary('', 'hook_timeout=3').filter((line) => line.startsWith('hooks'))).toEqual([]);
   });

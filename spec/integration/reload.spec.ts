@@ -2,36 +2,19 @@ import { request } from 'undici';
 import { ReloadRejected } from '../../src/proxy';
 import { slowly, unusedPort } from '../helpers/backend';
 import { useHarness } from '../helpers/harness';
-import { configFromIni, eventsOf, iniWith, send, type RunningProxy } from '../helpers/proxy';
+import { configFromIni, eventsOf, send } from '../helpers/proxy';
+import { reloadIni, roundRobin as pool, spread } from '../helpers/reload';
 import { waitUntil } from '../helpers/waitUntil';
-
-/** Which backend answered each of `count` requests, by name. */
-async function spread(
-  running: RunningProxy,
-  client: Parameters<typeof send>[0],
-  count: number,
-): Promise<Record<string, number>> {
-  const seen: Record<string, number> = {};
-  for (let i = 0; i < count; i++) {
-    const answer = await send(client, `${running.url}/n${i}`);
-    const name = (JSON.parse(answer.body) as { backend: string }).backend;
-    seen[name] = (seen[name] ?? 0) + 1;
-  }
-  return seen;
-}
 
 describe('reload', () => {
   const harness = useHarness();
-  const pool = (...lines: string[]) => ['[http]', 'algorithm=round-robin', ...lines].join('\n');
-  const reload = (running: RunningProxy, sections: string, frontend = '') =>
-    running.proxy.reload(configFromIni(iniWith(sections, frontend)));
 
   it('adds a server: it takes traffic at once, the others keep their connections', async () => {
     const [a, b] = [await harness.backend('a'), await harness.backend('b')];
     const running = await harness.proxy(pool(`server1=${a.address}`));
     expect(await spread(running, harness.client, 4)).toEqual({ a: 4 });
     const connections = a.connections.total;
-    const summary = await reload(running, pool(`server1=${a.address}`, `server2=${b.address}`));
+    const summary = await reloadIni(running, pool(`server1=${a.address}`, `server2=${b.address}`));
     expect(summary).toBe('http: +server2');
     expect(await spread(running, harness.client, 4)).toEqual({ a: 2, b: 2 });
     expect(a.connections.total).toBe(connections);
@@ -46,7 +29,7 @@ describe('reload', () => {
     const running = await harness.proxy(pool(`server1=${a.address}`, `server2=${b.address}`));
     const inFlight = send(harness.client, `${running.url}/slow`);
     await waitUntil(() => a.received.length === 1, 'the slow request reached a');
-    await reload(running, pool(`server2=${b.address}`));
+    await reloadIni(running, pool(`server2=${b.address}`));
     expect(await spread(running, harness.client, 4)).toEqual({ b: 4 });
     const answer = await inFlight;
     expect(answer.status).toBe(200);
@@ -67,7 +50,7 @@ describe('reload', () => {
     const running = await harness.proxy(lines(1));
     expect(await spread(running, harness.client, 4)).toEqual({ a: 2, b: 2 });
     const before = [a.connections.total, b.connections.total];
-    expect(await reload(running, lines(3))).toBe('http: server1 weight');
+    expect(await reloadIni(running, lines(3))).toBe('http: server1 weight');
     expect(await spread(running, harness.client, 8)).toEqual({ a: 6, b: 2 });
     expect([a.connections.total, b.connections.total]).toEqual(before);
   });
@@ -82,7 +65,7 @@ describe('reload', () => {
       `server1=${a.address}`,
       `server2=${b.address}`,
     ].join('\n');
-    expect(await reload(running, hashed)).toMatch(/algorithm/);
+    expect(await reloadIni(running, hashed)).toMatch(/algorithm/);
     const first = await send(harness.client, `${running.url}/same`);
     for (let i = 0; i < 4; i++) {
       expect((await send(harness.client, `${running.url}/same`)).body).toBe(first.body);
@@ -93,7 +76,7 @@ describe('reload', () => {
     const a = await harness.backend('a');
     const running = await harness.proxy(pool(`server1=${a.address}`));
     const withWebsocket = `${pool(`server1=${a.address}`)}\n[websocket]\nserver1=${a.address}\n`;
-    const refused = reload(running, withWebsocket);
+    const refused = reloadIni(running, withWebsocket);
     await expect(refused).rejects.toBeInstanceOf(ReloadRejected);
     await expect(refused).rejects.toMatchObject({
       problems: [
@@ -135,7 +118,7 @@ describe('reload', () => {
     };
     expect(status.pools[0]?.servers[0]?.out?.cause).toBe('drain');
     // A reload keeps the drain.
-    await reload(running, `${pool(`server1=${a.address}`, `server2=${b.address}`)}\n${admin}`);
+    await reloadIni(running, `${pool(`server1=${a.address}`, `server2=${b.address}`)}\n${admin}`);
     expect(await spread(running, harness.client, 2)).toEqual({ b: 2 });
     expect(await post('/pools/http/servers/server1/enable')).toMatchObject({ status: 200 });
     expect(await spread(running, harness.client, 4)).toEqual({ a: 2, b: 2 });

@@ -54,6 +54,9 @@ export function createHealthProber(settings: () => PoolConfig): HealthProber {
         method: 'GET',
         signal: abort.signal,
         headers: { 'user-agent': 'rxproxy-health-check' },
+        // The agent's timeouts are those of the start; a reload's health_check_timeout is here.
+        headersTimeout: current.healthCheckTimeoutMs,
+        bodyTimeout: current.healthCheckTimeoutMs,
       })
         .then(async (response) => {
           const body = await readSome(response.body);

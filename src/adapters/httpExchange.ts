@@ -223,12 +223,17 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     this.abortUpstream = undefined;
     this.attempts++;
     const headers = this.sharedHeaders ?? this.upstreamHeaders(this.pool?.server.address);
+    // The pool's response_timeout of the moment: a reload's new value applies to the next request
+    // on a connection opened before it.
+    const responseTimeoutMs = this.context.pool.responseTimeoutMs;
     worker.dispatch(
       {
         path: originFormPath(this.hooked?.url ?? this.req.url ?? '/'),
         method: this.method,
         headers: this.body ? this.body.upstreamHeaders(headers) : headers,
         body: this.body ? this.body.upstreamBody() : null,
+        headersTimeout: responseTimeoutMs,
+        bodyTimeout: responseTimeoutMs,
       },
       this,
     );

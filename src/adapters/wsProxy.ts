@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Subscription } from 'rxjs';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { ServerConfig } from '../config';
+import type { PoolConfig, ServerConfig } from '../config';
 import type { ProxyEvent } from '../events';
 import {
   BAD_GATEWAY,
@@ -43,7 +43,8 @@ export interface WsProxyContext extends BalancedPool<WsBackend> {
 }
 
 interface OpenSession {
-  readonly backendName: string;
+  /** The backend member, not its name: a name whose address changed has two at once. */
+  readonly member: WsBackend;
   readonly client: SocketEndpoint;
   readonly backend: SocketEndpoint;
   readonly subscription: Subscription;
@@ -78,33 +79,64 @@ export class WsProxy {
   private readonly acceptedBy = new WeakMap<IncomingMessage, string>();
   /** Handshakes as request hooks left them. */
   private readonly hooked = new WeakMap<IncomingMessage, ProxyRequest>();
-  private readonly server: WebSocketServer;
+  private server: WebSocketServer;
+  /** The pool settings `server` was made with. */
+  private serverPool: PoolConfig;
   private sweeper: NodeJS.Timeout | undefined;
   private lastSweepActivity = new WeakMap<OpenSession, { activity: number; since: number }>();
   private lastPing = 0;
 
   constructor(private readonly context: WsProxyContext) {
-    const { pool } = context;
-    this.server = new WebSocketServer({
+    this.serverPool = context.pool;
+    this.server = this.newServer();
+    this.startSweeper();
+  }
+
+  /**
+   * A reload's pool settings: handshakes from now on take its compression and max_message_size
+   * (open WebSockets keep theirs); pings and idle checks follow its ping_interval and idle_timeout.
+   */
+  reconfigure(): void {
+    const { pool } = this.context;
+    if (
+      pool.compression !== this.serverPool.compression ||
+      pool.maxMessageSize !== this.serverPool.maxMessageSize
+    ) {
+      const old = this.server;
+      this.serverPool = pool;
+      this.server = this.newServer();
+      old.close();
+    }
+    this.startSweeper();
+  }
+
+  private newServer(): WebSocketServer {
+    const server = new WebSocketServer({
       noServer: true,
-      perMessageDeflate: pool.compression,
-      maxPayload: pool.maxMessageSize,
+      perMessageDeflate: this.serverPool.compression,
+      maxPayload: this.serverPool.maxMessageSize,
       clientTracking: false,
       handleProtocols: (_protocols, req) => this.chosenProtocol.get(req) ?? false,
     });
-    const hooks = context.hooks;
-    if (hooks?.response) {
-      this.server.on('headers', (lines: string[], req: IncomingMessage) => {
-        const request =
-          this.hooked.get(req) ?? hooks.proxyRequest(req, true, context.clientAddress(req));
-        hookSwitchingProtocols(lines, hooks, request, this.acceptedBy.get(req) ?? '');
-      });
-    }
-    const periods = [pool.pingIntervalMs, pool.idleTimeoutMs / 4].filter((ms) => ms > 0);
-    if (periods.length > 0) {
-      this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(...periods)));
-      this.sweeper.unref();
-    }
+    // The hooks of the moment: a reload may add, change or remove response hooks.
+    server.on('headers', (lines: string[], req: IncomingMessage) => {
+      const hooks = this.context.hooks;
+      if (!hooks?.response) return;
+      const request =
+        this.hooked.get(req) ?? hooks.proxyRequest(req, true, this.context.clientAddress(req));
+      hookSwitchingProtocols(lines, hooks, request, this.acceptedBy.get(req) ?? '');
+    });
+    return server;
+  }
+
+  private startSweeper(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    const { pingIntervalMs, idleTimeoutMs } = this.context.pool;
+    const periods = [pingIntervalMs, idleTimeoutMs / 4].filter((ms) => ms > 0);
+    if (periods.length === 0) return;
+    this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(...periods)));
+    this.sweeper.unref();
   }
 
   get open(): number {
@@ -154,9 +186,9 @@ export class WsProxy {
   }
 
   /** Closes the open WebSockets of one backend (removed by a reload) with 1001 on both sides. */
-  closeBackend(name: string): void {
+  closeBackend(member: WsBackend): void {
     for (const session of this.sessions) {
-      if (session.backendName !== name) continue;
+      if (session.member !== member) continue;
       session.client.close(1001, 'going away');
       session.backend.close(1001, 'going away');
     }
@@ -342,7 +374,7 @@ export class WsProxy {
       });
     });
     if (!subscription.closed) {
-      session = { backendName: backend.name, client, backend: upstreamEnd, subscription };
+      session = { member: backend, client, backend: upstreamEnd, subscription };
       this.sessions.add(session);
     }
     upstream.resume();
