@@ -32,8 +32,11 @@ export interface PingPongOptions {
   readonly slots: number;
   /** Slots below this keep one session for the whole run; the others rotate. */
   readonly longLived: number;
-  /** Echoes after which a rotating session of `slot` is closed (1000) and a new one opened. */
-  readonly rotateAfter: (slot: number) => number;
+  /**
+   * Echoes after which the `session`th rotating session of `slot` is closed (1000) and a new one
+   * opened.
+   */
+  readonly rotateAfter: (slot: number, session: number) => number;
   /** Pause between an echo and the next message. */
   readonly pauseMs: number;
   /** How long a greeting or an echo may take. */
@@ -125,8 +128,8 @@ export function runPingPong(url: string, options: PingPongOptions): PingPong {
   const failures: SessionFailure[] = [];
   const slot = async (index: number) => {
     const rotating = index >= options.longLived;
-    const rotateAfter = options.rotateAfter(index);
     for (let n = 0; n < options.maxSessionsPerSlot && !options.stop(); n++) {
+      const rotateAfter = options.rotateAfter(index, n);
       const talk = new Conversation(new WebSocket(`${url}/ws/${index}/${n}`));
       const greeting = await talk.next(options.timeoutMs);
       if (greeting.kind !== 'message') {
