@@ -60,11 +60,12 @@ describe('reload under load: nothing is dropped', () => {
     const first = plan[0] as PlanStep;
     const proxy = await startProxy(iniOf(first), {}, { recordEvents: false });
     running = proxy;
-    const spawned: Record<string, number> = {};
+    /** Worker events by backend, action and reason: `server1 spawned pressure`. */
+    const workerEvents: Record<string, number> = {};
     proxy.proxy.events$.subscribe((event) => {
-      if (event.type === 'worker' && event.action === 'spawned') {
-        spawned[event.backend] = (spawned[event.backend] ?? 0) + 1;
-      }
+      if (event.type !== 'worker' || event.action === 'connected') return;
+      const key = [event.backend, event.action, event.reason].filter(Boolean).join(' ');
+      workerEvents[key] = (workerEvents[key] ?? 0) + 1;
     });
     const startedAt = performance.now();
     let stopped = false;
@@ -112,7 +113,7 @@ describe('reload under load: nothing is dropped', () => {
         10_000,
       );
       const before = await statsOf(backends);
-      const spawnedBefore = { ...spawned };
+      const workerEventsBefore = { ...workerEvents };
       const removals: Removal[] = [];
       let atFifth: (ProcessFigures & { workers: string }) | undefined;
       let atLast: typeof atFifth;
@@ -168,8 +169,10 @@ describe('reload under load: nothing is dropped', () => {
         earliest1001AfterRemovalMs: Math.round(Math.min(...closeDelays(drained, removals))),
         newUpstreamHttpConnections: Object.fromEntries(STAYING.map((n, i) => [n, grown[i]])),
         allowedByRaisedLimits: allowedGrowth(plan, RELOADS),
-        workersSpawnedDuringReloads: Object.fromEntries(
-          STAYING.map((n) => [n, (spawned[n] ?? 0) - (spawnedBefore[n] ?? 0)]),
+        workerEventsDuringReloads: Object.fromEntries(
+          Object.entries(workerEvents)
+            .filter(([key]) => STAYING.includes(key.split(' ')[0] ?? ''))
+            .map(([key, n]) => [key, n - (workerEventsBefore[key] ?? 0)]),
         ),
         backendCloseCodes: Object.fromEntries(NAMES.map((n, i) => [n, final[i]?.closes])),
         workersAtReadings: `${fifth.workers} -> ${last.workers}`,
@@ -200,6 +203,14 @@ describe('reload under load: nothing is dropped', () => {
       expect(outlivedDrain(sessionsOf(REMOVED), removals)).toEqual([]);
       // No reconnect storm: new upstream connections only where a raised limit allowed them.
       for (const growth of grown) expect(growth).toBeLessThanOrEqual(allowedGrowth(plan, RELOADS));
+      // Nor a lost worker replaced: every worker spawned was asked for by pressure.
+      const spawnReasons = Object.keys(figures.workerEventsDuringReloads).filter((key) =>
+        key.includes('spawned'),
+      );
+      expect(spawnReasons.filter((key) => !key.endsWith('pressure'))).toEqual([]);
+      expect(
+        Object.keys(figures.workerEventsDuringReloads).filter((key) => key.includes('lost')),
+      ).toEqual([]);
       expect(last.fds - fifth.fds).toBeLessThanOrEqual(FD_TOLERANCE);
       expect(last.rss - fifth.rss).toBeLessThanOrEqual(RSS_TOLERANCE);
       expect(last.heapUsed - fifth.heapUsed).toBeLessThanOrEqual(HEAP_TOLERANCE);
