@@ -641,6 +641,8 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     reloadFile,
     control,
     start: async () => {
+      // The admin listener first: probes answer (503) from the moment the front door opens.
+      await admin?.listen();
       const listening = await listenOn(server, config.frontend.host, config.frontend.port);
       address = listening;
       events.next({ type: 'listening', host: listening.address, port: listening.port });
@@ -650,7 +652,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       const connected = Promise.all(
         workerPools.members.map((backend) => backend.start(workerPoolScaling(backend))),
       );
-      await Promise.all([connected, admin?.listen()]);
+      await connected;
       serving = true;
       return listening;
     },
