@@ -79,6 +79,8 @@ export interface Proxy {
   readonly events$: Observable<ProxyEvent>;
   /** The pools, servers and readiness as they are now, for the admin surface. */
   readonly live: LiveState;
+  /** The configuration in effect: the one it was created with, then each applied reload's. */
+  readonly config: Config;
   /** The admin listener's address, with `[admin] port` set and once started. */
   readonly adminAddress: AddressInfo | undefined;
   /**
@@ -634,6 +636,9 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     },
     events$: events.asObservable(),
     live,
+    get config() {
+      return config;
+    },
     get adminAddress() {
       return admin?.address;
     },
