@@ -25,12 +25,19 @@ export function iniWith(sections: string, frontend = ''): string {
   return `[frontend]\nhost=127.0.0.1\nport=0\n${frontend}\n${sections}`;
 }
 
-/** The real proxy, started from an INI string on an ephemeral loopback port. */
-export async function startProxy(ini: string, options: ProxyOptions = {}): Promise<RunningProxy> {
+/**
+ * The real proxy, started from an INI string on an ephemeral loopback port. `recordEvents:
+ * false` leaves `events` empty, for long runs whose memory is measured.
+ */
+export async function startProxy(
+  ini: string,
+  options: ProxyOptions = {},
+  { recordEvents = true } = {},
+): Promise<RunningProxy> {
   const config = configFromIni(ini);
   const proxy = createProxy(config, options);
   const events: ProxyEvent[] = [];
-  proxy.events$.subscribe((event) => events.push(event));
+  if (recordEvents) proxy.events$.subscribe((event) => events.push(event));
   const address = await proxy.start();
   return {
     proxy,
