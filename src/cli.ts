@@ -1,18 +1,18 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { EMPTY, concatMap, config as rxjsConfig, firstValueFrom, map, merge } from 'rxjs';
+import { concatMap, config as rxjsConfig, firstValueFrom } from 'rxjs';
 import { loadConfigFile, parseConfigText } from './adapters/configFile';
 import { startDemoBackends, type DemoBackends } from './adapters/demoBackends';
 import { loadHookModule } from './adapters/hookModule';
 import { createLogger, writeLogRecords } from './adapters/logger';
 import { packageVersion } from './adapters/packageInfo';
 import { fromSignals } from './adapters/processSignals';
-import { watchConfigFile } from './adapters/configWatch';
 import { selfCheck } from './adapters/selfCheck';
 import { LOG_LEVELS, formatProblem, type Config, type LogLevel } from './config';
 import { demoConfigText, demoInstructions } from './demo';
 import type { ProxyHooks } from './hooks/types';
-import { createProxy, type LoadedConfig } from './proxy';
+import { appliedConfigs, cliReloadTriggers, readForReload } from './composeReloads';
+import { createProxy } from './proxy';
 import { logRecords } from './streams/logRecords';
 import { describeConfig } from './summary';
 
@@ -84,32 +84,6 @@ async function loadConfig(configPath: string, demo: boolean, io: Io): Promise<Lo
   return 1;
 }
 
-/** The last configuration read for a reload, by file: the CLI applies its log level. */
-const lastLoaded = new Map<string, Config>();
-
-/** Reads the file and its hook module again for a reload; problems are listed, not thrown. */
-async function reloadConfig(file: string, env: NodeJS.ProcessEnv): Promise<LoadedConfig> {
-  const result = loadConfigFile(file, env);
-  if (!result.ok) {
-    const problems =
-      'notFound' in result ? [`${file}: not found`] : result.problems.map(formatProblem);
-    return { ok: false, problems };
-  }
-  const modulePath = result.config.hooks.module;
-  try {
-    const moduleHooks =
-      modulePath === undefined ? undefined : await loadHookModule(modulePath, undefined, true);
-    lastLoaded.set(file, result.config);
-    return { ok: true, config: result.config, ...(moduleHooks ? { moduleHooks } : {}) };
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return {
-      ok: false,
-      problems: [formatProblem({ file, section: 'hooks', key: 'module', message })],
-    };
-  }
-}
-
 const LISTEN_ERRORS: Readonly<Record<string, string>> = {
   EADDRINUSE: 'address already in use',
   EACCES: 'permission denied',
@@ -145,20 +119,15 @@ async function serve(loaded: Loaded, io: Io): Promise<number> {
   }
   const logger = createLogger(level as LogLevel);
   rxjsConfig.onUnhandledError = (error: unknown) => logger.error({ err: error }, 'unhandled error');
-  let applied = config;
   const proxy = createProxy(config, {
     ...(loaded.moduleHooks ? { moduleHooks: loaded.moduleHooks } : {}),
     // The demo's configuration is no file: it does not reload.
-    ...(demo ? {} : { loadConfig: () => reloadConfig(config.file, io.env) }),
+    ...(demo ? {} : { loadConfig: () => readForReload(config.file, io.env) }),
   });
-  // A reload's log_level takes effect with it (LOG_LEVEL, when set, still wins).
-  const levels = proxy.events$.subscribe((event) => {
-    if (event.type !== 'config-applied' || io.env.LOG_LEVEL !== undefined) return;
-    const next = lastLoaded.get(config.file);
-    if (next && next !== applied) {
-      applied = next;
-      logger.level = next.frontend.logLevel;
-    }
+  const applied$ = appliedConfigs(proxy);
+  // A reload's log_level takes effect before its own log line (LOG_LEVEL, when set, still wins).
+  const levels = applied$.subscribe((applied) => {
+    if (io.env.LOG_LEVEL === undefined) logger.level = applied.frontend.logLevel;
   });
   const logging = writeLogRecords(
     logRecords(proxy.events$, (recordLevel) => logger.isLevelEnabled(recordLevel)),
@@ -168,12 +137,7 @@ async function serve(loaded: Loaded, io: Io): Promise<number> {
   // reading and the start is missed and a SIGHUP never ends the process; they wait for the start.
   let markStarted: () => void = () => undefined;
   const started = new Promise<void>((resolve) => (markStarted = resolve));
-  const reloads = merge(
-    fromSignals(['SIGHUP']).pipe(map(() => 'SIGHUP')),
-    config.frontend.watchConfig && !demo
-      ? watchConfigFile(config.file).pipe(map(() => 'watch'))
-      : EMPTY,
-  )
+  const reloads = cliReloadTriggers(config.file, applied$, !demo)
     .pipe(
       concatMap(async (trigger) => {
         await started;

@@ -79,6 +79,8 @@ export interface Proxy {
   readonly events$: Observable<ProxyEvent>;
   /** The pools, servers and readiness as they are now, for the admin surface. */
   readonly live: LiveState;
+  /** The configuration in effect: the one it was created with, then each applied reload's. */
+  readonly config: Config;
   /** The admin listener's address, with `[admin] port` set and once started. */
   readonly adminAddress: AddressInfo | undefined;
   /**
@@ -634,6 +636,9 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     },
     events$: events.asObservable(),
     live,
+    get config() {
+      return config;
+    },
     get adminAddress() {
       return admin?.address;
     },
@@ -641,6 +646,8 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     reloadFile,
     control,
     start: async () => {
+      // The admin listener first: probes answer (503) from the moment the front door opens.
+      await admin?.listen();
       const listening = await listenOn(server, config.frontend.host, config.frontend.port);
       address = listening;
       events.next({ type: 'listening', host: listening.address, port: listening.port });
@@ -650,7 +657,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       const connected = Promise.all(
         workerPools.members.map((backend) => backend.start(workerPoolScaling(backend))),
       );
-      await Promise.all([connected, admin?.listen()]);
+      await connected;
       serving = true;
       return listening;
     },

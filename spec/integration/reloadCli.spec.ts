@@ -212,6 +212,20 @@ describe('reload through the command line', () => {
     await oneWatchReloadToB(cli, port);
   });
 
+  it('watch_config turned on by a reload starts the watch', async () => {
+    const [a, b] = [await harness.backend('a'), await harness.backend('b')];
+    const port = await unusedPort();
+    const file = join(folder, 'proxy.ini');
+    writeFileSync(file, configText(port, `[http]\nserver1=${a.address}`));
+    const cli = await started(file, port);
+    writeFileSync(file, watchedConfig(port, a.address));
+    cli.child.kill('SIGHUP');
+    expect(await applied(cli)).toMatchObject({ summary: 'frontend: watch_config' });
+    writeFileSync(file, watchedConfig(port, b.address));
+    expect(await applied(cli, 2)).toMatchObject({ trigger: 'watch' });
+    expect(await answeredBy(port, '/watched')).toBe('b');
+  });
+
   describe('with the admin listener', () => {
     /** The CLI with `sections` and an admin listener; `write` replaces the sections. */
     async function withAdmin(sections: string) {

@@ -81,6 +81,26 @@ describe('reload: servers', () => {
     return { statuses, probesBefore: served() < 0 ? -1 : probesBefore.length };
   }
 
+  it('changed address: requests waiting in the pool line go to the new address, not the draining old one', async () => {
+    const a = await harness.backend('a', slowly(200));
+    const b = await harness.backend('b', slowly(800));
+    const oneWorker = (address: string) =>
+      roundRobin(`server1=${address}`, 'min_workers=1', 'max_workers=1', 'buffer_size=1');
+    const running = await harness.proxy(oneWorker(a.address));
+    const get = (path: string) => send(harness.client, `${running.url}${path}`);
+    // r1 runs on a, r2 waits in a's queue, r3 in the pool's line.
+    const early = [get('/r1'), get('/r2'), get('/r3')];
+    await waitUntil(() => a.received.length === 1, 'r1 runs on a');
+    await reloadIni(running, oneWorker(b.address));
+    await waitUntil(() => b.received.length === 1, 'r3 runs on b');
+    // r4 waits in b's queue, r5 in the line while a finishes r2 and frees its worker.
+    const late = [get('/r4'), get('/r5')];
+    const answers = await Promise.all([...early, ...late]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(a.received.map((request) => request.url)).toEqual(['/r1', '/r2']);
+    expect(b.received.map((request) => request.url)).toEqual(['/r3', '/r4', '/r5']);
+  });
+
   it('added server with health checks: in rotation only after health_check_rise passing probes', async () => {
     const [a, b] = [await harness.backend('a'), await harness.backend('b')];
     const running = await harness.proxy(checked(`server1=${a.address}`));

@@ -1,10 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { request } from 'undici';
 import { WebSocket } from 'ws';
-import { unusedPort } from '../helpers/backend';
+import { slowly, unusedPort } from '../helpers/backend';
 import { useHarness } from '../helpers/harness';
-import { send, type RunningProxy } from '../helpers/proxy';
+import { configFromIni, eventsOf, send, startProxy, type RunningProxy } from '../helpers/proxy';
 import { reloadIni } from '../helpers/reload';
+import { waitUntil } from '../helpers/waitUntil';
 import { startWsBackend } from '../helpers/wsBackend';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -70,5 +71,36 @@ describe('reload: hooks and admin', () => {
     await expect(request(`http://127.0.0.1:${before}/livez`, { reset: true })).rejects.toThrow(
       /ECONNREFUSED/,
     );
+  });
+
+  it('[frontend] port: a request in flight on the old listener is served to the end', async () => {
+    const a = await harness.backend('a', slowly(400));
+    const running = await harness.proxy(`[http]\nserver1=${a.address}`);
+    const inFlight = send(harness.client, `${running.url}/slow`);
+    await waitUntil(() => a.received.length === 1, 'the request reached the backend');
+    const port = await unusedPort();
+    const moved = `[frontend]\nhost=127.0.0.1\nport=${port}\n[http]\nserver1=${a.address}`;
+    expect(await running.proxy.reload(configFromIni(moved))).toBe('frontend: port (rebind)');
+    expect(await inFlight).toMatchObject({ status: 200, body: '{"backend":"a"}' });
+    expect((await send(harness.client, `http://127.0.0.1:${port}/new`)).status).toBe(200);
+  });
+
+  // Linux refuses the wildcard address on a port a loopback listener holds: the old listener
+  // stops accepting first, and the gap is logged.
+  it('[frontend] host on the same port where both cannot be bound: the old one closes first, logged', async () => {
+    const a = await harness.backend('a');
+    const port = await unusedPort();
+    const door = (host: string) =>
+      `[frontend]\nhost=${host}\nport=${port}\n[http]\nserver1=${a.address}`;
+    const running = await startProxy(door('127.0.0.1'));
+    harness.onCleanup(() => running.stop());
+    expect(await running.proxy.reload(configFromIni(door('0.0.0.0')))).toBe(
+      'frontend: host (rebind)',
+    );
+    expect(running.proxy.config.frontend.host).toBe('0.0.0.0');
+    const gaps = eventsOf(running, 'internal-error');
+    expect(gaps.map((event) => event.source)).toEqual(['reload']);
+    expect(gaps[0]?.message).toContain('cannot be bound twice');
+    expect((await send(harness.client, `${running.url}/still`)).status).toBe(200);
   });
 });

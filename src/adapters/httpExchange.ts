@@ -451,6 +451,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
 
   allows(backend: WorkerPool): boolean {
     if (this.tried?.has(backend.name)) return false;
+    // A backend draining after a reload (removed, or the old address of its name) takes no more.
+    if (this.context.member(backend.name) !== backend) return false;
     if (this.pin !== undefined) return backend.name === this.pin;
     if (!this.followsKey()) return this.context.isInRotation(backend.name);
     return keyOwner((skip) => this.context.pick(this.hashKey, skip), this.tried) === backend;
