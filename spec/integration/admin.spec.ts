@@ -58,6 +58,31 @@ describe('admin listener', () => {
   const harness = useHarness();
   const admin = (extra = '') => `[admin]\nhost=127.0.0.1\nport=0\n${extra}\n`;
 
+  /** server1 answers 500 and is ejected after 2 failures (for eject_time=30 s); server2 is fine. */
+  async function ejectServer1(): Promise<RunningProxy> {
+    const bad = await harness.backend('bad', (_req, res) => {
+      res.statusCode = 500;
+      res.end('no');
+    });
+    const good = await harness.backend('good');
+    const ini = [
+      '[http]',
+      'algorithm=round-robin',
+      `server1=${bad.address}`,
+      `server2=${good.address}`,
+      'max_fails=2',
+      'eject_time=30',
+      admin(),
+    ].join('\n');
+    const running = await harness.proxy(ini);
+    for (let i = 0; i < 6; i++) await send(harness.client, `${running.url}/x`);
+    await waitUntil(
+      () => running.events.some((event) => event.type === 'health' && !event.healthy),
+      'server1 is ejected',
+    );
+    return running;
+  }
+
   it('is off without [admin] port', async () => {
     const backend = await harness.backend('one');
     const running = await harness.proxy(`[http]\nserver1=${backend.address}\n`);
@@ -146,26 +171,7 @@ describe('admin listener', () => {
   });
 
   it('shows an ejection in /status with its cause and return time', async () => {
-    const bad = await harness.backend('bad', (_req, res) => {
-      res.statusCode = 500;
-      res.end('no');
-    });
-    const good = await harness.backend('good');
-    const ini = [
-      '[http]',
-      'algorithm=round-robin',
-      `server1=${bad.address}`,
-      `server2=${good.address}`,
-      'max_fails=2',
-      'eject_time=30',
-      admin(),
-    ].join('\n');
-    const running = await harness.proxy(ini);
-    for (let i = 0; i < 6; i++) await send(harness.client, `${running.url}/x`);
-    await waitUntil(
-      () => running.events.some((event) => event.type === 'health' && !event.healthy),
-      'server1 is ejected',
-    );
+    const running = await ejectServer1();
     const server = (await status(running)).pools[0]?.servers[0];
     expect(server?.out?.cause).toBe('ejection');
     expect(server?.out?.reason).toMatch(/^ejected after 2 failures/);
@@ -291,25 +297,7 @@ describe('admin listener', () => {
   });
 
   it('shows an ejection as rxproxy_server_up 0 and in rxproxy_ejections_total', async () => {
-    const bad = await harness.backend('bad', (_req, res) => {
-      res.statusCode = 500;
-      res.end('no');
-    });
-    const good = await harness.backend('good');
-    const ini = [
-      '[http]',
-      'algorithm=round-robin',
-      `server1=${bad.address}`,
-      `server2=${good.address}`,
-      'max_fails=2',
-      admin(),
-    ].join('\n');
-    const running = await harness.proxy(ini);
-    for (let i = 0; i < 6; i++) await send(harness.client, `${running.url}/x`);
-    await waitUntil(
-      () => running.events.some((event) => event.type === 'health' && !event.healthy),
-      'server1 is ejected',
-    );
+    const running = await ejectServer1();
     const text = await (await request(adminUrl(running, '/metrics'))).body.text();
     expect(text).toContain('rxproxy_server_up{pool="http",server="server1"} 0\n');
     expect(text).toContain('rxproxy_server_up{pool="http",server="server2"} 1\n');
