@@ -11,7 +11,7 @@ import { selfCheck } from './adapters/selfCheck';
 import { LOG_LEVELS, formatProblem, type Config, type LogLevel } from './config';
 import { demoConfigText, demoInstructions } from './demo';
 import type { ProxyHooks } from './hooks/types';
-import { appliedConfigs, cliReloadTriggers, readForReload } from './composeReloads';
+import { appliedConfigs, cliReloadTriggers, ReadDigest, readForReload } from './composeReloads';
 import { createProxy } from './proxy';
 import { logRecords } from './streams/logRecords';
 import { describeConfig } from './summary';
@@ -44,6 +44,8 @@ interface Loaded {
   readonly demo?: DemoBackends;
   /** The hooks of `[hooks] module`, when the file names one. */
   readonly moduleHooks?: ProxyHooks;
+  /** The file's digest just before it was read. */
+  readonly digest?: ReadDigest;
 }
 
 /** Loads the hook module a valid config names; a failure is one more configuration problem. */
@@ -74,8 +76,10 @@ async function loadConfig(configPath: string, demo: boolean, io: Io): Promise<Lo
     io.err(`${result.problems.map(formatProblem).join('\n')}\n`);
     return 1;
   }
+  const digest = new ReadDigest(configPath);
+  digest.takeBeforeRead();
   const result = loadConfigFile(configPath, io.env);
-  if (result.ok) return { config: result.config };
+  if (result.ok) return { config: result.config, digest };
   if ('notFound' in result) {
     io.err(`rxproxy: config file ${configPath} not found; pass --config FILE, or try --demo\n`);
   } else {
@@ -110,7 +114,7 @@ function logLevelFor(config: Config, env: NodeJS.ProcessEnv): string {
 }
 
 async function serve(loaded: Loaded, io: Io): Promise<number> {
-  const { config, demo } = loaded;
+  const { config, demo, digest } = loaded;
   const level = logLevelFor(config, io.env);
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     io.err(`rxproxy: LOG_LEVEL "${level}" is not one of ${LOG_LEVELS.join(', ')}\n`);
@@ -122,7 +126,7 @@ async function serve(loaded: Loaded, io: Io): Promise<number> {
   const proxy = createProxy(config, {
     ...(loaded.moduleHooks ? { moduleHooks: loaded.moduleHooks } : {}),
     // The demo's configuration is no file: it does not reload.
-    ...(demo ? {} : { loadConfig: () => readForReload(config.file, io.env) }),
+    ...(demo ? {} : { loadConfig: () => readForReload(config.file, io.env, digest) }),
   });
   const applied$ = appliedConfigs(proxy);
   // A reload's log_level takes effect before its own log line (LOG_LEVEL, when set, still wins).
@@ -137,7 +141,7 @@ async function serve(loaded: Loaded, io: Io): Promise<number> {
   // reading and the start is missed and a SIGHUP never ends the process; they wait for the start.
   let markStarted: () => void = () => undefined;
   const started = new Promise<void>((resolve) => (markStarted = resolve));
-  const reloads = cliReloadTriggers(config.file, applied$, !demo)
+  const reloads = cliReloadTriggers(config.file, applied$, !demo, digest)
     .pipe(
       concatMap(async (trigger) => {
         await started;

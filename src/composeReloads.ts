@@ -1,14 +1,35 @@
 import { filter, map, of, shareReplay, startWith, type Observable } from 'rxjs';
 import { loadConfigFile } from './adapters/configFile';
-import { watchConfigFile } from './adapters/configWatch';
+import { fileDigest, watchConfigFile } from './adapters/configWatch';
 import { loadHookModule } from './adapters/hookModule';
 import { fromSignals } from './adapters/processSignals';
 import { formatProblem, type Config } from './config';
 import type { LoadedConfig, Proxy } from './proxy';
 import { reloadTriggers, type ReloadTrigger } from './streams/reloadTriggers';
 
+/**
+ * The digest of the configuration file as it was just before its last reading (at start or for a
+ * reload): a watch that begins later compares the file with it, so no change is missed.
+ */
+export class ReadDigest {
+  private value: string | undefined;
+  constructor(private readonly file: string) {}
+  /** Call just before the file is read. */
+  takeBeforeRead(): void {
+    this.value = fileDigest(this.file);
+  }
+  get current(): string | undefined {
+    return this.value;
+  }
+}
+
 /** Reads the file and its hook module afresh for a reload; problems are listed, not thrown. */
-export async function readForReload(file: string, env: NodeJS.ProcessEnv): Promise<LoadedConfig> {
+export async function readForReload(
+  file: string,
+  env: NodeJS.ProcessEnv,
+  digest?: ReadDigest,
+): Promise<LoadedConfig> {
+  digest?.takeBeforeRead();
   const result = loadConfigFile(file, env);
   if (!result.ok) {
     const problems =
@@ -47,9 +68,11 @@ export function cliReloadTriggers(
   file: string,
   applied$: Observable<Config>,
   watchable: boolean,
+  digest?: ReadDigest,
 ): Observable<ReloadTrigger> {
+  const since = () => (digest?.current === undefined ? {} : { since: digest.current });
   return reloadTriggers(
     watchable ? applied$.pipe(map((config) => config.frontend.watchConfig)) : of(false),
-    { hangups$: fromSignals(['SIGHUP']), watchFile: () => watchConfigFile(file) },
+    { hangups$: fromSignals(['SIGHUP']), watchFile: () => watchConfigFile(file, since()) },
   );
 }

@@ -32,6 +32,7 @@ import type { LiveState } from './observability/liveState';
 import { createAdmin } from './composeAdmin';
 import { workerPoolScaling } from './composePools';
 import { ServerSet } from './serverSet';
+import type { TrafficOutcome } from './operators/outlierEjection';
 import type { AdminServer, ReloadAnswer } from './adapters/adminServer';
 import { livePool } from './observability/livePools';
 
@@ -191,7 +192,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
         const backend = new WorkerPool(server, forPool, {
           emit,
           ...(forPool.maxPending > 0 ? { line } : {}),
-          onConnectFailure: (name) => httpGroup.reportOutcome(name, false, 'connection'),
+          onConnectFailure: (member) => reportHttpOutcome(member, false, 'connection'),
         });
         if (started) void backend.start(workerPoolScaling(backend));
         return backend;
@@ -212,6 +213,14 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     },
     pool,
   );
+  /** Outcomes of a member that drains after its address changed say nothing of the new one. */
+  const reportHttpOutcome = (
+    member: WorkerPool,
+    ok: boolean,
+    failure?: TrafficOutcome['failure'],
+  ): void => {
+    if (workerPools.get(member.name) === member) httpGroup.reportOutcome(member.name, ok, failure);
+  };
   const httpProber = createHealthProber(() => pool);
   const httpGroup: BackendGroup<WorkerPool> = new BackendGroup(pool, workerPools.members, {
     probe: httpProber.probe,
@@ -259,7 +268,9 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     pick: (hashKey, excluded) => wsGroup.pick(hashKey, excluded),
     healthyCount: () => wsGroup.healthyCount,
     hashKeyOf: (req, address) => wsHashKey(req, address),
-    reportOutcome: (backend, ok, failure) => wsGroup.reportOutcome(backend, ok, failure),
+    reportOutcome: (member, ok, failure) => {
+      if (wsBackends.get(member.name) === member) wsGroup.reportOutcome(member.name, ok, failure);
+    },
     clientAddress: (req) => clientAddress(req),
     emit,
     get hooks() {
@@ -299,7 +310,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       return pool.maxPending > 0 ? line : undefined;
     },
     hashKeyOf: (req, address) => httpHashKey(req, address),
-    reportOutcome: (backend, ok, failure) => httpGroup.reportOutcome(backend, ok, failure),
+    reportOutcome: reportHttpOutcome,
     clientAddress: (req) => clientAddress(req),
     draining: () => draining,
     get body() {

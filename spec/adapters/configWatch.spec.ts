@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
-import { watchConfigFile } from '../../src/adapters/configWatch';
+import { fileDigest, watchConfigFile } from '../../src/adapters/configWatch';
 import { sleep, waitUntil } from '../helpers/waitUntil';
 
 /** Long enough for the watcher's debounce (50 ms here) and a slow file system. */
@@ -19,11 +19,31 @@ describe('watchConfigFile', () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
-  function watchCounting(path: string): { count: () => number } {
+  function watchCounting(path: string, since?: string): { count: () => number } {
     let count = 0;
-    subscription = watchConfigFile(path, { debounceMs: 50 }).subscribe(() => count++);
+    const options = since === undefined ? { debounceMs: 50 } : { debounceMs: 50, since };
+    subscription = watchConfigFile(path, options).subscribe(() => count++);
     return { count: () => count };
   }
+
+  it('reports a change made between the reading and the start of the watch, once', async () => {
+    const file = join(folder, 'proxy.ini');
+    writeFileSync(file, 'a=1\n');
+    const readFrom = fileDigest(file);
+    writeFileSync(file, 'a=2\n');
+    const seen = watchCounting(file, readFrom);
+    await waitUntil(() => seen.count() === 1, 'the earlier change is seen', 3000);
+    await sleep(SETTLE_MS);
+    expect(seen.count()).toBe(1);
+  });
+
+  it('reports nothing at the start when the file is as it was read', async () => {
+    const file = join(folder, 'proxy.ini');
+    writeFileSync(file, 'a=1\n');
+    const seen = watchCounting(file, fileDigest(file));
+    await sleep(SETTLE_MS);
+    expect(seen.count()).toBe(0);
+  });
 
   it('reports an editor rename-write once', async () => {
     const file = join(folder, 'proxy.ini');

@@ -56,6 +56,26 @@ describe('reload: servers', () => {
     await waitUntil(() => a.connections.open === 0, 'the old address is closed');
   });
 
+  it('changed address: failures of the draining old address do not count against the new one', async () => {
+    // The old address answers 500 after 200 ms: one failure ejects with max_fails=1.
+    const a = await harness.backend('a', (req, res) => {
+      req.resume();
+      const timer = setTimeout(() => res.writeHead(500).end('down'), 200);
+      res.on('close', () => clearTimeout(timer));
+    });
+    const [b, c] = [await harness.backend('b'), await harness.backend('c')];
+    const servers = (first: string) =>
+      roundRobin(`server1=${first}`, `server2=${c.address}`, 'max_fails=1', 'retries=0');
+    const running = await harness.proxy(servers(a.address));
+    const inFlight = [1, 2].map((i) => send(harness.client, `${running.url}/f${i}`));
+    await waitUntil(() => a.received.length === 1, 'one request runs on the old address');
+    expect(await reloadIni(running, servers(b.address))).toBe('http: server1 address');
+    const statuses = (await Promise.all(inFlight)).map((answer) => answer.status);
+    expect(statuses.sort()).toEqual([200, 500]);
+    expect(eventsOf(running, 'health')).toEqual([]);
+    expect(await spread(running, harness.client, 4)).toEqual({ b: 2, c: 2 });
+  });
+
   /** `[http]` with round-robin and quick health checks that need 3 passing probes to rise. */
   const checked = (...servers: string[]) =>
     roundRobin(

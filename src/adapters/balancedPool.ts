@@ -21,11 +21,8 @@ export interface BalancedPool<M> {
   ) => string | undefined;
   /**
    * Passive health: whether a backend served an attempt; a failure says whether the connection
-   * or the answer failed.
+   * or the answer failed. Reported per member, so a member still draining after its address
+   * changed cannot count against the new member of the same name.
    */
-  readonly reportOutcome: (
-    backend: string,
-    ok: boolean,
-    failure?: TrafficOutcome['failure'],
-  ) => void;
+  readonly reportOutcome: (backend: M, ok: boolean, failure?: TrafficOutcome['failure']) => void;
 }

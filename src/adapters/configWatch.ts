@@ -8,9 +8,15 @@ export interface ConfigWatchOptions {
   readonly debounceMs?: number;
   /** Stat polling period where watching the folder fails. */
   readonly pollIntervalMs?: number;
+  /**
+   * The digest (fileDigest) of the content the running configuration was read from, taken before
+   * that read: a change made before the watch began is then reported as soon as it begins.
+   */
+  readonly since?: string;
 }
 
-function digestOf(path: string): string | undefined {
+/** SHA-256 of the file's content; undefined when it cannot be read. */
+export function fileDigest(path: string): string | undefined {
   try {
     return createHash('sha256').update(readFileSync(path)).digest('hex');
   } catch {
@@ -29,7 +35,7 @@ export function watchConfigFile(path: string, options: ConfigWatchOptions = {}):
   const debounceMs = options.debounceMs ?? 200;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   return new Observable<void>((subscriber) => {
-    let seen = digestOf(path);
+    let seen = fileDigest(path);
     let timer: NodeJS.Timeout | undefined;
     let watcher: FSWatcher | undefined;
     let polling = false;
@@ -37,7 +43,7 @@ export function watchConfigFile(path: string, options: ConfigWatchOptions = {}):
 
     const check = () => {
       timer = undefined;
-      const digest = digestOf(path);
+      const digest = fileDigest(path);
       if (digest === undefined || digest === seen) return;
       seen = digest;
       subscriber.next();
@@ -62,6 +68,10 @@ export function watchConfigFile(path: string, options: ConfigWatchOptions = {}):
       watcher.on('error', poll);
     } catch {
       poll();
+    }
+    if (options.since !== undefined && options.since !== seen) {
+      seen = options.since;
+      soon();
     }
 
     return () => {

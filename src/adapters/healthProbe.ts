@@ -30,13 +30,26 @@ async function readSome(body: AsyncIterable<Buffer>): Promise<string> {
  * `settings` gives the pool as it is now: servers and path follow reloads.
  */
 export function createHealthProber(settings: () => PoolConfig): HealthProber {
-  const pool = settings();
-  const agent = new Agent({
-    connections: 1,
-    connect: { timeout: pool.healthCheckTimeoutMs },
-    headersTimeout: pool.healthCheckTimeoutMs,
-    bodyTimeout: pool.healthCheckTimeoutMs,
-  });
+  const agentFor = (timeoutMs: number) =>
+    new Agent({
+      connections: 1,
+      connect: { timeout: timeoutMs },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+  let timeoutMs = settings().healthCheckTimeoutMs;
+  let agent = agentFor(timeoutMs);
+  /** The connect timeout is the agent's: a reloaded health_check_timeout gets a new agent. */
+  const agentOf = (pool: PoolConfig): Agent => {
+    if (pool.healthCheckTimeoutMs !== timeoutMs) {
+      const previous = agent;
+      timeoutMs = pool.healthCheckTimeoutMs;
+      agent = agentFor(timeoutMs);
+      // Probes already running on the previous agent finish; then its connections close.
+      previous.close().catch(() => undefined);
+    }
+    return agent;
+  };
   const probe: Probe = (backend) =>
     new Observable<ProbeResult>((subscriber) => {
       const abort = new AbortController();
@@ -48,13 +61,12 @@ export function createHealthProber(settings: () => PoolConfig): HealthProber {
         return undefined;
       }
       const startedAt = performance.now();
-      request(agent, {
+      request(agentOf(current), {
         origin: `http://${address}`,
         path: current.healthCheckPath,
         method: 'GET',
         signal: abort.signal,
         headers: { 'user-agent': 'rxproxy-health-check' },
-        // The agent's timeouts are those of the start; a reload's health_check_timeout is here.
         headersTimeout: current.healthCheckTimeoutMs,
         bodyTimeout: current.healthCheckTimeoutMs,
       })

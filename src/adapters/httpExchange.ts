@@ -260,8 +260,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     if (asksToClose(rawHeaders)) this.reusable = false;
     // A good answer counts once its body is complete too (onComplete): a backend that dies
     // mid-response has failed.
-    if (this.pool && statusCode >= 500)
-      this.context.reportOutcome(this.pool.name, false, 'response');
+    if (this.pool && statusCode >= 500) this.context.reportOutcome(this.pool, false, 'response');
     const headers = clientResponseHeaders(rawHeaders);
     this.status = statusCode;
     this.resumeUpstream = resume;
@@ -372,7 +371,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
       return;
     }
     this.upstreamDone = true;
-    if (this.pool && this.status < 500) this.context.reportOutcome(this.pool.name, true);
+    if (this.pool && this.status < 500) this.context.reportOutcome(this.pool, true);
     if (trailers && trailers.length > 0 && !this.res.destroyed) {
       this.res.addTrailers(trailerPairs(trailers));
     }
@@ -481,7 +480,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     // A request that never left its queue was reported by the pool, with its failed connect.
     if (this.pool && step !== 'move' && !isProxyRefusal(code)) {
       const kind = isConnectionFailure(code) ? 'connection' : 'response';
-      this.context.reportOutcome(this.pool.name, false, kind);
+      this.context.reportOutcome(this.pool, false, kind);
     }
     if (this.pool && (step === 'stale' || step === 'next' || step === 'move')) {
       this.context.onRetry(this.pool.name, code ?? 'UNKNOWN');

@@ -42,7 +42,7 @@ export interface WorkerPoolDeps {
   /** The pool's waiting line: freed workers and queue places serve it first. */
   readonly line?: PendingLine;
   /** A connection attempt failed (refused, reset, timed out): a passive health failure. */
-  readonly onConnectFailure?: (backend: string) => void;
+  readonly onConnectFailure?: (backend: WorkerPool) => void;
   readonly scheduler?: SchedulerLike;
 }
 
@@ -234,7 +234,7 @@ export class WorkerPool implements WorkerOwner {
     if (!connected) {
       this.connectFailing = true;
       this.connectFailure = connectError(error);
-      this.deps.onConnectFailure?.(this.server.name);
+      this.deps.onConnectFailure?.(this);
       // Nothing was sent: queued requests of any method go to another backend.
       if (this.unreachable) this.failQueue(this.connectFailure);
     }

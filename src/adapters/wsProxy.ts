@@ -262,8 +262,8 @@ export class WsProxy {
       opened = true;
       socket.off('close', abandon);
       const status = response.statusCode ?? 502;
-      if (status < 500) this.context.reportOutcome(backend.name, true);
-      else this.context.reportOutcome(backend.name, false, 'response');
+      if (status < 500) this.context.reportOutcome(backend, true);
+      else this.context.reportOutcome(backend, false, 'response');
       const chunks: Buffer[] = [];
       let size = 0;
       response.on('data', (chunk: Buffer) => {
@@ -289,7 +289,7 @@ export class WsProxy {
       socket.off('close', abandon);
       const code = error.message.includes('timed out') ? 'ETIMEDOUT' : error.code;
       const failure = isConnectionFailure(code) ? 'connection' : 'response';
-      this.context.reportOutcome(backend.name, false, failure);
+      this.context.reportOutcome(backend, false, failure);
       const tried = new Set(excluded);
       tried.add(backend.name);
       this.connect(req, socket, head, tried, Object.assign(error, { code }));
@@ -302,7 +302,7 @@ export class WsProxy {
       upstream.removeAllListeners('error');
       upstream.on('error', ignoreUntilSession);
       upstream.pause();
-      this.context.reportOutcome(backend.name, true);
+      this.context.reportOutcome(backend, true);
       if (socket.destroyed || !transport) {
         socket.off('close', abandon);
         upstream.close(1001, 'client went away');
