@@ -77,7 +77,7 @@ function parseOptions(argv: string[]): Options {
   if (flags.has('help')) {
     process.stdout.write(
       'npm run bench [-- --quick] [--rounds N] [--duration S] [--ws-duration S] [--ws-idle N]\n' +
-        '              [--warmup S] [--targets rxproxy,rxproxy-admin,rxproxy-hooks,node-http-proxy,fastify,nginx,haproxy]\n' +
+        '              [--warmup S] [--targets rxproxy,rxproxy-admin,rxproxy-hooks,node-floor,node-http-proxy,fastify,nginx,haproxy]\n' +
         '              [--load wrk|autocannon] [--out DIR] [--baseline DIR]\n' +
         'npm run bench -- --render bench/results/latest.json\n',
     );

@@ -164,6 +164,12 @@ export const nodeHttpProxy = nodeTarget(
   'http-proxy',
   true,
 );
+/** node:http + undici + a socket pipe for WebSockets, and nothing else: the floor of a Node proxy. */
+export const nodeFloor: Target = {
+  ...nodeTarget('node-floor', 'node-floor-target.js', 'undici', true),
+  version: (root) =>
+    `node:http + undici ${packageVersion(root, 'undici')}, sockets piped for WebSockets`,
+};
 export const fastify: Target = {
   ...nodeTarget('fastify', 'fastify-target.js', 'fastify', false),
   version: (root) =>
@@ -225,6 +231,8 @@ ${upstreams}
       proxy_set_header Host $host;
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;
+      # Stream responses as the Node proxies do, rather than buffering them first.
+      proxy_buffering off;
       proxy_read_timeout 3600s;
       proxy_send_timeout 3600s;
     }
@@ -287,7 +295,15 @@ ${servers}
   },
 };
 
-export const allTargets: Target[] = [rxproxy, rxproxyAdmin, nodeHttpProxy, fastify, nginx, haproxy];
+export const allTargets: Target[] = [
+  rxproxy,
+  rxproxyAdmin,
+  nodeFloor,
+  nodeHttpProxy,
+  fastify,
+  nginx,
+  haproxy,
+];
 /** Measured only when asked for with --targets. */
 export const optionalTargets: Target[] = [rxproxyHooks];
 export const quickTargets: Target[] = [rxproxy, nodeHttpProxy, fastify];
