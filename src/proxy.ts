@@ -32,6 +32,7 @@ import type { LiveState } from './observability/liveState';
 import { createAdmin } from './composeAdmin';
 import { workerPoolScaling } from './composePools';
 import { ServerSet } from './serverSet';
+import { stickyCookieOf } from './forwarding/stickyCookie';
 import type { TrafficOutcome } from './operators/outlierEjection';
 import type { AdminServer, ReloadAnswer } from './adapters/adminServer';
 import { livePool } from './observability/livePools';
@@ -177,6 +178,8 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       : () => undefined;
   let httpHashKey = hashKeyFor(pool);
   let wsHashKey = hashKeyFor(wsPool);
+  let httpSticky = stickyCookieOf(pool);
+  let wsSticky = stickyCookieOf(wsPool);
   const mapSnapshots = healthySetHook(hookSets);
   const snapshotHook = mapSnapshots ? { mapSnapshots } : {};
   let eventHooks = hookSets.flatMap((set) =>
@@ -268,6 +271,9 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     pick: (hashKey, excluded) => wsGroup.pick(hashKey, excluded),
     healthyCount: () => wsGroup.healthyCount,
     hashKeyOf: (req, address) => wsHashKey(req, address),
+    get sticky() {
+      return wsSticky;
+    },
     reportOutcome: (member, ok, failure) => {
       if (wsBackends.get(member.name) === member) wsGroup.reportOutcome(member.name, ok, failure);
     },
@@ -310,6 +316,9 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       return pool.maxPending > 0 ? line : undefined;
     },
     hashKeyOf: (req, address) => httpHashKey(req, address),
+    get sticky() {
+      return httpSticky;
+    },
     reportOutcome: reportHttpOutcome,
     clientAddress: (req) => clientAddress(req),
     draining: () => draining,
@@ -594,6 +603,8 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     clientAddress = clientAddressOf(next);
     httpHashKey = hashKeyFor(pool);
     wsHashKey = hashKeyFor(wsPool);
+    httpSticky = stickyCookieOf(pool);
+    wsSticky = stickyCookieOf(wsPool);
     line.capacity = pool.maxPending;
     body = bodyLimitsOf(body.budget);
     body.budget.total = pool.requestBufferTotal;

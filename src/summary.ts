@@ -15,9 +15,11 @@ const hashKeyText = (key: HashKey | RateLimitKey) =>
   'name' in key ? `${key.source}:${key.name}` : key.source;
 
 function describeAlgorithm(pool: PoolConfig): string {
-  return pool.algorithm === 'consistent-hash'
-    ? `consistent-hash (hash_key=${hashKeyText(pool.hashKey)})`
-    : pool.algorithm;
+  const algorithm =
+    pool.algorithm === 'consistent-hash'
+      ? `consistent-hash (hash_key=${hashKeyText(pool.hashKey)})`
+      : pool.algorithm;
+  return pool.sticky === 'cookie' ? `${algorithm}, sticky cookie ${pool.stickyCookie}` : algorithm;
 }
 
 function describeServer(pool: PoolConfig, server: ServerConfig): string {

@@ -21,6 +21,14 @@ describe('describeConfig', () => {
     expect(summary('', '').some((line) => line.startsWith('admin'))).toBe(false);
   });
 
+  it('names the sticky cookie of a pool that has one', () => {
+    const text = `[frontend]\nhost=a\nport=1\n[http]\nalgorithm=round-robin\nsticky=cookie\nserver1=a:1`;
+    const lines = describeConfig(expectConfig(parseConfigText(text, 'proxy.ini', {}))).split('\n');
+    expect(lines).toContain(
+      '[http] round-robin, sticky cookie rxproxy_server, no health checks, 1 server(s):',
+    );
+  });
+
   it('mentions no hooks when every one is off', () => {
     expect(summary('', 'hook_timeout=3').filter((line) => line.startsWith('hooks'))).toEqual([]);
   });

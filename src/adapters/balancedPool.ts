@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { PoolConfig } from '../config';
+import type { StickyCookie } from '../forwarding/stickyCookie';
 import type { TrafficOutcome } from '../operators/outlierEjection';
 
 /** What a data-plane adapter needs of a pool's balancing and health, whatever it relays. */
@@ -14,6 +15,8 @@ export interface BalancedPool<M> {
   readonly healthyCount: () => number;
   /** The client's address: the peer's, or the one a trusted proxy forwarded for. */
   readonly clientAddress: (req: IncomingMessage) => string | undefined;
+  /** The pool's sticky-cookie rules; undefined with `sticky = none`. */
+  readonly sticky: StickyCookie | undefined;
   /** consistent-hash's key for a request (undefined for other algorithms). */
   readonly hashKeyOf: (
     req: IncomingMessage,

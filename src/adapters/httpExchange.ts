@@ -15,6 +15,7 @@ import {
 import { clientResponseHeaders, upstreamRequestHeaders } from '../forwarding/headers';
 import { asksToClose, trailerPairs } from '../forwarding/responseHeaders';
 import { hasBody, originFormPath } from '../forwarding/requestTarget';
+import { cameOverTls } from '../forwarding/stickyCookie';
 import { headerMapOf, rawHeadersOf } from '../hooks/proxyRequest';
 import { HOOK_FAILED, HOOK_TIMEOUT } from '../hooks/replies';
 import type { ProxyRequest, ProxyResponse } from '../hooks/types';
@@ -105,6 +106,10 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
   private hookRun: { cancel(): void } | undefined;
   /** A hook pinned the request to this backend. */
   private pin: string | undefined;
+  /** The server the sticky cookie pins the request to (a soft pin: it fails over). */
+  private stickyServer: string | undefined;
+  /** The request's sticky cookie value that named a server of the pool. */
+  private stickyValue: string | undefined;
   /** The response head waits for asynchronous response hooks; body chunks wait with it. */
   private heldChunks: Buffer[] | undefined;
   private heldEnd: (() => void) | undefined;
@@ -262,6 +267,14 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     // mid-response has failed.
     if (this.pool && statusCode >= 500) this.context.reportOutcome(this.pool, false, 'response');
     const headers = clientResponseHeaders(rawHeaders);
+    const stickyCookie = this.pool
+      ? this.context.sticky?.setCookie(
+          this.pool.server.address,
+          this.stickyValue,
+          cameOverTls(this.req),
+        )
+      : undefined;
+    if (stickyCookie !== undefined) headers.push('set-cookie', stickyCookie);
     this.status = statusCode;
     this.resumeUpstream = resume;
     const hooks = this.context.hooks;
@@ -400,7 +413,10 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
    * waits in the pool's line; when none is left, `failure` (or a 502) is answered.
    */
   private route(failure: NodeJS.ErrnoException | undefined): void {
-    if (this.deadline === 0) this.deadline = performance.now() + this.context.pool.queueTimeoutMs;
+    if (this.deadline === 0) {
+      this.deadline = performance.now() + this.context.pool.queueTimeoutMs;
+      this.readStickyCookie();
+    }
     if (this.pin !== undefined && !this.context.isInRotation(this.pin)) {
       this.reply(PINNED_OUT_OF_ROTATION);
       return;
@@ -417,8 +433,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
       if (placed === 'running' || placed === 'queued') return;
       if (placed === 'full') {
         sawFull = true;
-        // A key's requests wait for its owner rather than spill to another backend.
-        if (this.followsKey() || this.pin !== undefined) break;
+        // A key's (or a sticky client's) requests wait for their backend rather than spill.
+        if (this.followsKey() || this.pin !== undefined || pool === this.stickyMember(skip)) break;
       } else {
         lastFailure = pool.lastConnectError ?? lastFailure;
       }
@@ -437,10 +453,31 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     }
   }
 
-  /** The next backend for this request: its pinned one, or the algorithm's pick. */
+  /** The next backend for this request: its pinned one, its sticky one, or the algorithm's pick. */
   private candidate(skip: ReadonlySet<string> | undefined): WorkerPool | undefined {
-    if (this.pin === undefined) return this.context.pick(this.hashKey, skip);
-    return skip?.has(this.pin) ? undefined : this.context.member(this.pin);
+    if (this.pin !== undefined)
+      return skip?.has(this.pin) ? undefined : this.context.member(this.pin);
+    return this.stickyMember(skip) ?? this.context.pick(this.hashKey, skip);
+  }
+
+  private readStickyCookie(): void {
+    const sticky = this.context.sticky;
+    if (!sticky) return;
+    const choice = sticky.choose(this.req.headers.cookie, this.context.isInRotation);
+    this.stickyServer = choice.server;
+    this.stickyValue = choice.value;
+  }
+
+  /**
+   * The backend the sticky cookie names, while it is in rotation and the request has not failed
+   * on it; a request that could not connect there is balanced and gets a new cookie.
+   */
+  private stickyMember(skip: ReadonlySet<string> | undefined): WorkerPool | undefined {
+    const server = this.stickyServer;
+    if (server === undefined || skip?.has(server) || !this.context.isInRotation(server)) {
+      return undefined;
+    }
+    return this.context.member(server);
   }
 
   /** consistent-hash with a key: the request belongs to the key's owner. */
@@ -453,6 +490,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     // A backend draining after a reload (removed, or the old address of its name) takes no more.
     if (this.context.member(backend.name) !== backend) return false;
     if (this.pin !== undefined) return backend.name === this.pin;
+    const sticky = this.stickyMember(this.tried);
+    if (sticky) return backend === sticky;
     if (!this.followsKey()) return this.context.isInRotation(backend.name);
     return keyOwner((skip) => this.context.pick(this.hashKey, skip), this.tried) === backend;
   }

@@ -18,6 +18,7 @@ import { wsSession } from '../streams/wsSession';
 import { rejectRaw, writeRawResponse } from './rawResponse';
 import { rawHeadersOf } from '../hooks/proxyRequest';
 import type { ProxyRequest } from '../hooks/types';
+import { cameOverTls } from '../forwarding/stickyCookie';
 import type { BalancedPool } from './balancedPool';
 import { hookSwitchingProtocols } from './handshakeResponse';
 import { HookRun, requestVerdict, type ExchangeHooks } from './hookRunner';
@@ -79,6 +80,8 @@ export class WsProxy {
   private readonly acceptedBy = new WeakMap<IncomingMessage, string>();
   /** Handshakes as request hooks left them. */
   private readonly hooked = new WeakMap<IncomingMessage, ProxyRequest>();
+  /** The sticky cookie a client's 101 sets, when its cookie did not name the accepting server. */
+  private readonly stickyCookies = new WeakMap<IncomingMessage, string>();
   private server: WebSocketServer;
   /** The pool settings `server` was made with. */
   private serverPool: PoolConfig;
@@ -120,6 +123,8 @@ export class WsProxy {
     });
     // The hooks of the moment: a reload may add, change or remove response hooks.
     server.on('headers', (lines: string[], req: IncomingMessage) => {
+      const stickyCookie = this.stickyCookies.get(req);
+      if (stickyCookie !== undefined) lines.push(`Set-Cookie: ${stickyCookie}`);
       const hooks = this.context.hooks;
       if (!hooks?.response) return;
       const request =
@@ -168,7 +173,10 @@ export class WsProxy {
     run.start(request);
   }
 
-  /** A handshake's backend: the one a hook pinned it to, or the algorithm's pick. */
+  /**
+   * A handshake's backend: the one a hook pinned it to, the one its sticky cookie names (while in
+   * rotation and not failed), or the algorithm's pick.
+   */
   private backendFor(
     req: IncomingMessage,
     clientAddress: string | undefined,
@@ -177,6 +185,11 @@ export class WsProxy {
     const hooked = this.hooked.get(req);
     const pin = hooked?.backend;
     if (pin === undefined) {
+      const sticky = this.context.sticky?.choose(req.headers.cookie, this.context.isInRotation);
+      const server = sticky?.server;
+      const stuck =
+        server === undefined || excluded?.has(server) ? undefined : this.context.member(server);
+      if (stuck) return stuck;
       const key = hooked?.hashKey ?? this.context.hashKeyOf(req, clientAddress);
       return this.context.pick(key, excluded);
     }
@@ -311,6 +324,12 @@ export class WsProxy {
       const backendEnd = new SocketEndpoint(upstream, transport);
       this.chosenProtocol.set(req, protocol);
       this.acceptedBy.set(req, backend.name);
+      const stickyCookie = this.context.sticky?.setCookie(
+        backend.server.address,
+        this.context.sticky.choose(req.headers.cookie, () => true).value,
+        cameOverTls(req),
+      );
+      if (stickyCookie !== undefined) this.stickyCookies.set(req, stickyCookie);
       // Until the session owns both sockets, a client whose handshake `ws` refuses (a bad key or
       // version) takes its backend connection with it.
       this.server.handleUpgrade(req, socket, head, (client) => {

@@ -8,6 +8,9 @@ import {
   parseHost,
   parseInteger,
   parseLogLevel,
+  parseSticky,
+  parseCookieName,
+  parseCookiePath,
   parsePort,
   parseSize,
   type Parsed,
@@ -81,6 +84,13 @@ const port = (text: string) => parsePort(text, 0);
 /** A size where 0 means off (no limit, no buffering). */
 const sizeOrZero = (text: string) => parseSize(text, 0);
 const optionalCount = optional(atLeastOne);
+/** A cookie's Max-Age is in whole seconds, at least one. */
+const wholeSeconds = (text: string) => {
+  const parsed = parseDurationMs(text, 1);
+  return parsed.ok && parsed.value % 1000 !== 0
+    ? { ok: false as const, error: `"${text}" must be whole seconds (at least 1)` }
+    : parsed;
+};
 
 type Row = [string, KeyScope, readonly SectionName[], string | undefined, Unit, Origin, Parser];
 
@@ -112,6 +122,10 @@ const ROWS: readonly Row[] = [
   ['slow_start', 'pool', POOLS, '0', 'seconds', 'rxproxy', duration],
   ['hash_key', 'pool', POOLS, 'ip', 'text', 'rxproxy', parseHashKey],
   ['hash_balance_factor', 'pool', POOLS, '0', 'percent', 'rxproxy', balanceFactor],
+  ['sticky', 'pool', POOLS, 'none', 'text', 'rxproxy', parseSticky],
+  ['sticky_cookie', 'pool', POOLS, 'rxproxy_server', 'text', 'rxproxy', parseCookieName],
+  ['sticky_cookie_max_age', 'pool', POOLS, '', 'seconds', 'rxproxy', optional(wholeSeconds)],
+  ['sticky_cookie_path', 'pool', POOLS, '/', 'text', 'rxproxy', parseCookiePath],
   ['connect_timeout', 'pool', HTTP, '5', 'seconds', 'rxproxy', positiveDuration],
   ['response_timeout', 'pool', HTTP, '60', 'seconds', 'rxproxy', positiveDuration],
   ['queue_timeout', 'pool', HTTP, '5', 'seconds', 'rxproxy', positiveDuration],

@@ -15,6 +15,10 @@ export type HashKey =
   | { readonly source: 'ip' | 'path' }
   | { readonly source: 'header' | 'cookie'; readonly name: string };
 
+/** `cookie`: the proxy pins each client to a server with a cookie of its own. */
+export const STICKY_MODES = ['none', 'cookie'] as const;
+export type StickyMode = (typeof STICKY_MODES)[number];
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -74,6 +78,12 @@ export interface PoolConfig {
   readonly hashKey: HashKey;
   /** 0 = unbounded; else no backend takes more than this percent of the mean load. */
   readonly hashBalanceFactor: number;
+  readonly sticky: StickyMode;
+  /** The sticky cookie's name; `[http]` and `[websocket]` share the default on purpose. */
+  readonly stickyCookie: string;
+  /** The cookie's Max-Age; undefined: a session cookie. */
+  readonly stickyCookieMaxAgeMs: number | undefined;
+  readonly stickyCookiePath: string;
   /** WebSocket: time for the backend to accept the upgrade. */
   readonly handshakeTimeoutMs: number;
   /** WebSocket: a larger message closes its connection with 1009. */

@@ -1,4 +1,12 @@
-import { ALGORITHMS, LOG_LEVELS, type Algorithm, type HashKey, type LogLevel } from './types';
+import {
+  ALGORITHMS,
+  LOG_LEVELS,
+  STICKY_MODES,
+  type Algorithm,
+  type HashKey,
+  type LogLevel,
+  type StickyMode,
+} from './types';
 
 /** A parsed value, or the reason the text is not one. */
 export type Parsed<T> =
@@ -116,6 +124,10 @@ export const parseAlgorithm: (text: string) => Parsed<Algorithm> = parseChoice(
   ALGORITHMS,
   'algorithm',
 );
+export const parseSticky: (text: string) => Parsed<StickyMode> = parseChoice(
+  STICKY_MODES,
+  'sticky mode',
+);
 export const parseLogLevel: (text: string) => Parsed<LogLevel> = parseChoice(
   LOG_LEVELS,
   'log level',
@@ -129,6 +141,18 @@ export function parsePath(text: string): Parsed<string> {
 }
 
 export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** A cookie name: an HTTP token (RFC 6265 section 4.1.1). */
+export function parseCookieName(text: string): Parsed<string> {
+  return HEADER_NAME.test(text) ? ok(text) : fail(`"${text}" is not a cookie name (a token)`);
+}
+
+/** A cookie's Path attribute: starts with /, no spaces, `;` or control characters. */
+export function parseCookiePath(text: string): Parsed<string> {
+  return /^\/[\x21-\x3a\x3c-\x7e]*$/.test(text)
+    ? ok(text)
+    : fail(`"${text}" is not a cookie path (starting with /, without spaces or ;)`);
+}
 
 /** `ip`, `path`, `header:NAME` or `cookie:NAME`. */
 export function parseHashKey(text: string): Parsed<HashKey> {
