@@ -14,8 +14,24 @@ export interface ChildServer {
  * Runs `script` with `node -e` from the project folder (so it can require the project's
  * packages); the script must print the port it listens on, alone on the first line of stdout.
  */
-export async function startChildServer(script: string, withinMs = 10_000): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['-e', script], {
+export function startChildServer(script: string, withinMs = 10_000): Promise<ChildServer> {
+  return startServerProcess(
+    ['-e', script],
+    (line) => (/^\d+$/.test(line) ? Number(line) : undefined),
+    withinMs,
+  );
+}
+
+/**
+ * Runs `node ...args` from the project folder; `portOf` reads the port the server listens on
+ * from the first line of its stdout (undefined: the line is not what the server should print).
+ */
+export async function startServerProcess(
+  args: readonly string[],
+  portOf: (firstLine: string) => number | undefined,
+  withinMs = 10_000,
+): Promise<ChildServer> {
+  const child = spawn(process.execPath, args, {
     cwd: join(__dirname, '..', '..'),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -39,10 +55,13 @@ export async function startChildServer(script: string, withinMs = 10_000): Promi
       child.once('exit', (code) => fail(new Error(`the server process exited with ${code}`)));
       child.stdout?.on('data', (chunk: Buffer) => {
         out += chunk.toString();
-        const line = /^(\d+)\n/.exec(out);
-        if (line?.[1] !== undefined) {
+        const end = out.indexOf('\n');
+        if (end === -1) return;
+        const port = portOf(out.slice(0, end));
+        if (port === undefined) fail(new Error(`unexpected first line: ${out.slice(0, end)}`));
+        else {
           clearTimeout(timer);
-          resolve(Number(line[1]));
+          resolve(port);
         }
       });
     });
