@@ -22,6 +22,7 @@ interface Sequence {
   bytes: number;
   controlFrames: number;
   closeCode: number;
+  closeReason: string;
   inMessage: boolean;
   /** Where a violating last frame starts, or -1. */
   violationAt: number;
@@ -46,6 +47,7 @@ function generate(random: RandomSource): Sequence {
     bytes: 0,
     controlFrames: 0,
     closeCode: 0,
+    closeReason: '',
     inMessage: false,
     violationAt: -1,
     violationCode: 0,
@@ -65,7 +67,10 @@ function generate(random: RandomSource): Sequence {
           : random() < 0.3
             ? Buffer.alloc(0)
             : closeBody(pick(CLOSE_CODES), 'x'.repeat(int(124)));
-      if (opcode === OP.close) s.closeCode = body.length === 0 ? 1005 : body.readUInt16BE(0);
+      if (opcode === OP.close) {
+        s.closeCode = body.length === 0 ? 1005 : body.readUInt16BE(0);
+        s.closeReason = body.subarray(2).toString();
+      }
       add(frame(opcode, body, { key: key() }));
       s.controlFrames++;
       continue;
@@ -151,6 +156,7 @@ export function checkRandomSequences(count: number): void {
       bytes: scanner.bytes,
       controlFrames: scanner.controlFrames,
       closeCode: scanner.closeCode,
+      closeReason: scanner.closeReason,
       violationAt,
       violationCode,
       inMessage: violationAt < 0 ? !scanner.betweenMessages : s.inMessage,
@@ -166,6 +172,7 @@ export function checkRandomSequences(count: number): void {
       bytes: s.bytes,
       controlFrames: s.controlFrames,
       closeCode: s.closeCode,
+      closeReason: s.closeReason,
       violationAt: s.violationAt,
       violationCode: s.violationCode,
       inMessage: s.inMessage,

@@ -159,6 +159,7 @@ describe('FrameScanner', () => {
       expect(scanner.closeCode).toBe(0);
       expect(scanner.scan(frame(OP.close, body, key ? { key } : {}))).toBe(ScanResult.Close);
       expect(scanner.closeCode).toBe(body.readUInt16BE(0));
+      expect(scanner.closeReason).toBe(body.subarray(2).toString());
       expect(counts(scanner)).toEqual({ messages: 0, bytes: 0, controlFrames: 1 });
     });
 
@@ -168,27 +169,41 @@ describe('FrameScanner', () => {
       expect(scanner.closeCode).toBe(1005);
     });
 
-    it.each([true, false])('reads a code split across chunks at every offset (masked %s)', (m) => {
-      const data = frame(OP.close, closeBody(3456, 'done'), m ? { key: KEY } : {});
-      const codeEnd = (m ? 6 : 2) + 2;
-      for (let k = 1; k < data.length; k++) {
-        const scanner = m ? fromClient() : fromServer();
-        const results = scanAll(scanner, cut(data, k));
-        const known = k >= codeEnd ? 0 : 1;
-        expect({ k, results, code: scanner.closeCode }).toEqual({
-          k,
-          results:
-            known === 0 ? [ScanResult.Close, ScanResult.Ok] : [ScanResult.Ok, ScanResult.Close],
-          code: 3456,
-        });
-      }
+    it.each([true, false])(
+      'reads a code and reason split across chunks at every offset (masked %s)',
+      (m) => {
+        const data = frame(OP.close, closeBody(3456, 'done'), m ? { key: KEY } : {});
+        for (let k = 1; k < data.length; k++) {
+          const scanner = m ? fromClient() : fromServer();
+          const results = scanAll(scanner, cut(data, k));
+          expect({ k, results, code: scanner.closeCode, reason: scanner.closeReason }).toEqual({
+            k,
+            results: [ScanResult.Ok, ScanResult.Close],
+            code: 3456,
+            reason: 'done',
+          });
+        }
+      },
+    );
+
+    it('reports Close only in the scan where the close frame ended', () => {
+      const scanner = fromServer();
+      const data = frame(OP.close, closeBody(1001, 'going away'));
+      expect(scanner.scan(data.subarray(0, 5))).toBe(ScanResult.Ok);
+      expect(scanner.atFrameBoundary).toBe(false);
+      expect(scanner.scan(data.subarray(5))).toBe(ScanResult.Close);
+      expect(scanner.scan(frame(OP.ping, bytes(0)))).toBe(ScanResult.Ok);
+      expect([scanner.closeCode, scanner.closeReason]).toEqual([1001, 'going away']);
     });
 
-    it('reports Close only in the scan where the code became known', () => {
-      const scanner = fromServer();
-      expect(scanner.scan(frame(OP.close, closeBody(1001)))).toBe(ScanResult.Close);
-      expect(scanner.scan(frame(OP.ping, bytes(0)))).toBe(ScanResult.Ok);
-      expect(scanner.closeCode).toBe(1001);
+    it('reads the longest reason (123 bytes, multi-byte UTF-8) and keeps the last close frame`s', () => {
+      const scanner = fromClient();
+      const longest = `${'é'.repeat(60)}xyz`;
+      expect(Buffer.byteLength(longest)).toBe(123);
+      expect(scanner.scan(masked(OP.close, closeBody(4000, longest)))).toBe(ScanResult.Close);
+      expect([scanner.closeCode, scanner.closeReason]).toEqual([4000, longest]);
+      expect(scanner.scan(masked(OP.close, closeBody(1000)))).toBe(ScanResult.Close);
+      expect([scanner.closeCode, scanner.closeReason]).toEqual([1000, '']);
     });
   });
 

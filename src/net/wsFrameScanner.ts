@@ -1,7 +1,8 @@
 // Reads the frame headers (RFC 6455 section 5.2) of one direction of a WebSocket connection as
-// its bytes pass through a tunnel. Payload is skipped by counting; only a close frame's first two
-// payload bytes (its code) are read. Chunks are never modified or copied, and the common case
-// allocates nothing: state lives in numeric fields and split headers in a 14-byte scratch area.
+// its bytes pass through a tunnel. Payload is skipped by counting; only a close frame's payload
+// (its code and reason, at most 125 bytes) is read. Chunks are never modified or copied, and data
+// frames allocate nothing: state lives in numeric fields and split headers in a 14-byte scratch
+// area; a close frame's reason is decoded from a buffer made at the first close frame.
 
 export interface FrameScannerOptions {
   /** Frames of this direction must be masked (client to server) or must not be (server to client). */
@@ -16,7 +17,7 @@ export interface FrameScannerOptions {
 export const ScanResult = {
   /** Nothing to act on: forward the chunk. */
   Ok: 0,
-  /** A close frame's code became known: see `closeCode`. Forward the chunk. */
+  /** A close frame ended in this chunk: see `closeCode` and `closeReason`. Forward the chunk. */
   Close: 1,
   /** See `violationCode` and `violationOffset`; every later scan returns it again (offset 0). */
   Violation: 2,
@@ -42,6 +43,8 @@ export class FrameScanner {
   controlFrames = 0;
   /** The last close frame's code: 0 before any, 1005 for a close frame without payload. */
   closeCode = 0;
+  /** The last close frame's reason, decoded as UTF-8 ('' when it has none). */
+  closeReason = '';
   /** 1002 or 1009 once `scan` has returned `Violation`, else 0. */
   violationCode = 0;
   /**
@@ -67,12 +70,11 @@ export class FrameScanner {
   private inMessage = false;
   /** Payload length of the current data message so far, including the current frame. */
   private messageLength = 0;
-  /** Close code bytes still to read, the code so far and the two mask bytes that cover it. */
-  private codeLeft = 0;
+  /** The current close frame's code so far, its masking key (big-endian) and its reason bytes. */
   private code = 0;
-  private key0 = 0;
-  private key1 = 0;
-  /** A close code became known during the current `scan`. */
+  private key = 0;
+  private reason: Buffer | undefined;
+  /** A close frame ended during the current `scan`. */
   private closeSeen = false;
 
   constructor(options: FrameScannerOptions) {
@@ -99,7 +101,10 @@ export class FrameScanner {
     let frameStart = -this.have;
     while (pos < end) {
       if (this.remaining > 0) {
-        if (this.codeLeft > 0) pos = this.readCode(chunk, pos, end);
+        if (this.opcode === CLOSE) {
+          pos = this.readClose(chunk, pos, end);
+          continue;
+        }
         const take = Math.min(this.remaining, end - pos);
         pos += take;
         this.remaining -= take;
@@ -182,35 +187,35 @@ export class FrameScanner {
     if (this.opcode < CLOSE) this.inMessage = !this.fin;
     this.remaining = this.length;
     if (this.opcode === CLOSE) {
-      this.codeLeft = this.length === 0 ? 0 : 2;
       this.code = 0;
-      this.key0 = this.masked ? buf[keyAt]! : 0;
-      this.key1 = this.masked ? buf[keyAt + 1]! : 0;
-      if (this.length === 0) this.setCloseCode(CLOSE_NO_STATUS);
+      this.key = this.masked ? buf.readUInt32BE(keyAt) : 0;
     }
     if (this.length === 0) this.endFrame();
   }
 
-  /** Reads (unmasking) what is here of a close frame's two code bytes. */
-  private readCode(chunk: Buffer, pos: number, end: number): number {
-    while (this.codeLeft > 0 && pos < end) {
-      const key = this.codeLeft === 2 ? this.key0 : this.key1;
-      this.code = (this.code << 8) | (chunk[pos++]! ^ key);
-      this.codeLeft--;
-      this.remaining--;
+  /** Reads (unmasking) what is here of a close frame's payload: two code bytes, then the reason. */
+  private readClose(chunk: Buffer, pos: number, end: number): number {
+    const length = this.length;
+    while (this.remaining > 0 && pos < end) {
+      const index = length - this.remaining--;
+      const byte = chunk[pos++]! ^ ((this.key >>> (24 - 8 * (index & 3))) & 0xff);
+      if (index < 2) this.code = (this.code << 8) | byte;
+      else (this.reason ??= Buffer.allocUnsafe(123))[index - 2] = byte;
     }
-    if (this.codeLeft === 0) this.setCloseCode(this.code);
+    if (this.remaining === 0) this.endFrame();
     return pos;
   }
 
-  private setCloseCode(code: number): void {
-    this.closeCode = code;
-    this.closeSeen = true;
-  }
-
   private endFrame(): void {
-    if (this.opcode >= CLOSE) this.controlFrames++;
-    else if (this.fin) this.messages++;
+    if (this.opcode < CLOSE) {
+      if (this.fin) this.messages++;
+      return;
+    }
+    this.controlFrames++;
+    if (this.opcode !== CLOSE) return;
+    this.closeCode = this.length === 0 ? CLOSE_NO_STATUS : this.code;
+    this.closeReason = this.length > 2 ? this.reason!.toString('utf8', 0, this.length - 2) : '';
+    this.closeSeen = true;
   }
 }
 
