@@ -1,8 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Subscription } from 'rxjs';
-import { WebSocket, WebSocketServer } from 'ws';
-import type { PoolConfig, ServerConfig } from '../config';
+import type { ServerConfig } from '../config';
 import type { ProxyEvent } from '../events';
 import {
   BAD_GATEWAY,
@@ -12,17 +10,20 @@ import {
   SERVICE_UNAVAILABLE,
   type ProxyAnswer,
 } from '../forwarding/failures';
-import { clientResponseHeaders, upstreamRequestHeaders } from '../forwarding/headers';
+import { upstreamRequestHeaders } from '../forwarding/headers';
+import { cameOverTls } from '../forwarding/stickyCookie';
 import { requestedProtocols, upgradeHeaders } from '../forwarding/upgrade';
-import { wsSession } from '../streams/wsSession';
-import { rejectRaw, writeRawResponse } from './rawResponse';
+import { deflateOffer } from '../forwarding/wsHandshake';
 import { rawHeadersOf } from '../hooks/proxyRequest';
 import type { ProxyRequest } from '../hooks/types';
-import { cameOverTls } from '../forwarding/stickyCookie';
+import { tunnelSession } from '../streams/tunnelSession';
+import { openBackendHandshake, type BackendHandshakeOutcome } from './backendHandshake';
 import type { BalancedPool } from './balancedPool';
-import { hookSwitchingProtocols } from './handshakeResponse';
+import { completeClientHandshake } from './clientHandshake';
 import { HookRun, requestVerdict, type ExchangeHooks } from './hookRunner';
-import { SocketEndpoint } from './wsEndpoint';
+import { rejectRaw, relayAnswer, writeRawResponse } from './rawResponse';
+import { TunnelEndpoint } from './tunnelEndpoint';
+import { WsSweeper } from './wsSweeper';
 
 /** A WebSocket backend as the balancer sees it: its open connections are its load. */
 export class WsBackend {
@@ -46,53 +47,32 @@ export interface WsProxyContext extends BalancedPool<WsBackend> {
 interface OpenSession {
   /** The backend member, not its name: a name whose address changed has two at once. */
   readonly member: WsBackend;
-  readonly client: SocketEndpoint;
-  readonly backend: SocketEndpoint;
-  readonly subscription: Subscription;
+  readonly client: TunnelEndpoint;
+  readonly backend: TunnelEndpoint;
 }
 
-const MAX_REJECTION_BODY = 64 * 1024;
-
-/**
- * The subprotocol the backend chose, when the client offered it. It is taken out of the 101 that
- * `ws` is about to check, since `ws` was not told the offer; a choice the client did not offer
- * stays, and `ws` fails the handshake on it.
- */
-function takeOfferedProtocol(response: IncomingMessage, offered: readonly string[]): string {
-  const chosen = response.headers['sec-websocket-protocol'];
-  if (chosen === undefined || !offered.includes(chosen)) return '';
-  delete response.headers['sec-websocket-protocol'];
-  return chosen;
+/** One client's handshake while its backend is being found. */
+export interface Upgrade {
+  readonly req: IncomingMessage;
+  readonly socket: Duplex;
+  readonly head: Buffer;
+  /** The handshake as request hooks left it, when they ran. */
+  readonly hooked: ProxyRequest | undefined;
 }
-
-/** Between the backend's acceptance and the session's start, an error ends in the session. */
-function ignoreUntilSession(): void {}
 
 /**
  * WebSocket upgrades: the backend is connected first (path, query, subprotocols and end-to-end
  * headers forwarded), and only when it has accepted is the client's upgrade completed with the
- * subprotocol the backend chose. Then the two sockets are relayed by a wsSession.
+ * subprotocol the backend chose. Then the two connections are one tunnel: bytes pass unchanged,
+ * with their frame headers read on the way (tunnelEndpoint, tunnelSession).
  */
 export class WsProxy {
   private readonly sessions = new Set<OpenSession>();
-  private readonly chosenProtocol = new WeakMap<IncomingMessage, string>();
-  /** The backend that accepted each handshake, for response hooks on the client's 101. */
-  private readonly acceptedBy = new WeakMap<IncomingMessage, string>();
-  /** Handshakes as request hooks left them. */
-  private readonly hooked = new WeakMap<IncomingMessage, ProxyRequest>();
-  /** The sticky cookie a client's 101 sets, when its cookie did not name the accepting server. */
-  private readonly stickyCookies = new WeakMap<IncomingMessage, string>();
-  private server: WebSocketServer;
-  /** The pool settings `server` was made with. */
-  private serverPool: PoolConfig;
-  private sweeper: NodeJS.Timeout | undefined;
-  private lastSweepActivity = new WeakMap<OpenSession, { activity: number; since: number }>();
-  private lastPing = 0;
+  private readonly sweeper: WsSweeper;
 
   constructor(private readonly context: WsProxyContext) {
-    this.serverPool = context.pool;
-    this.server = this.newServer();
-    this.startSweeper();
+    this.sweeper = new WsSweeper(this.sessions, () => this.context.pool);
+    this.sweeper.start();
   }
 
   /**
@@ -100,48 +80,7 @@ export class WsProxy {
    * (open WebSockets keep theirs); pings and idle checks follow its ping_interval and idle_timeout.
    */
   reconfigure(): void {
-    const { pool } = this.context;
-    if (
-      pool.compression !== this.serverPool.compression ||
-      pool.maxMessageSize !== this.serverPool.maxMessageSize
-    ) {
-      const old = this.server;
-      this.serverPool = pool;
-      this.server = this.newServer();
-      old.close();
-    }
-    this.startSweeper();
-  }
-
-  private newServer(): WebSocketServer {
-    const server = new WebSocketServer({
-      noServer: true,
-      perMessageDeflate: this.serverPool.compression,
-      maxPayload: this.serverPool.maxMessageSize,
-      clientTracking: false,
-      handleProtocols: (_protocols, req) => this.chosenProtocol.get(req) ?? false,
-    });
-    // The hooks of the moment: a reload may add, change or remove response hooks.
-    server.on('headers', (lines: string[], req: IncomingMessage) => {
-      const stickyCookie = this.stickyCookies.get(req);
-      if (stickyCookie !== undefined) lines.push(`Set-Cookie: ${stickyCookie}`);
-      const hooks = this.context.hooks;
-      if (!hooks?.response) return;
-      const request =
-        this.hooked.get(req) ?? hooks.proxyRequest(req, true, this.context.clientAddress(req));
-      hookSwitchingProtocols(lines, hooks, request, this.acceptedBy.get(req) ?? '');
-    });
-    return server;
-  }
-
-  private startSweeper(): void {
-    if (this.sweeper) clearInterval(this.sweeper);
-    this.sweeper = undefined;
-    const { pingIntervalMs, idleTimeoutMs } = this.context.pool;
-    const periods = [pingIntervalMs, idleTimeoutMs / 4].filter((ms) => ms > 0);
-    if (periods.length === 0) return;
-    this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(...periods)));
-    this.sweeper.unref();
+    this.sweeper.start();
   }
 
   get open(): number {
@@ -152,7 +91,7 @@ export class WsProxy {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const hooks = this.context.hooks;
     if (!hooks?.request) {
-      this.connect(req, socket, head, undefined, undefined);
+      this.connect({ req, socket, head, hooked: undefined }, undefined, undefined);
       return;
     }
     const request = hooks.proxyRequest(req, true, this.context.clientAddress(req));
@@ -161,8 +100,7 @@ export class WsProxy {
       if (socket.destroyed) return;
       const verdict = requestVerdict(outcome, hooks);
       if (verdict.forward) {
-        this.hooked.set(req, request);
-        this.connect(req, socket, head, undefined, undefined);
+        this.connect({ req, socket, head, hooked: request }, undefined, undefined);
         return;
       }
       const { answer } = verdict;
@@ -178,11 +116,11 @@ export class WsProxy {
    * rotation and not failed), or the algorithm's pick.
    */
   private backendFor(
-    req: IncomingMessage,
+    upgrade: Upgrade,
     clientAddress: string | undefined,
     excluded: Set<string> | undefined,
   ) {
-    const hooked = this.hooked.get(req);
+    const { req, hooked } = upgrade;
     const pin = hooked?.backend;
     if (pin === undefined) {
       const sticky = this.context.sticky?.choose(req.headers.cookie, this.context.isInRotation);
@@ -209,9 +147,8 @@ export class WsProxy {
 
   /** Closes every open WebSocket with 1001 "going away"; resolves when they are closed. */
   async closeAll(withinMs: number): Promise<void> {
-    if (this.sweeper) clearInterval(this.sweeper);
-    const open = [...this.sessions];
-    for (const session of open) {
+    this.sweeper.stop();
+    for (const session of this.sessions) {
       session.client.close(1001, 'going away');
       session.backend.close(1001, 'going away');
     }
@@ -220,28 +157,25 @@ export class WsProxy {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     for (const session of this.sessions) {
-      session.client.socket.terminate();
-      session.backend.socket.terminate();
+      session.client.drop();
+      session.backend.drop();
     }
-    this.server.close();
   }
 
   private connect(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
+    upgrade: Upgrade,
     excluded: Set<string> | undefined,
     failure: NodeJS.ErrnoException | undefined,
   ): void {
+    const { req, socket, hooked } = upgrade;
     if (socket.destroyed) return;
     const clientAddress = this.context.clientAddress(req);
-    const backend = this.backendFor(req, clientAddress, excluded);
+    const backend = this.backendFor(upgrade, clientAddress, excluded);
     if (!backend) {
       this.reject(socket, this.noBackendAnswer(failure));
       return;
     }
     const { pool } = this.context;
-    const hooked = this.hooked.get(req);
     const headers = upgradeHeaders(
       upstreamRequestHeaders(hooked ? rawHeadersOf(hooked.headers) : req.rawHeaders, {
         clientAddress,
@@ -250,93 +184,70 @@ export class WsProxy {
     );
     const host = hooked ? hooked.headers.host : req.headers.host;
     if (typeof host === 'string') headers.host = host;
-    const offered = requestedProtocols(req);
-    // The offer goes as a plain header, not as the client library's `protocols`: given those, `ws`
-    // refuses a 101 that chooses none, which RFC 6455 allows. The choice is checked on 'upgrade'.
-    if (offered.length > 0) headers['sec-websocket-protocol'] = offered.join(', ');
-    const path = hooked?.url ?? req.url ?? '/';
-    const upstream = new WebSocket(`ws://${backend.server.address}${path}`, {
-      headers,
-      handshakeTimeout: pool.handshakeTimeoutMs,
-      perMessageDeflate: pool.compression,
-      maxPayload: pool.maxMessageSize,
-      followRedirects: false,
-    });
-    let protocol = '';
-    let transport: Duplex | undefined;
-    upstream.once('upgrade', (response: IncomingMessage) => {
-      protocol = takeOfferedProtocol(response, offered);
-      transport = response.socket;
-    });
-    let opened = false;
-    const abandon = () => upstream.terminate();
+    const abandon = openBackendHandshake(
+      {
+        address: backend.server.address,
+        path: hooked?.url ?? req.url ?? '/',
+        headers,
+        protocols: requestedProtocols(req),
+        extensions: pool.compression
+          ? deflateOffer(req.headers['sec-websocket-extensions'])
+          : undefined,
+        timeoutMs: pool.handshakeTimeoutMs,
+      },
+      (outcome) => {
+        socket.off('close', abandon);
+        this.backendAnswered(upgrade, backend, excluded, outcome);
+      },
+    );
     socket.once('close', abandon);
-    upstream.on('unexpected-response', (_request, response) => {
-      opened = true;
-      socket.off('close', abandon);
-      const status = response.statusCode ?? 502;
-      if (status < 500) this.context.reportOutcome(backend, true);
-      else this.context.reportOutcome(backend, false, 'response');
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on('data', (chunk: Buffer) => {
-        if (size < MAX_REJECTION_BODY) chunks.push(chunk);
-        size += chunk.length;
-      });
-      response.on('error', () => socket.destroy());
-      response.on('end', () => {
-        const body = Buffer.concat(chunks).subarray(0, MAX_REJECTION_BODY);
-        const rawHeaders = response.rawHeaders.map((value) => Buffer.from(value, 'latin1'));
-        writeRawResponse(
-          socket,
-          response.statusCode ?? 502,
-          response.statusMessage ?? '',
-          clientResponseHeaders(rawHeaders),
-          body,
-        );
-        upstream.terminate();
-      });
-    });
-    upstream.on('error', (error: NodeJS.ErrnoException) => {
-      if (opened) return;
-      socket.off('close', abandon);
-      const code = error.message.includes('timed out') ? 'ETIMEDOUT' : error.code;
-      const failure = isConnectionFailure(code) ? 'connection' : 'response';
+  }
+
+  private backendAnswered(
+    upgrade: Upgrade,
+    backend: WsBackend,
+    excluded: Set<string> | undefined,
+    outcome: BackendHandshakeOutcome,
+  ): void {
+    const { socket } = upgrade;
+    if (outcome.kind === 'failed') {
+      const { error } = outcome;
+      const failure = isConnectionFailure(error.code) ? 'connection' : 'response';
       this.context.reportOutcome(backend, false, failure);
       const tried = new Set(excluded);
       tried.add(backend.name);
-      this.connect(req, socket, head, tried, Object.assign(error, { code }));
+      this.connect(upgrade, tried, error);
+      return;
+    }
+    if (outcome.kind === 'answered') {
+      const status = outcome.response.statusCode ?? 502;
+      if (status < 500) this.context.reportOutcome(backend, true);
+      else this.context.reportOutcome(backend, false, 'response');
+      relayAnswer(socket, outcome.response);
+      return;
+    }
+    this.context.reportOutcome(backend, true);
+    const { pool } = this.context;
+    const opened = completeClientHandshake(upgrade, outcome, {
+      backend: backend.name,
+      hooks: this.context.hooks,
+      clientAddress: this.context.clientAddress,
+      stickyCookie: () =>
+        this.context.sticky?.setCookie(
+          backend.server.address,
+          this.context.sticky.choose(upgrade.req.headers.cookie, () => true).value,
+          cameOverTls(upgrade.req),
+        ),
     });
-    upstream.once('open', () => {
-      opened = true;
-      // The handshake listeners hold the client's request and socket; a long-lived connection
-      // must not keep them. The session adds its own listeners.
-      upstream.removeAllListeners('unexpected-response');
-      upstream.removeAllListeners('error');
-      upstream.on('error', ignoreUntilSession);
-      upstream.pause();
-      this.context.reportOutcome(backend, true);
-      if (socket.destroyed || !transport) {
-        socket.off('close', abandon);
-        upstream.close(1001, 'client went away');
-        return;
-      }
-      const backendEnd = new SocketEndpoint(upstream, transport);
-      this.chosenProtocol.set(req, protocol);
-      this.acceptedBy.set(req, backend.name);
-      const stickyCookie = this.context.sticky?.setCookie(
-        backend.server.address,
-        this.context.sticky.choose(req.headers.cookie, () => true).value,
-        cameOverTls(req),
-      );
-      if (stickyCookie !== undefined) this.stickyCookies.set(req, stickyCookie);
-      // Until the session owns both sockets, a client whose handshake `ws` refuses (a bad key or
-      // version) takes its backend connection with it.
-      this.server.handleUpgrade(req, socket, head, (client) => {
-        socket.off('close', abandon);
-        this.relay(req, new SocketEndpoint(client, socket), backendEnd, backend, protocol);
-      });
-    });
+    if (!opened) return;
+    const options = {
+      maxMessageSize: pool.maxMessageSize,
+      compressed: outcome.acceptance.compressed,
+    };
+    const client = new TunnelEndpoint(socket, true, options);
+    const upstream = new TunnelEndpoint(outcome.socket, false, options);
+    TunnelEndpoint.pair(client, upstream);
+    this.relay(upgrade, client, upstream, backend, outcome);
   }
 
   private noBackendAnswer(failure: NodeJS.ErrnoException | undefined): ProxyAnswer {
@@ -358,27 +269,27 @@ export class WsProxy {
   }
 
   private relay(
-    req: IncomingMessage,
-    client: SocketEndpoint,
-    upstreamEnd: SocketEndpoint,
+    upgrade: Upgrade,
+    client: TunnelEndpoint,
+    upstream: TunnelEndpoint,
     backend: WsBackend,
-    subprotocol: string,
+    accepted: Extract<BackendHandshakeOutcome, { kind: 'accepted' }>,
   ): void {
-    const upstream = upstreamEnd.socket;
     const openedAt = Date.now();
     backend.load++;
-    upstream.off('error', ignoreUntilSession);
     this.context.emit({
       type: 'websocket-open',
       pool: this.context.pool.kind,
       backend: backend.name,
-      url: req.url ?? '/',
-      subprotocol,
+      url: upgrade.req.url ?? '/',
+      subprotocol: accepted.acceptance.protocol,
     });
-    let session: OpenSession | undefined;
-    const subscription = wsSession(client, upstreamEnd).subscribe((end) => {
+    const session: OpenSession = { member: backend, client, backend: upstream };
+    this.sessions.add(session);
+    // The subscription ends with the session: both connections gone.
+    tunnelSession(client, upstream).subscribe((end) => {
       backend.load--;
-      if (session) this.sessions.delete(session);
+      this.sessions.delete(session);
       this.context.emit({
         type: 'websocket-close',
         pool: this.context.pool.kind,
@@ -392,33 +303,7 @@ export class WsProxy {
         ...(end.error === undefined ? {} : { error: end.error }),
       });
     });
-    if (!subscription.closed) {
-      session = { member: backend, client, backend: upstreamEnd, subscription };
-      this.sessions.add(session);
-    }
-    upstream.resume();
-  }
-
-  private sweep(): void {
-    const now = Date.now();
-    const { pingIntervalMs, idleTimeoutMs } = this.context.pool;
-    const ping = pingIntervalMs > 0 && now - this.lastPing >= pingIntervalMs;
-    if (ping) this.lastPing = now;
-    for (const session of this.sessions) {
-      if (ping) {
-        session.client.heartbeat();
-        session.backend.heartbeat();
-      }
-      if (idleTimeoutMs > 0) {
-        const activity = session.client.activity + session.backend.activity;
-        const seen = this.lastSweepActivity.get(session);
-        if (!seen || seen.activity !== activity) {
-          this.lastSweepActivity.set(session, { activity, since: now });
-        } else if (now - seen.since >= idleTimeoutMs) {
-          session.client.close(1000, 'idle timeout');
-          session.backend.close(1000, 'idle timeout');
-        }
-      }
-    }
+    client.start(upgrade.head);
+    upstream.start(accepted.head);
   }
 }

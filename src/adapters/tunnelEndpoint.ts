@@ -1,0 +1,230 @@
+import type { Duplex } from 'node:stream';
+import { Observable, type Subscriber } from 'rxjs';
+import { closeFrame, pingFrame } from '../net/wsControlFrames';
+import { FrameScanner, ScanResult } from '../net/wsFrameScanner';
+import type { TunnelEvent, TunnelSide } from '../streams/tunnelSession';
+
+/** Above this many bytes queued toward a peer, the connection that feeds it stops being read. */
+const HIGH_WATER_MARK = 1024 * 1024;
+/** How long a connection that was sent a close frame may take to answer it before it is dropped. */
+const CLOSE_TIMEOUT_MS = 10_000;
+
+export interface TunnelOptions {
+  /** Largest message either way, compressed length with permessage-deflate; 0 = no limit. */
+  readonly maxMessageSize: number;
+  /** permessage-deflate was negotiated between the client and the backend. */
+  readonly compressed: boolean;
+}
+
+/**
+ * One connection of a WebSocket tunnel. The bytes it receives go to its peer's socket as they
+ * came (the chunk itself, not a copy), with a FrameScanner reading their frame headers on the
+ * way: counts, close frames and violations. The proxy writes frames of its own (pings, closes)
+ * only where the stream toward a peer is at a frame boundary.
+ *
+ * The hot path is the 'data' handler: a scan, a write and a check of the peer's queue, with no
+ * allocation and no RxJS notification per chunk. `events$` carries the lifecycle only (a close
+ * frame, a violation, the end), a handful of values per connection.
+ */
+export class TunnelEndpoint implements TunnelSide {
+  readonly events$: Observable<TunnelEvent>;
+  /** Reads what this peer sends. */
+  private readonly scanner: FrameScanner;
+  private peer: TunnelEndpoint = this;
+  /** Frames may still be written to this peer: it was sent no close frame and is not ended. */
+  private open = true;
+  /** This peer has sent its close frame. */
+  private closeReceived = false;
+  /** This peer broke the protocol; whether the bytes forwarded before it end at a frame boundary. */
+  private violated = false;
+  private violationAtBoundary = true;
+  /** Not read while its peer's queue is full. */
+  private paused = false;
+  /** Liveness: a byte arrived since the last heartbeat; the last heartbeat's ping was written. */
+  private heard = false;
+  private pinged = false;
+  private error: string | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private subscriber: Subscriber<TunnelEvent> | undefined;
+
+  /** `fromClient`: this is the client's connection (its frames are masked, ours to it are not). */
+  constructor(
+    readonly socket: Duplex,
+    private readonly fromClient: boolean,
+    options: TunnelOptions,
+  ) {
+    this.scanner = new FrameScanner({ masked: fromClient, ...options });
+    // One subscriber, the session: the adapter calls it directly rather than through a Subject.
+    this.events$ = new Observable<TunnelEvent>((subscriber) => {
+      this.subscriber = subscriber;
+      return () => {
+        this.subscriber = undefined;
+      };
+    });
+  }
+
+  /** Makes `a` and `b` each other's peer. */
+  static pair(a: TunnelEndpoint, b: TunnelEndpoint): void {
+    a.peer = b;
+    b.peer = a;
+  }
+
+  get messages(): number {
+    return this.scanner.messages;
+  }
+
+  get bytes(): number {
+    return this.scanner.bytes;
+  }
+
+  /** Starts reading, after relaying `head` (what arrived with the handshake). */
+  start(head: Buffer): void {
+    const { socket } = this;
+    if (socket.closed) {
+      this.onClose();
+      return;
+    }
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.on('drain', this.onDrain);
+    socket.on('finish', this.onFinish);
+    socket.on('close', this.onClose);
+    if (head.length > 0) this.onData(head);
+  }
+
+  close(code: number, reason: string): void {
+    if (!this.open) return;
+    this.open = false;
+    // The stream toward this peer is what its peer sent; a frame of ours may only follow a whole one.
+    if (!this.peer.forwardedToBoundary()) {
+      this.drop();
+      return;
+    }
+    this.socket.write(closeFrame(code, reason, !this.fromClient));
+    this.closing();
+    if (this.closeReceived || this.violated) this.finish();
+    // Its answer must be read; nothing goes to it any more, so its peer may be read too.
+    this.resumeReading();
+    this.peer.resumeReading();
+  }
+
+  /** Pings this peer; one that sent nothing since the previous ping is dropped. */
+  heartbeat(): void {
+    if (!this.open) return;
+    // A connection that is not read, or whose ping waited in a queue, had no chance to answer.
+    if (this.pinged && !this.heard && !this.paused) {
+      this.drop();
+      return;
+    }
+    this.heard = false;
+    this.pinged = false;
+    if (!this.peer.forwardedToBoundary()) return;
+    this.socket.write(pingFrame(!this.fromClient));
+    this.pinged = this.socket.writableLength === 0;
+  }
+
+  /** Closes the connection at once, without a close frame. */
+  drop(): void {
+    this.open = false;
+    this.socket.destroy();
+  }
+
+  private forwardedToBoundary(): boolean {
+    return this.violated ? this.violationAtBoundary : this.scanner.atFrameBoundary;
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.heard = true;
+    if (this.violated) return;
+    const result = this.scanner.scan(chunk);
+    if (result === ScanResult.Violation) {
+      this.onViolation(chunk);
+      return;
+    }
+    const peer = this.peer;
+    if (peer.open) {
+      const out = peer.socket;
+      out.write(chunk);
+      if (out.writableLength > HIGH_WATER_MARK && !this.paused) {
+        this.paused = true;
+        this.socket.pause();
+      }
+    }
+    if (result === ScanResult.Close) this.onCloseFrame();
+  };
+
+  private onViolation(chunk: Buffer): void {
+    const offset = this.scanner.violationOffset;
+    this.violated = true;
+    this.violationAtBoundary = offset >= 0;
+    if (offset > 0 && this.peer.open) this.peer.socket.write(chunk.subarray(0, offset));
+    this.subscriber?.next({ type: 'violation', code: this.scanner.violationCode });
+  }
+
+  /** This peer's close frame has passed: to its peer, unless the proxy had closed that one. */
+  private onCloseFrame(): void {
+    const peer = this.peer;
+    this.closeReceived = true;
+    if (peer.open) {
+      peer.open = false;
+      peer.closing();
+    }
+    const { closeCode, closeReason } = this.scanner;
+    this.subscriber?.next({ type: 'close', code: closeCode, reason: closeReason });
+    // A connection whose close frames have gone both ways has nothing more to carry.
+    if (!this.open) this.finish();
+    if (peer.closeReceived) peer.finish();
+  }
+
+  /** A close frame went to this peer: it has a while to answer. */
+  private closing(): void {
+    this.closeTimer ??= setTimeout(() => this.drop(), CLOSE_TIMEOUT_MS);
+    this.closeTimer.unref();
+  }
+
+  /** Ends the connection; it is destroyed once its last bytes are written ('finish'). */
+  private finish(): void {
+    this.open = false;
+    if (!this.socket.writableEnded) this.socket.end();
+  }
+
+  private resumeReading(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.socket.resume();
+  }
+
+  /** The peer sent its FIN: after its close frame the connection is done, before it it is lost. */
+  private readonly onEnd = (): void => {
+    if (this.closeReceived) this.finish();
+    else this.drop();
+  };
+
+  private readonly onError = (error: Error): void => {
+    this.error ??= error.message;
+  };
+
+  /** Its queue is empty: the peer that feeds it may be read again. */
+  private readonly onDrain = (): void => this.peer.resumeReading();
+
+  /**
+   * Without this, a peer that keeps its side of the connection open after the close handshake
+   * would hold the socket until the close timeout, though nothing more may arrive.
+   */
+  private readonly onFinish = (): void => {
+    this.socket.destroy();
+  };
+
+  private readonly onClose = (): void => {
+    clearTimeout(this.closeTimer);
+    this.open = false;
+    this.peer.resumeReading();
+    const subscriber = this.subscriber;
+    if (!subscriber) return;
+    subscriber.next(
+      this.error === undefined ? { type: 'gone' } : { type: 'gone', error: this.error },
+    );
+    subscriber.complete();
+  };
+}
