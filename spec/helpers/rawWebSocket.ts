@@ -118,6 +118,8 @@ export interface RawHandshakeOptions {
   readonly key?: string;
   /** Extra request header lines, such as `Sec-WebSocket-Protocol: a, b`. */
   readonly headers?: readonly string[];
+  /** Bytes sent in the same write as the request, right after it (frames). */
+  readonly after?: Buffer;
   readonly withinMs?: number;
 }
 
@@ -133,6 +135,7 @@ export async function rawHandshake(
     connection = 'Upgrade',
     key = SAMPLE_KEY,
     headers = [],
+    after = Buffer.alloc(0),
     withinMs = 5000,
   }: RawHandshakeOptions = {},
 ): Promise<RawPeer> {
@@ -140,11 +143,11 @@ export async function rawHandshake(
   onCleanup(() => socket.destroy());
   const received = record(socket);
   const extra = headers.map((line) => `${line}\r\n`).join('');
-  socket.write(
+  const request =
     `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: ${connection}\r\n` +
-      `Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${key}\r\n` +
-      `${extra}\r\n`,
-  );
+    `Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${key}\r\n` +
+    `${extra}\r\n`;
+  socket.write(Buffer.concat([Buffer.from(request, 'latin1'), after]));
   await waitUntil(
     () => received.head() !== undefined || socket.destroyed,
     'the handshake response',
@@ -163,8 +166,20 @@ export interface RawWsBackend {
   close(): Promise<void>;
 }
 
-export async function startRawWsBackend(protocol?: string): Promise<RawWsBackend> {
+export interface RawWsBackendOptions {
+  /** A `Sec-WebSocket-Extensions` answer, such as `permessage-deflate`. */
+  readonly extensions?: string;
+  /** Bytes sent in the same write as the 101, right after it (frames). */
+  readonly after?: Buffer;
+}
+
+export async function startRawWsBackend(
+  protocol?: string,
+  { extensions, after = Buffer.alloc(0) }: RawWsBackendOptions = {},
+): Promise<RawWsBackend> {
   const protocolLine = protocol === undefined ? '' : `Sec-WebSocket-Protocol: ${protocol}\r\n`;
+  const extensionsLine =
+    extensions === undefined ? '' : `Sec-WebSocket-Extensions: ${extensions}\r\n`;
   const peers: RawPeer[] = [];
   const sockets = new Set<Socket>();
   const server = createServer({ allowHalfOpen: true }, (socket) => {
@@ -179,10 +194,10 @@ export async function startRawWsBackend(protocol?: string): Promise<RawWsBackend
       const accept = createHash('sha1')
         .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
         .digest('base64');
-      socket.write(
+      const response =
         'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-          `Sec-WebSocket-Accept: ${accept}\r\n${protocolLine}\r\n`,
-      );
+        `Sec-WebSocket-Accept: ${accept}\r\n${protocolLine}${extensionsLine}\r\n`;
+      socket.write(Buffer.concat([Buffer.from(response, 'latin1'), after]));
       peers.push({ socket, head, after: received.after, endedAt: received.endedAt });
     };
     socket.on('data', answer);

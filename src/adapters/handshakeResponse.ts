@@ -12,8 +12,8 @@ const HANDSHAKE = new Set([
 ]);
 
 /**
- * Runs response hooks over the 101 that completes a client's WebSocket handshake (`ws` hands
- * over its lines, status line first, before writing them), so header lines and the request id
+ * Runs response hooks over the 101 that completes a client's WebSocket handshake (its lines,
+ * status line first, before they are written), so header lines and the request id
  * reach WebSocket clients too. Only hooks that answer synchronously can change it: the 101 does
  * not wait. The status and the handshake's own headers stay as they are.
  */

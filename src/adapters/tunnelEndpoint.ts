@@ -177,7 +177,7 @@ export class TunnelEndpoint implements TunnelSide {
     if (peer.closeReceived) peer.finish();
   }
 
-  /** A close frame went to this peer: it has a while to answer. */
+  /** A close frame went to this peer, or it is ended: it has a while to finish. */
   private closing(): void {
     this.closeTimer ??= setTimeout(() => this.drop(), CLOSE_TIMEOUT_MS);
     this.closeTimer.unref();
@@ -186,6 +186,7 @@ export class TunnelEndpoint implements TunnelSide {
   /** Ends the connection; it is destroyed once its last bytes are written ('finish'). */
   private finish(): void {
     this.open = false;
+    this.closing();
     if (!this.socket.writableEnded) this.socket.end();
   }
 
