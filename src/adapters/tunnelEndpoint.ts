@@ -9,6 +9,10 @@ const HIGH_WATER_MARK = 1024 * 1024;
 /** How long a connection that was sent a close frame may take to answer it before it is dropped. */
 const CLOSE_TIMEOUT_MS = 10_000;
 
+const ENDPOINT = Symbol('tunnelEndpoint');
+/** A tunnelled socket knows its endpoint, so that one set of listeners serves every socket. */
+type TunnelSocket = Duplex & { [ENDPOINT]: TunnelEndpoint };
+
 export interface TunnelOptions {
   /** Largest message either way, compressed length with permessage-deflate; 0 = no limit. */
   readonly maxMessageSize: number;
@@ -81,16 +85,21 @@ export class TunnelEndpoint implements TunnelSide {
   start(head: Buffer): void {
     const { socket } = this;
     if (socket.closed) {
-      this.onClose();
+      this.closed();
       return;
     }
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('error', this.onError);
-    socket.on('drain', this.onDrain);
-    socket.on('finish', this.onFinish);
-    socket.on('close', this.onClose);
-    if (head.length > 0) this.onData(head);
+    (socket as TunnelSocket)[ENDPOINT] = this;
+    // Listeners shared by all sockets: six closures per connection less to keep. Each runs with
+    // `this` as the socket, which is how an EventEmitter calls its listeners.
+    /* eslint-disable @typescript-eslint/unbound-method */
+    socket.on('data', TunnelEndpoint.onData);
+    socket.on('end', TunnelEndpoint.onEnd);
+    socket.on('error', TunnelEndpoint.onError);
+    socket.on('drain', TunnelEndpoint.onDrain);
+    socket.on('finish', TunnelEndpoint.onFinish);
+    socket.on('close', TunnelEndpoint.onClose);
+    /* eslint-enable @typescript-eslint/unbound-method */
+    if (head.length > 0) this.received(head);
   }
 
   close(code: number, reason: string): void {
@@ -134,12 +143,41 @@ export class TunnelEndpoint implements TunnelSide {
     return this.violated ? this.violationAtBoundary : this.scanner.atFrameBoundary;
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  private static readonly onData = function (this: TunnelSocket, chunk: Buffer): void {
+    this[ENDPOINT].received(chunk);
+  };
+
+  private static readonly onEnd = function (this: TunnelSocket): void {
+    this[ENDPOINT].ended();
+  };
+
+  private static readonly onError = function (this: TunnelSocket, error: Error): void {
+    this[ENDPOINT].error ??= error.message;
+  };
+
+  /** Its queue is empty: the peer that feeds it may be read again. */
+  private static readonly onDrain = function (this: TunnelSocket): void {
+    this[ENDPOINT].peer.resumeReading();
+  };
+
+  /**
+   * Without this, a peer that keeps its side of the connection open after the close handshake
+   * would hold the socket until the close timeout, though nothing more may arrive.
+   */
+  private static readonly onFinish = function (this: TunnelSocket): void {
+    this.destroy();
+  };
+
+  private static readonly onClose = function (this: TunnelSocket): void {
+    this[ENDPOINT].closed();
+  };
+
+  private received(chunk: Buffer): void {
     this.heard = true;
     if (this.violated) return;
     const result = this.scanner.scan(chunk);
     if (result === ScanResult.Violation) {
-      this.onViolation(chunk);
+      this.violation(chunk);
       return;
     }
     const peer = this.peer;
@@ -151,10 +189,10 @@ export class TunnelEndpoint implements TunnelSide {
         this.socket.pause();
       }
     }
-    if (result === ScanResult.Close) this.onCloseFrame();
-  };
+    if (result === ScanResult.Close) this.closeFrameReceived();
+  }
 
-  private onViolation(chunk: Buffer): void {
+  private violation(chunk: Buffer): void {
     const offset = this.scanner.violationOffset;
     this.violated = true;
     this.violationAtBoundary = offset >= 0;
@@ -163,7 +201,7 @@ export class TunnelEndpoint implements TunnelSide {
   }
 
   /** This peer's close frame has passed: to its peer, unless the proxy had closed that one. */
-  private onCloseFrame(): void {
+  private closeFrameReceived(): void {
     const peer = this.peer;
     this.closeReceived = true;
     if (peer.open) {
@@ -197,27 +235,12 @@ export class TunnelEndpoint implements TunnelSide {
   }
 
   /** The peer sent its FIN: after its close frame the connection is done, before it it is lost. */
-  private readonly onEnd = (): void => {
+  private ended(): void {
     if (this.closeReceived) this.finish();
     else this.drop();
-  };
+  }
 
-  private readonly onError = (error: Error): void => {
-    this.error ??= error.message;
-  };
-
-  /** Its queue is empty: the peer that feeds it may be read again. */
-  private readonly onDrain = (): void => this.peer.resumeReading();
-
-  /**
-   * Without this, a peer that keeps its side of the connection open after the close handshake
-   * would hold the socket until the close timeout, though nothing more may arrive.
-   */
-  private readonly onFinish = (): void => {
-    this.socket.destroy();
-  };
-
-  private readonly onClose = (): void => {
+  private closed(): void {
     clearTimeout(this.closeTimer);
     this.open = false;
     this.peer.resumeReading();
@@ -227,5 +250,5 @@ export class TunnelEndpoint implements TunnelSide {
       this.error === undefined ? { type: 'gone' } : { type: 'gone', error: this.error },
     );
     subscriber.complete();
-  };
+  }
 }

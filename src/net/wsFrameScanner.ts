@@ -2,7 +2,8 @@
 // its bytes pass through a tunnel. Payload is skipped by counting; only a close frame's payload
 // (its code and reason, at most 125 bytes) is read. Chunks are never modified or copied, and data
 // frames allocate nothing: state lives in numeric fields and split headers in a 14-byte scratch
-// area; a close frame's reason is decoded from a buffer made at the first close frame.
+// area; a close frame's reason is decoded from a buffer made at the first close frame. Both
+// buffers are made when first needed: an idle connection holds neither.
 
 export interface FrameScannerOptions {
   /** Frames of this direction must be masked (client to server) or must not be (server to client). */
@@ -56,7 +57,7 @@ export class FrameScanner {
   private readonly masked: boolean;
   private readonly maxMessageSize: number;
   private readonly compressed: boolean;
-  private readonly scratch = Buffer.alloc(MAX_HEADER);
+  private scratch: Buffer | undefined;
   /** Header bytes of the current frame held in `scratch` (0 unless a header was split). */
   private have = 0;
   /** Header length of the current frame once its first two bytes are known. */
@@ -120,7 +121,7 @@ export class FrameScanner {
         pos += this.need;
       } else {
         // A split header: collected byte by byte, each part checked as soon as it is complete.
-        const scratch = this.scratch;
+        const scratch = (this.scratch ??= Buffer.alloc(MAX_HEADER));
         const have = ++this.have;
         scratch[have - 1] = chunk[pos++]!;
         violation = have === 2 ? this.start(scratch[0]!, scratch[1]!) : 0;
