@@ -3,6 +3,7 @@ import { Observable, type Subscriber } from 'rxjs';
 import { closeFrame, pingFrame } from '../net/wsControlFrames';
 import { FrameScanner, ScanResult } from '../net/wsFrameScanner';
 import type { TunnelEvent, TunnelSide } from '../streams/tunnelSession';
+import { readSocket, type SocketReads } from './socketReads';
 
 /** Above this many bytes queued toward a peer, the connection that feeds it stops being read. */
 const HIGH_WATER_MARK = 1024 * 1024;
@@ -54,6 +55,7 @@ export class TunnelEndpoint implements TunnelSide {
   private error: string | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
   private subscriber: Subscriber<TunnelEvent> | undefined;
+  private reads: SocketReads | undefined;
 
   /** `fromClient`: this is the client's connection (its frames are masked, ours to it are not). */
   constructor(
@@ -96,7 +98,6 @@ export class TunnelEndpoint implements TunnelSide {
     // The hot 'data' listener is the endpoint's own (no lookup per chunk); the others are shared
     // by all sockets, five closures per connection less to keep. They run with `this` as the
     // socket, which is how an EventEmitter calls its listeners.
-    socket.on('data', this.received);
     /* eslint-disable @typescript-eslint/unbound-method */
     socket.on('end', TunnelEndpoint.onEnd);
     socket.on('error', TunnelEndpoint.onError);
@@ -105,6 +106,7 @@ export class TunnelEndpoint implements TunnelSide {
     socket.on('close', TunnelEndpoint.onClose);
     /* eslint-enable @typescript-eslint/unbound-method */
     if (head.length > 0) this.received(head);
+    this.reads = readSocket(socket, this.received);
   }
 
   close(code: number, reason: string): void {
@@ -187,7 +189,7 @@ export class TunnelEndpoint implements TunnelSide {
       out.write(chunk);
       if (out.writableLength > HIGH_WATER_MARK && !this.paused) {
         this.paused = true;
-        this.socket.pause();
+        this.reads?.pause();
       }
     }
     if (result === ScanResult.Close) this.closeFrameReceived();
@@ -232,7 +234,7 @@ export class TunnelEndpoint implements TunnelSide {
   private resumeReading(): void {
     if (!this.paused) return;
     this.paused = false;
-    this.socket.resume();
+    this.reads?.resume();
   }
 
   /** The peer sent its FIN: after its close frame the connection is done, before it it is lost. */

@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { readSocket } from '../../src/adapters/socketReads';
+
+/** A connected pair of TCP sockets on loopback: `[client, accepted]`. */
+async function socketPair(server: Server): Promise<[Socket, Socket]> {
+  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+  const { port } = server.address() as { port: number };
+  const client = connect(port, '127.0.0.1');
+  client.on('error', () => undefined);
+  await new Promise<void>((resolve) => client.once('connect', resolve));
+  const other = await accepted;
+  other.on('error', () => undefined);
+  return [client, other];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('readSocket', () => {
+  let server: Server;
+  const open: Socket[] = [];
+
+  beforeEach(async () => {
+    server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterEach(async () => {
+    for (const socket of open.splice(0)) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  async function pair(): Promise<[Socket, Socket]> {
+    const sockets = await socketPair(server);
+    open.push(...sockets);
+    return sockets;
+  }
+
+  it('reads a TCP socket directly: every byte in order, first what its Readable had buffered', async () => {
+    const [client, accepted] = await pair();
+    // Read by the stream before readSocket takes over, as an upgraded socket is.
+    accepted.pause();
+    const early = randomBytes(1000);
+    client.write(early);
+    await sleep(50);
+    const chunks: Buffer[] = [];
+    const reads = readSocket(accepted, (chunk) => chunks.push(chunk));
+    expect(reads.direct).toBe(true);
+    const late = randomBytes(300_000);
+    client.end(late);
+    await new Promise<void>((resolve) => accepted.once('end', resolve));
+    expect(Buffer.concat(chunks).equals(Buffer.concat([early, late]))).toBe(true);
+  });
+
+  it('hands each chunk over as a copy that later reads do not overwrite', async () => {
+    const [client, accepted] = await pair();
+    const chunks: Buffer[] = [];
+    readSocket(accepted, (chunk) => chunks.push(chunk));
+    client.write(Buffer.alloc(10, 'a'));
+    await sleep(30);
+    client.write(Buffer.alloc(10, 'b'));
+    await sleep(30);
+    expect(chunks.map((chunk) => chunk.toString())).toEqual(['a'.repeat(10), 'b'.repeat(10)]);
+  });
+
+  it('stops reading while paused and reads on after resume', async () => {
+    const [client, accepted] = await pair();
+    let received = 0;
+    const reads = readSocket(accepted, (chunk) => (received += chunk.length));
+    reads.pause();
+    client.write(Buffer.alloc(5000));
+    await sleep(50);
+    expect(received).toBe(0);
+    reads.resume();
+    await sleep(50);
+    expect(received).toBe(5000);
+  });
+
+  it('emits close and error as before when the other side resets', async () => {
+    const [client, accepted] = await pair();
+    readSocket(accepted, () => undefined);
+    const closed = new Promise<void>((resolve) => accepted.once('close', () => resolve()));
+    client.resetAndDestroy();
+    await closed;
+    expect(accepted.destroyed).toBe(true);
+  });
+
+  it("falls back to 'data' events on a stream without a TCP handle", async () => {
+    const stream = new PassThrough();
+    const chunks: Buffer[] = [];
+    const reads = readSocket(stream, (chunk) => chunks.push(chunk));
+    expect(reads.direct).toBe(false);
+    stream.write('one');
+    reads.pause();
+    stream.write('two');
+    await sleep(10);
+    expect(Buffer.concat(chunks).toString()).toBe('one');
+    reads.resume();
+    await sleep(10);
+    expect(Buffer.concat(chunks).toString()).toBe('onetwo');
+  });
+});

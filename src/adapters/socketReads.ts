@@ -1,0 +1,118 @@
+import { Socket, type SocketConstructorOpts } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+/** What libuv is offered per read: Node's own default. */
+const READ_BUFFER_SIZE = 64 * 1024;
+
+/**
+ * Reading a socket's bytes: paused and resumed by its owner. `direct` tells whether the
+ * reads bypass the socket's Readable (see `readSocket`).
+ */
+export interface SocketReads {
+  readonly direct: boolean;
+  pause(): void;
+  resume(): void;
+}
+
+/** The part of a TCP handle (Node's `TCPWrap`) that direct reads use. */
+interface StreamHandle {
+  reading: boolean;
+  readStart(): number;
+  readStop(): number;
+  useUserBuffer(buffer: Uint8Array): void;
+}
+
+/** The keys under which a net.Socket keeps its `onread` option. */
+interface OnreadKeys {
+  readonly buffer: symbol;
+  readonly callback: symbol;
+  readonly generator: symbol;
+}
+
+/**
+ * Found on a socket made with the `onread` option, the public way to read into a buffer of
+ * one's own. A socket accepted by an HTTP server or handed over by an upgrade cannot be given
+ * that option, but Node checks these keys on every read of any socket.
+ */
+function findOnreadKeys(): OnreadKeys | undefined {
+  // The constructor takes `onread` as `connect` does; @types/node declares it for `connect` only.
+  const onread = { buffer: Buffer.alloc(1), callback: () => true };
+  const probe = new Socket({ onread } as SocketConstructorOpts);
+  const keys = new Map(Object.getOwnPropertySymbols(probe).map((key) => [key.description, key]));
+  probe.destroy();
+  const buffer = keys.get('kBuffer');
+  const callback = keys.get('kBufferCb');
+  const generator = keys.get('kBufferGen');
+  return buffer && callback && generator ? { buffer, callback, generator } : undefined;
+}
+
+const onreadKeys = findOnreadKeys();
+/** One buffer for every socket: each read is copied out of it before the next can happen. */
+let sharedReadBuffer: Buffer | undefined;
+
+function streamHandle(socket: Duplex): StreamHandle | undefined {
+  // `_handle` is not typed: the TCP handle of a net.Socket, absent on other Duplex streams.
+  const handle = (socket as unknown as { _handle?: Partial<StreamHandle> | null })._handle;
+  return handle &&
+    typeof handle.useUserBuffer === 'function' &&
+    typeof handle.readStart === 'function' &&
+    typeof handle.readStop === 'function'
+    ? (handle as StreamHandle)
+    : undefined;
+}
+
+/**
+ * Hands every chunk the socket receives to `received`, starting with what its Readable has
+ * buffered. Where the socket is a TCP socket, reads go into one process-wide buffer and each
+ * chunk is copied out of it (small chunks into Node's shared pool): no 64 KiB allocation, no
+ * Readable bookkeeping and no `'data'` event per read. Elsewhere, `'data'` events.
+ *
+ * The socket's `'end'`, `'error'` and `'close'` events are emitted as before.
+ */
+export function readSocket(socket: Duplex, received: (chunk: Buffer) => void): SocketReads {
+  const handle = streamHandle(socket);
+  if (!onreadKeys || !handle) {
+    socket.on('data', received);
+    return {
+      direct: false,
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+    };
+  }
+  let chunk: unknown;
+  while ((chunk = socket.read()) !== null) received(chunk as Buffer);
+  sharedReadBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
+  const buffer = sharedReadBuffer;
+  const slots = socket as unknown as Record<symbol, unknown>;
+  slots[onreadKeys.buffer] = buffer;
+  slots[onreadKeys.callback] = (length: number): boolean => {
+    const copy = Buffer.allocUnsafe(length);
+    buffer.copy(copy, 0, 0, length);
+    received(copy);
+    return true;
+  };
+  handle.useUserBuffer(buffer);
+  let paused = false;
+  const resume = (): void => {
+    paused = false;
+    const current = streamHandle(socket);
+    if (current && !current.reading) {
+      current.reading = true;
+      current.readStart();
+    }
+  };
+  resume();
+  return {
+    direct: true,
+    pause: () => {
+      if (paused) return;
+      paused = true;
+      const current = streamHandle(socket);
+      if (current?.reading) {
+        current.reading = false;
+        current.readStop();
+      }
+    },
+    resume,
+  };
+}
