@@ -27,14 +27,16 @@ import { defaultGenerator, generatorVersion, runHttpLoad, type LoadGenerator } f
 import { CLK_TCK, cpuSeconds, peakRssKiB, resetPeakRss, rssKiB } from './lib/procfs';
 import { format, resolveConfig } from 'prettier';
 import { markdown, readmeSummary, replaceBenchBlock, svgChart } from './lib/report';
-import type {
-  HttpRun,
-  Machine,
-  Results,
-  Settings,
-  TargetInfo,
-  WsMemory,
-  WsRun,
+import {
+  parseResults,
+  type HttpRun,
+  type Machine,
+  type Results,
+  type Settings,
+  type TargetInfo,
+  type WsMemory,
+  type WsMemoryMethod,
+  type WsRun,
 } from './lib/results';
 import {
   allTargets,
@@ -225,7 +227,7 @@ interface Running {
 }
 
 async function render(file: string): Promise<void> {
-  const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  const results = parseResults(readFileSync(file, 'utf8'));
   const dir = dirname(resolve(file));
   writeFileSync(join(dir, 'latest.md'), markdown(results));
   writeFileSync(join(dir, 'latest.svg'), svgChart(results));
@@ -414,6 +416,61 @@ async function main(): Promise<void> {
     };
   };
 
+  /** A client process that opens `count` idle WebSocket pairs through the target and holds them. */
+  const hold = (target: Target, port: number, count: number, label: string): Child =>
+    start(
+      'ws-client',
+      process.execPath,
+      [
+        join(jsDir, 'clients', 'ws-client.js'),
+        'hold',
+        '--url',
+        `ws://127.0.0.1:${port}/ws`,
+        '--count',
+        String(count),
+      ],
+      join(scratch, `ws-hold-${target.name}-${label}.log`),
+      { jsonLines: true },
+    );
+
+  /**
+   * Memory per proxied WebSocket in the running proxy `r`, whichever way it was prepared: after
+   * 1 s to settle its RSS is read, settings.wsIdlePairs idle pairs are opened and held, 2 s later
+   * RSS is read again, then the pairs are closed.
+   */
+  const measureWsMemory = async (
+    r: Pick<Running, 'target' | 'child' | 'port'>,
+    method: WsMemoryMethod,
+  ): Promise<WsMemory> => {
+    log(`WebSocket memory ${r.target.name}, ${method}: ${settings.wsIdlePairs} idle pairs`);
+    await sleep(1000);
+    const before = rssKiB(r.child.pid);
+    const client = hold(r.target, r.port, settings.wsIdlePairs, `${method.replace(' ', '-')}-idle`);
+    try {
+      const ready = await client.waitFor<{ opened: number; failed: number }>('ready', 120_000);
+      await sleep(2000);
+      const withPairs = rssKiB(r.child.pid);
+      if (r.child.hasExited()) throw new Error('the proxy exited during the measurement');
+      client.send('close');
+      const closed = await client.waitFor<number>('closedEarly', 10_000).catch(() => Number.NaN);
+      const memory: WsMemory = {
+        target: r.target.name,
+        method,
+        requested: settings.wsIdlePairs,
+        opened: ready.opened,
+        failed: ready.failed,
+        rssBeforeKiB: before,
+        rssWithKiB: withPairs,
+        kibPerWebSocket: ready.opened > 0 ? (withPairs - before) / ready.opened : Number.NaN,
+        closedEarly: closed,
+      };
+      log(`  ${memory.kibPerWebSocket.toFixed(1)} KiB per WebSocket (${ready.opened} open)`);
+      return memory;
+    } finally {
+      await stop(client);
+    }
+  };
+
   // Warm-up (not recorded), then the HTTP rounds, targets interleaved.
   if (settings.warmupSeconds > 0) {
     for (const r of running.filter(alive)) {
@@ -507,66 +564,40 @@ async function main(): Promise<void> {
       }
     }
   }
+  // Memory per proxied WebSocket in the processes that served the rounds, before they stop.
+  if (settings.wsIdlePairs > 0) {
+    for (const r of wsTargets.filter(alive)) {
+      try {
+        results.wsMemory.push(await measureWsMemory(r, 'after load'));
+      } catch (error) {
+        fail(r, 'WebSocket memory after load', error);
+      }
+    }
+  }
   for (const r of running) {
     alive(r);
     await stop(r.child);
   }
 
-  // Memory per proxied WebSocket, each target freshly started.
+  // Memory per proxied WebSocket, each target freshly started and warmed with 50 pairs.
   if (settings.wsIdlePairs > 0) {
     for (const r of wsTargets.filter((x) => x.info.error === undefined)) {
       try {
-        log(`WebSocket memory ${r.target.name}: ${settings.wsIdlePairs} idle pairs`);
         const { child, port } = await launch(r.target);
-        const url = `ws://127.0.0.1:${port}/ws`;
-        const hold = (count: number, label: string): Child =>
-          start(
-            'ws-client',
-            process.execPath,
-            [
-              join(jsDir, 'clients', 'ws-client.js'),
-              'hold',
-              '--url',
-              url,
-              '--count',
-              String(count),
-            ],
-            join(scratch, `ws-hold-${r.target.name}-${label}.log`),
-            { jsonLines: true },
-          );
         try {
           await sleep(1000);
-          const warm = hold(50, 'warmup');
-          await warm.waitFor('ready', 30_000);
-          await stop(warm);
-          await sleep(1000);
-          const before = rssKiB(child.pid);
-          const client = hold(settings.wsIdlePairs, 'idle');
-          const ready = await client.waitFor<{ opened: number; failed: number }>('ready', 120_000);
-          await sleep(2000);
-          const withPairs = rssKiB(child.pid);
-          client.send('close');
-          const closed = await client
-            .waitFor<number>('closedEarly', 10_000)
-            .catch(() => Number.NaN);
-          await stop(client);
-          const memory: WsMemory = {
-            target: r.target.name,
-            requested: settings.wsIdlePairs,
-            opened: ready.opened,
-            failed: ready.failed,
-            rssBeforeKiB: before,
-            rssWithKiB: withPairs,
-            kibPerWebSocket: ready.opened > 0 ? (withPairs - before) / ready.opened : Number.NaN,
-            closedEarly: closed,
-          };
-          results.wsMemory.push(memory);
-          log(`  ${memory.kibPerWebSocket.toFixed(1)} KiB per WebSocket (${ready.opened} open)`);
+          const warm = hold(r.target, port, 50, 'fresh-warmup');
+          try {
+            await warm.waitFor('ready', 30_000);
+          } finally {
+            await stop(warm);
+          }
+          results.wsMemory.push(await measureWsMemory({ target: r.target, child, port }, 'fresh'));
         } finally {
           await stop(child);
         }
       } catch (error) {
-        fail(r, 'WebSocket memory', error);
+        fail(r, 'WebSocket memory fresh', error);
       }
     }
   }

@@ -1,6 +1,6 @@
 // Markdown tables and an SVG bar chart from the raw results.
 
-import type { HttpRun, Results, WsRun } from './results';
+import type { HttpRun, Results, WsMemory, WsMemoryMethod, WsRun } from './results';
 import { max, median, min } from './stats';
 
 export interface HttpSummary {
@@ -164,11 +164,33 @@ export function headlineRatios(results: Results): Ratios {
       'round trips/s',
       summarizeWs(results).map((w) => ({ target: w.target, value: w.rtMedian })),
     ),
-    wsMemory: ratios(
-      'KiB per WebSocket',
-      results.wsMemory.map((w) => ({ target: w.target, value: w.kibPerWebSocket })),
-    ),
+    // After load when rxproxy has that figure: it is what a proxy in service holds.
+    wsMemory: wsMemoryRatios(results, 'after load') ?? wsMemoryRatios(results, 'fresh'),
   };
+}
+
+function wsMemoryRatios(results: Results, method: WsMemoryMethod): string | undefined {
+  return ratios(
+    `KiB per WebSocket ${method}`,
+    results.wsMemory
+      .filter((w) => w.method === method)
+      .map((w) => ({ target: w.target, value: w.kibPerWebSocket })),
+  );
+}
+
+const methodOrder: WsMemoryMethod[] = ['fresh', 'after load'];
+
+/** The memory rows of each target together, in the order of the targets, fresh first. */
+function wsMemoryRows(results: Results): WsMemory[] {
+  const targetIndex = (w: WsMemory): number => {
+    const at = results.targets.findIndex((t) => t.name === w.target);
+    return at < 0 ? results.targets.length : at;
+  };
+  return [...results.wsMemory].sort(
+    (a, b) =>
+      targetIndex(a) - targetIndex(b) ||
+      methodOrder.indexOf(a.method) - methodOrder.indexOf(b.method),
+  );
 }
 
 export interface MarkdownOptions {
@@ -279,17 +301,44 @@ export function markdown(results: Results, options: MarkdownOptions = {}): strin
   }
 
   if (results.wsMemory.length > 0) {
+    const pairs = s.wsIdlePairs.toLocaleString('en-US');
+    const methods = new Set(results.wsMemory.map((w) => w.method));
     out.push(
       '',
       '### Memory per proxied WebSocket',
       '',
-      `${s.wsIdlePairs.toLocaleString('en-US')} idle client ↔ backend WebSocket pairs opened through a freshly started ` +
-        'proxy (after a warm-up of 50); (RSS with them − RSS before) / pairs.',
+      `${pairs} idle client ↔ backend WebSocket pairs opened through the proxy and held; ` +
+        'KiB per WebSocket = (RSS with them − RSS before) / pairs open. ' +
+        "RSS is VmRSS from /proc of the proxy's process and its children (nginx's master and worker), " +
+        'all of it: JavaScript heap, native memory, the buffers the proxy keeps for its sockets; ' +
+        "not the kernel's socket buffers. Method:",
+      '',
+    );
+    if (methods.has('fresh')) {
+      out.push(
+        '- fresh: a newly started proxy, after a warm-up of 50 pairs opened and closed, nothing else.',
+      );
+    }
+    if (methods.has('after load')) {
+      out.push(
+        '- after load: the same proxy process that just served the HTTP and WebSocket rounds, ' +
+          'just before it was stopped (its heap and pools are as the load left them).',
+      );
+    }
+    out.push(
       '',
       table(
-        ['target', 'pairs open', 'RSS before MiB', 'RSS with pairs MiB', 'KiB per WebSocket'],
-        results.wsMemory.map((w) => [
+        [
+          'target',
+          'method',
+          'pairs open',
+          'RSS before MiB',
+          'RSS with pairs MiB',
+          'KiB per WebSocket',
+        ],
+        wsMemoryRows(results).map((w) => [
           w.failed > 0 || w.closedEarly > 0 ? `${w.target} ⚠` : w.target,
+          w.method,
           `${w.opened.toLocaleString('en-US')}${w.failed > 0 ? ` (${w.failed} failed)` : ''}`,
           mib(w.rssBeforeKiB),
           mib(w.rssWithKiB),

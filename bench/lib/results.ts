@@ -78,8 +78,17 @@ export interface WsRun {
   peakRssKiB: number;
 }
 
+/**
+ * How the proxy was prepared before the idle pairs were opened: 'fresh', a newly started
+ * process after a warm-up of 50 pairs; 'after load', the process that had just served the HTTP
+ * and WebSocket throughput rounds.
+ */
+export type WsMemoryMethod = 'fresh' | 'after load';
+
 export interface WsMemory {
   target: string;
+  /** Absent from files written before both methods were measured: those are all 'fresh'. */
+  method: WsMemoryMethod;
   requested: number;
   opened: number;
   failed: number;
@@ -100,4 +109,12 @@ export interface Results {
   http: HttpRun[];
   websocket: WsRun[];
   wsMemory: WsMemory[];
+}
+
+/** Results read from a saved file, with what older files lack filled in. */
+export function parseResults(text: string): Results {
+  const results = JSON.parse(text) as Results;
+  // Files written before the field existed have no method: they measured fresh proxies only.
+  for (const memory of results.wsMemory as Partial<WsMemory>[]) memory.method ??= 'fresh';
+  return results;
 }

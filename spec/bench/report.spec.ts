@@ -9,11 +9,11 @@ import {
   readmeSummary,
   replaceBenchBlock,
 } from '../../bench/lib/report';
-import type { Results } from '../../bench/lib/results';
+import { parseResults, type Results } from '../../bench/lib/results';
 
 const root = join(__dirname, '..', '..');
 const read = (...path: string[]): string => readFileSync(join(root, ...path), 'utf8');
-const latest = JSON.parse(read('bench', 'results', 'latest.json')) as Results;
+const latest = parseResults(read('bench', 'results', 'latest.json'));
 
 /** Table rows without the padding Prettier adds. */
 const unpadded = (text: string): string =>
@@ -62,5 +62,39 @@ describe('benchmark report blocks', () => {
     expect(unpadded(benchBlock(read('docs', 'performance.md')) ?? '')).toBe(
       unpadded(tables.trim()),
     );
+  });
+
+  it('reads memory results without a method as fresh', () => {
+    const raw = JSON.parse(read('bench', 'results', 'latest.json')) as Results;
+    raw.wsMemory.forEach((w) => delete (w as Partial<typeof w>).method);
+    const results = parseResults(JSON.stringify(raw));
+    expect(results.wsMemory.map((w) => w.method)).toEqual(raw.wsMemory.map(() => 'fresh'));
+    expect(headlineRatios(results).wsMemory).toContain('rxproxy / nginx KiB per WebSocket fresh:');
+    expect(unpadded(markdown(results))).toContain('|rxproxy|fresh|');
+    expect(markdown(results)).not.toContain('after load');
+  });
+
+  it('shows both memory methods side by side, the headline after load', () => {
+    const fresh = latest.wsMemory.map((w) => ({ ...w, method: 'fresh' as const }));
+    const afterLoad = fresh.map((w) => ({
+      ...w,
+      method: 'after load' as const,
+      kibPerWebSocket: w.kibPerWebSocket / 2,
+    }));
+    const results: Results = { ...latest, wsMemory: [...afterLoad, ...fresh] };
+    const { wsMemory } = headlineRatios(results);
+    expect(wsMemory).toContain('KiB per WebSocket after load:');
+    expect(wsMemory).not.toContain('fresh');
+    const rows = unpadded(markdown(results))
+      .split('\n')
+      .filter((line) => /^\|(rxproxy|nginx)\|(fresh|after load)\|/.test(line))
+      .map((line) => line.split('|').slice(1, 3).join(' '));
+    expect(rows).toEqual([
+      'rxproxy fresh',
+      'rxproxy after load',
+      'nginx fresh',
+      'nginx after load',
+    ]);
+    expect(markdown(results)).toContain('- after load:');
   });
 });
