@@ -24,7 +24,15 @@ import { dirname, join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { killAllNow, start, stop, stopAll, waitForPort, type Child } from './lib/children';
 import { defaultGenerator, generatorVersion, runHttpLoad, type LoadGenerator } from './lib/load';
-import { CLK_TCK, cpuSeconds, peakRssKiB, resetPeakRss, rssKiB } from './lib/procfs';
+import {
+  CLK_TCK,
+  cpuSeconds,
+  cpuTimes,
+  peakRssKiB,
+  resetPeakRss,
+  rssKiB,
+  type CpuTimes,
+} from './lib/procfs';
 import { format, resolveConfig } from 'prettier';
 import { markdown, readmeSummary, replaceBenchBlock, svgChart } from './lib/report';
 import {
@@ -54,6 +62,17 @@ const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(do
 const log = (message: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 };
+
+/** The CPU the process tree used since `start`: in total, in user mode and in the kernel. */
+function cpuSince(
+  pid: number,
+  start: CpuTimes,
+): { cpu: number; userSeconds: number; systemSeconds: number } {
+  const now = cpuTimes(pid);
+  const userSeconds = now.user - start.user;
+  const systemSeconds = now.system - start.system;
+  return { cpu: userSeconds + systemSeconds, userSeconds, systemSeconds };
+}
 
 interface Options {
   quick: boolean;
@@ -382,7 +401,7 @@ async function main(): Promise<void> {
 
   const httpRun = async (r: Running, round: number, seconds: number): Promise<HttpRun> => {
     const peakOk = resetPeakRss(r.child.pid);
-    const cpu0 = cpuSeconds(r.child.pid);
+    const proxyCpu0 = cpuTimes(r.child.pid);
     const backendCpu0 = cpuSeconds(backendsChild.pid);
     const t0 = process.hrtime.bigint();
     const load = await runHttpLoad({
@@ -395,7 +414,7 @@ async function main(): Promise<void> {
       root,
     });
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-    const cpu = cpuSeconds(r.child.pid) - cpu0;
+    const { cpu, userSeconds, systemSeconds } = cpuSince(r.child.pid, proxyCpu0);
     const backendCpu = cpuSeconds(backendsChild.pid) - backendCpu0;
     const peak = peakRssKiB(r.child.pid);
     if (r.child.hasExited() || cpu < 0) throw new Error('the proxy exited during the run');
@@ -407,6 +426,8 @@ async function main(): Promise<void> {
       round,
       target: r.target.name,
       cpuSeconds: cpu,
+      userSeconds,
+      systemSeconds,
       cpuPer10k: result.requests > 0 ? (cpu / result.requests) * 10_000 : Number.NaN,
       cpuPercent: (cpu / wall) * 100,
       backendCpuPercent: (backendCpu / wall) * 100,
@@ -519,7 +540,7 @@ async function main(): Promise<void> {
       try {
         const ready = await client.waitFor<{ opened: number }>('ready', 30_000);
         const peakOk = resetPeakRss(r.child.pid);
-        const cpu0 = cpuSeconds(r.child.pid);
+        const proxyCpu0 = cpuTimes(r.child.pid);
         const clientCpu0 = cpuSeconds(client.pid);
         const t0 = process.hrtime.bigint();
         client.send('go');
@@ -531,7 +552,7 @@ async function main(): Promise<void> {
           errors: number;
         }>('result', (settings.wsSeconds + 30) * 1000);
         const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-        const cpu = cpuSeconds(r.child.pid) - cpu0;
+        const { cpu, userSeconds, systemSeconds } = cpuSince(r.child.pid, proxyCpu0);
         const clientCpu = cpuSeconds(client.pid) - clientCpu0;
         if (r.child.hasExited() || cpu < 0) throw new Error('the proxy exited during the run');
         if (!peakOk) settings.peakRssScope = 'lifetime';
@@ -547,6 +568,8 @@ async function main(): Promise<void> {
           p99Ms: result.p99Ms,
           errors: result.errors,
           cpuSeconds: cpu,
+          userSeconds,
+          systemSeconds,
           cpuPer10k: result.roundTrips > 0 ? (cpu / result.roundTrips) * 10_000 : Number.NaN,
           cpuPercent: (cpu / wall) * 100,
           clientCpuPercent: (clientCpu / wall) * 100,

@@ -16,8 +16,9 @@ export const CLK_TCK = ((): number => {
 interface Stat {
   pid: number;
   ppid: number;
-  /** utime + stime, in clock ticks (all threads of the process). */
-  ticks: number;
+  /** utime and stime, in clock ticks (all threads of the process). */
+  userTicks: number;
+  systemTicks: number;
 }
 
 function readStat(pid: number): Stat | undefined {
@@ -33,7 +34,8 @@ function readStat(pid: number): Stat | undefined {
   return {
     pid,
     ppid: Number(fields[1]),
-    ticks: Number(fields[11]) + Number(fields[12]),
+    userTicks: Number(fields[11]),
+    systemTicks: Number(fields[12]),
   };
 }
 
@@ -58,11 +60,27 @@ export function processTree(root: number): number[] {
   return tree;
 }
 
+export interface CpuTimes {
+  user: number;
+  system: number;
+}
+
+/** CPU seconds in user and in kernel mode used so far by the process tree. */
+export function cpuTimes(root: number): CpuTimes {
+  let user = 0;
+  let system = 0;
+  for (const pid of processTree(root)) {
+    const stat = readStat(pid);
+    user += stat?.userTicks ?? 0;
+    system += stat?.systemTicks ?? 0;
+  }
+  return { user: user / CLK_TCK, system: system / CLK_TCK };
+}
+
 /** CPU seconds (user + system) used so far by the process tree. */
 export function cpuSeconds(root: number): number {
-  let ticks = 0;
-  for (const pid of processTree(root)) ticks += readStat(pid)?.ticks ?? 0;
-  return ticks / CLK_TCK;
+  const { user, system } = cpuTimes(root);
+  return user + system;
 }
 
 function statusKiB(pid: number, key: 'VmRSS' | 'VmHWM'): number {

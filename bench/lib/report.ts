@@ -12,6 +12,8 @@ export interface HttpSummary {
   p50Ms: number;
   p99Ms: number;
   cpuPer10k: number;
+  userPer10k: number;
+  systemPer10k: number;
   cpuPercent: number;
   backendCpuPercent: number;
   generatorCpuPercent: number;
@@ -29,10 +31,16 @@ export interface WsSummary {
   p50Ms: number;
   p99Ms: number;
   cpuPer10k: number;
+  userPer10k: number;
+  systemPer10k: number;
   cpuPercent: number;
   clientCpuPercent: number;
   errors: string[];
 }
+
+/** Seconds per 10 000 of `count`; NaN for results that did not record the split. */
+const per10k = (seconds: number | undefined, count: number): number =>
+  seconds === undefined || count <= 0 ? Number.NaN : (seconds / count) * 10_000;
 
 function httpErrors(run: HttpRun): string | undefined {
   const e = run.socketErrors;
@@ -57,6 +65,8 @@ export function summarizeHttp(results: Results): HttpSummary[] {
         p50Ms: median(runs.map((r) => r.p50Ms)),
         p99Ms: median(runs.map((r) => r.p99Ms)),
         cpuPer10k: median(runs.map((r) => r.cpuPer10k)),
+        userPer10k: median(runs.map((r) => per10k(r.userSeconds, r.requests))),
+        systemPer10k: median(runs.map((r) => per10k(r.systemSeconds, r.requests))),
         cpuPercent: median(runs.map((r) => r.cpuPercent)),
         backendCpuPercent: median(runs.map((r) => r.backendCpuPercent)),
         generatorCpuPercent: median(runs.map((r) => r.generatorCpuPercent)),
@@ -84,6 +94,8 @@ export function summarizeWs(results: Results): WsSummary[] {
       p50Ms: median(runs.map((r) => r.p50Ms)),
       p99Ms: median(runs.map((r) => r.p99Ms)),
       cpuPer10k: median(runs.map((r) => r.cpuPer10k)),
+      userPer10k: median(runs.map((r) => per10k(r.userSeconds, r.roundTrips))),
+      systemPer10k: median(runs.map((r) => per10k(r.systemSeconds, r.roundTrips))),
       cpuPercent: median(runs.map((r) => r.cpuPercent)),
       clientCpuPercent: median(runs.map((r) => r.clientCpuPercent)),
       errors: runs
@@ -101,6 +113,10 @@ const int = (n: number): string =>
   Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—';
 const fixed = (n: number, digits: number): string => (Number.isFinite(n) ? n.toFixed(digits) : '—');
 const mib = (kib: number): string => fixed(kib / 1024, 1);
+const split = (cpu: { userPer10k: number; systemPer10k: number }): string =>
+  Number.isFinite(cpu.userPer10k)
+    ? `${fixed(cpu.userPer10k, 3)} / ${fixed(cpu.systemPer10k, 3)}`
+    : '—';
 
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
@@ -145,6 +161,34 @@ export function variantCosts(results: Results): string[] {
       `${variant} / rxproxy over ${pairs.length} round${pairs.length === 1 ? '' : 's'}: req/s ${describe(pairs.map((p) => p.rps))}, CPU per request ${describe(pairs.map((p) => p.cpu))}`,
     ];
   });
+}
+
+/** Peers whose CPU per request rxproxy is measured against round by round. */
+const cpuReferences = ['node-floor', 'nginx', 'haproxy'];
+
+/**
+ * rxproxy's CPU per request (or round trip) over each reference's, round by round: the median
+ * and the spread of the rounds, which say more on a busy machine than the ratio of two medians.
+ */
+export function cpuRoundRatios(
+  runs: readonly { round: number; target: string; cpuPer10k: number }[],
+  what: string,
+): string | undefined {
+  const ours = runs.filter((run) => run.target === 'rxproxy');
+  const parts = cpuReferences.flatMap((reference) => {
+    const values = runs
+      .filter((run) => run.target === reference)
+      .flatMap((run) => {
+        const mine = ours.find((candidate) => candidate.round === run.round);
+        return mine && run.cpuPer10k > 0 ? [mine.cpuPer10k / run.cpuPer10k] : [];
+      })
+      .filter((value) => Number.isFinite(value));
+    if (values.length === 0) return [];
+    return [
+      `rxproxy / ${reference} ${what}: ${fixed(median(values), 2)}× (rounds ${fixed(min(values), 2)}–${fixed(max(values), 2)})`,
+    ];
+  });
+  return parts.length > 0 ? parts.join(' · ') : undefined;
 }
 
 interface Ratios {
@@ -230,6 +274,7 @@ export function markdown(results: Results, options: MarkdownOptions = {}): strin
         'p50 ms',
         'p99 ms',
         'proxy CPU s / 10k req',
+        'user / sys',
         'proxy CPU %',
         'backends CPU %',
         `${s.loadGenerator} CPU %`,
@@ -242,6 +287,7 @@ export function markdown(results: Results, options: MarkdownOptions = {}): strin
         fixed(h.p50Ms, 2),
         fixed(h.p99Ms, 2),
         fixed(h.cpuPer10k, 3),
+        split(h),
         fixed(h.cpuPercent, 0),
         fixed(h.backendCpuPercent, 0),
         fixed(h.generatorCpuPercent, 0),
@@ -253,9 +299,12 @@ export function markdown(results: Results, options: MarkdownOptions = {}): strin
   out.push(
     '',
     'CPU % is of one core. A proxy well below 100 % was held back by something else (the backends, ' +
-      'the load generator, the cores they all share), so its req/s understates it: compare CPU per 10k requests.',
+      'the load generator, the cores they all share), so its req/s understates it: compare CPU per 10k requests. ' +
+      'User / sys splits that CPU into user mode and kernel (syscalls, and on loopback the receiving side of each write).',
   );
   if (headline.http) out.push('', headline.http);
+  const httpCpu = cpuRoundRatios(results.http, 'CPU per request');
+  if (httpCpu) out.push('', httpCpu);
   for (const line of variantCosts(results)) out.push('', line);
   const flagged = http.filter((h) => h.errors.length > 0);
   if (flagged.length > 0) {
@@ -280,6 +329,7 @@ export function markdown(results: Results, options: MarkdownOptions = {}): strin
           'p50 ms',
           'p99 ms',
           'proxy CPU s / 10k rt',
+          'user / sys',
           'proxy CPU %',
           'client CPU %',
         ],
@@ -289,12 +339,15 @@ export function markdown(results: Results, options: MarkdownOptions = {}): strin
           fixed(w.p50Ms, 2),
           fixed(w.p99Ms, 2),
           fixed(w.cpuPer10k, 3),
+          split(w),
           fixed(w.cpuPercent, 0),
           fixed(w.clientCpuPercent, 0),
         ]),
       ),
     );
     if (headline.websocket) out.push('', headline.websocket);
+    const wsCpu = cpuRoundRatios(results.websocket, 'CPU per round trip');
+    if (wsCpu) out.push('', wsCpu);
     for (const w of ws.filter((x) => x.errors.length > 0)) {
       out.push('', `⚠ ${w.target}: ${w.errors.join('; ')}`);
     }

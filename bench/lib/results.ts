@@ -45,6 +45,9 @@ export interface HttpRun extends HttpLoadResult {
   round: number;
   target: string;
   cpuSeconds: number;
+  /** The part of cpuSeconds in user mode and in the kernel (absent in results before 2026-12-07). */
+  userSeconds?: number;
+  systemSeconds?: number;
   cpuPer10k: number;
   /** Proxy CPU time / wall time of the run, in percent of one core. */
   cpuPercent: number;
@@ -71,6 +74,9 @@ export interface WsRun {
   p99Ms: number;
   errors: number;
   cpuSeconds: number;
+  /** The part of cpuSeconds in user mode and in the kernel (absent in results before 2026-12-07). */
+  userSeconds?: number;
+  systemSeconds?: number;
   cpuPer10k: number;
   cpuPercent: number;
   /** The WebSocket client's process, same unit. */

@@ -4,6 +4,7 @@ import {
   BENCH_END,
   BENCH_START,
   benchBlock,
+  cpuRoundRatios,
   headlineRatios,
   markdown,
   readmeSummary,
@@ -96,5 +97,41 @@ describe('benchmark report blocks', () => {
       'nginx after load',
     ]);
     expect(markdown(results)).toContain('- after load:');
+  });
+
+  it('compares CPU per request with the references round by round', () => {
+    const run = (round: number, target: string, cpuPer10k: number) => ({
+      round,
+      target,
+      cpuPer10k,
+    });
+    const runs = [
+      run(1, 'rxproxy', 0.9),
+      run(1, 'nginx', 0.3),
+      run(2, 'rxproxy', 1.2),
+      run(2, 'nginx', 0.3),
+      run(3, 'rxproxy', 0.6),
+      run(3, 'nginx', 0.3),
+      run(1, 'node-http-proxy', 1.5),
+    ];
+    expect(cpuRoundRatios(runs, 'CPU per request')).toBe(
+      'rxproxy / nginx CPU per request: 3.00× (rounds 2.00–4.00)',
+    );
+    expect(cpuRoundRatios([run(1, 'rxproxy', 1)], 'CPU per request')).toBeUndefined();
+  });
+
+  it('splits CPU into user and kernel time where the results have it', () => {
+    const results: Results = {
+      ...latest,
+      http: latest.http.map((r) => ({
+        ...r,
+        userSeconds: r.cpuSeconds * 0.75,
+        systemSeconds: r.cpuSeconds * 0.25,
+      })),
+    };
+    const row = unpadded(markdown(results))
+      .split('\n')
+      .find((line) => line.startsWith('|rxproxy|'));
+    expect(row).toMatch(/\|\d\.\d{3} \/ \d\.\d{3}\|/);
   });
 });
