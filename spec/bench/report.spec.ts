@@ -76,7 +76,9 @@ describe('benchmark report blocks', () => {
   });
 
   it('shows both memory methods side by side, the headline after load', () => {
-    const fresh = latest.wsMemory.map((w) => ({ ...w, method: 'fresh' as const }));
+    const fresh = latest.wsMemory
+      .filter((w) => w.method === 'fresh')
+      .map((w) => ({ ...w, method: 'fresh' as const }));
     const afterLoad = fresh.map((w) => ({
       ...w,
       method: 'after load' as const,
