@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { concatMap, config as rxjsConfig, firstValueFrom } from 'rxjs';
 import { loadConfigFile, parseConfigText } from './adapters/configFile';
-import { startDemoBackends, type DemoBackends } from './adapters/demoBackends';
+import type { DemoBackends } from './adapters/demoBackends';
 import { loadHookModule } from './adapters/hookModule';
 import { createLogger, writeLogRecords } from './adapters/logger';
 import { packageVersion } from './adapters/packageInfo';
@@ -65,6 +65,8 @@ async function withHookModule(loaded: Loaded, io: Io): Promise<Loaded | number> 
 
 async function loadConfig(configPath: string, demo: boolean, io: Io): Promise<Loaded | number> {
   if (demo) {
+    // Loaded for the demo only: its WebSocket server brings `ws`, which the proxy does not use.
+    const { startDemoBackends } = await import('./adapters/demoBackends');
     const backends = await startDemoBackends();
     const result = parseConfigText(
       demoConfigText(backends.backends, io.env.PORT ?? '8080', io.env.ADMIN_PORT ?? '9901'),

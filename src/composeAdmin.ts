@@ -5,7 +5,7 @@ import { packageVersion } from './adapters/packageInfo';
 import type { Config } from './config';
 import type { ProxyEvent } from './events';
 import type { LiveState } from './observability/liveState';
-import { createMetrics } from './observability/metrics';
+import type * as MetricsModule from './observability/metrics';
 import { statusReport } from './observability/statusReport';
 import { TrafficStats } from './observability/trafficStats';
 import { eventFeed, parseEventTypes } from './streams/eventFeed';
@@ -24,6 +24,10 @@ export function createAdmin(
   const stats = new TrafficStats(config.admin.metricsBuckets);
   const startedAt = Date.now();
   const version = packageVersion();
+  // Loaded with the admin listener only: prom-client and what it brings hold several MiB of
+  // resident memory that a proxy without metrics should not pay (docs/performance.md, Memory).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createMetrics } = require('./observability/metrics') as typeof MetricsModule;
   const metrics = createMetrics({ buckets: config.admin.metricsBuckets, live });
   const counting = events.subscribe((event) => {
     stats.observe(event);
