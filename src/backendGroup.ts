@@ -19,7 +19,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import { createPicker, type Candidate, type Picker, type RandomSource } from './balancing';
-import type { PoolConfig } from './config';
+import { sameEndpoint, type PoolConfig } from './config';
 import type { ProxyEvent } from './events';
 import { healthTransitions } from './health/transitions';
 import {
@@ -362,13 +362,13 @@ function candidatesOf<M extends Member>(
   });
 }
 
-/** The servers of `next` that `previous` has under the same name at another address. */
+/** The servers of `next` that `previous` has under the same name at another address (or TLS). */
 function movedNames(previous: PoolConfig, next: PoolConfig): Set<string> {
-  const addresses = new Map(previous.servers.map((server) => [server.name, server.address]));
+  const before = new Map(previous.servers.map((server) => [server.name, server]));
   const moved = new Set<string>();
   for (const server of next.servers) {
-    const before = addresses.get(server.name);
-    if (before !== undefined && before !== server.address) moved.add(server.name);
+    const old = before.get(server.name);
+    if (old !== undefined && !sameEndpoint(old, server)) moved.add(server.name);
   }
   return moved;
 }

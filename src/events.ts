@@ -6,6 +6,13 @@ export type { RejectReason };
 export type ProxyEvent =
   | { readonly type: 'listening'; readonly host: string; readonly port: number }
   | {
+      /** `tls_verify=false` in a pool with TLS servers: their certificates are not checked. */
+      readonly type: 'tls-unverified';
+      /** The section: `http` or `websocket`. */
+      readonly pool: string;
+      readonly servers: readonly string[];
+    }
+  | {
       readonly type: 'request';
       /** The pool that served it: `http` (or `websocket` when there is no [http]). */
       readonly pool: string;

@@ -16,6 +16,8 @@ import {
   describeChanges,
   formatProblem,
   reconcile,
+  sameValue,
+  unverifiedTls,
   type Config,
   type PoolConfig,
   type ServerCommand,
@@ -560,6 +562,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       const problems = restartOnlyProblems(config, next);
       if (problems.length > 0) throw new ReloadRejected(problems);
       const changes = reconcile(config, next);
+      const unverifiedBefore = unverifiedTls(config);
       const bound = await bindMoved(
         next,
         started && changes.frontend.rebind,
@@ -584,6 +587,12 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       }
       const summary = describeChanges(changes);
       emit({ type: 'config-applied', trigger, summary });
+      // A reload that turns certificate checks off (or adds servers without them) says so too.
+      for (const unverified of unverifiedTls(next)) {
+        if (!unverifiedBefore.some((before) => sameValue(before, unverified))) {
+          emit({ type: 'tls-unverified', ...unverified });
+        }
+      }
       return summary;
     } catch (error) {
       const problems =
@@ -673,6 +682,9 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       const listening = await listenOn(server, config.frontend.host, config.frontend.port);
       address = listening;
       events.next({ type: 'listening', host: listening.address, port: listening.port });
+      for (const unverified of unverifiedTls(config)) {
+        events.next({ type: 'tls-unverified', ...unverified });
+      }
       started = true;
       httpGroup.start();
       wsGroup.start();

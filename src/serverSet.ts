@@ -1,4 +1,4 @@
-import type { PoolConfig, ServerCommand, ServerConfig } from './config';
+import { sameEndpoint, type PoolConfig, type ServerCommand, type ServerConfig } from './config';
 
 /** How the members of one pool are made, changed and ended; the composition root supplies it. */
 export interface MemberLifecycle<M> {
@@ -14,7 +14,7 @@ export interface MemberLifecycle<M> {
 
 interface Draining<M> {
   readonly name: string;
-  readonly address: string;
+  readonly server: ServerConfig;
   readonly member: M;
   cancel: () => void;
 }
@@ -22,7 +22,7 @@ interface Draining<M> {
 /**
  * The members of one pool by server name, kept in line with the configuration by add, update
  * and remove commands. A removed member drains before it is destroyed; one added back with the
- * same address while it drains is taken back as it is. Several members of one name may drain at
+ * same address (and TLS settings) while it drains is taken back as it is. Several members of one name may drain at
  * once (a name whose address changed, then was removed).
  */
 export class ServerSet<M> {
@@ -60,7 +60,7 @@ export class ServerSet<M> {
         this.active.delete(name);
         const draining: Draining<M> = {
           name,
-          address: command.server.address,
+          server: command.server,
           member,
           cancel: () => undefined,
         };
@@ -91,7 +91,7 @@ export class ServerSet<M> {
 
   private drainingAs(server: ServerConfig): Draining<M> | undefined {
     for (const draining of this.draining) {
-      if (draining.name === server.name && draining.address === server.address) return draining;
+      if (draining.name === server.name && sameEndpoint(draining.server, server)) return draining;
     }
     return undefined;
   }

@@ -22,8 +22,22 @@ function describeAlgorithm(pool: PoolConfig): string {
   return pool.sticky === 'cookie' ? `${algorithm}, sticky cookie ${pool.stickyCookie}` : algorithm;
 }
 
+/** `TLS`, with the CA file, server name and an unverified certificate when they apply. */
+function describeTls(server: ServerConfig): string[] {
+  const { tls } = server;
+  if (!tls) return [];
+  const parts = [
+    'TLS',
+    ...(tls.caFile === undefined ? [] : [`ca ${tls.caFile}`]),
+    ...(tls.servername === undefined ? [] : [`servername ${tls.servername}`]),
+    ...(tls.verify ? [] : ['certificate NOT verified']),
+  ];
+  return [parts.join(' ')];
+}
+
 function describeServer(pool: PoolConfig, server: ServerConfig): string {
   const details = [
+    ...describeTls(server),
     ...(pool.algorithm === 'weighted-round-robin' ? [`weight ${server.weight}`] : []),
     ...(pool.kind === 'http'
       ? [

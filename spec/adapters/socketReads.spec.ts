@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
+import { connect as connectTls, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { readSocket } from '../../src/adapters/socketReads';
+import { createTestCertificates } from '../helpers/testCertificates';
 
 /** A connected pair of TCP sockets on loopback: `[client, accepted]`. */
 async function socketPair(server: Server): Promise<[Socket, Socket]> {
@@ -99,5 +101,35 @@ describe('readSocket', () => {
     reads.resume();
     await sleep(10);
     expect(Buffer.concat(chunks).toString()).toBe('onetwo');
+  });
+
+  it("reads a TLS socket through 'data' events: its handle is a TLSWrap, not a TCP handle", async () => {
+    const certs = createTestCertificates();
+    const { key, cert } = certs.issue('reads', ['127.0.0.1']);
+    const tlsServer = createTlsServer({ key, cert });
+    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+    const accepted = new Promise<TLSSocket>((resolve) =>
+      tlsServer.once('secureConnection', resolve),
+    );
+    const { port } = tlsServer.address() as { port: number };
+    const client = connectTls({ host: '127.0.0.1', port, ca: certs.ca.cert });
+    try {
+      await new Promise<void>((resolve) => client.once('secureConnect', resolve));
+      const server = await accepted;
+      // The handle has the methods direct reads use: only the socket's kind keeps them off it.
+      const handle = (client as unknown as { _handle: Record<string, unknown> })._handle;
+      expect(typeof handle.useUserBuffer).toBe('function');
+      const chunks: Buffer[] = [];
+      const reads = readSocket(client, (chunk) => chunks.push(chunk));
+      expect(reads.direct).toBe(false);
+      const sent = randomBytes(200_000);
+      server.end(sent);
+      await new Promise<void>((resolve) => client.once('end', resolve));
+      expect(Buffer.concat(chunks).equals(sent)).toBe(true);
+    } finally {
+      client.destroy();
+      await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
+      certs.remove();
+    }
   });
 });

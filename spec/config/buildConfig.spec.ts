@@ -244,4 +244,31 @@ describe('buildConfig', () => {
       ['es1_hc', 80, 'es1_hc:80'],
     ]);
   });
+
+  it('reads a scheme per server: https:// and wss:// are TLS in either pool, http:// and ws:// plain', () => {
+    const config = expectConfig(
+      parseConfigText(
+        minimal(
+          'server2=https://app.test:8443\nserver3=wss://[::1]\nserver4=http://a:80\n' +
+            'server5=ws://b\ntls_servername=backend.test\ntls_verify=no\n',
+        ),
+        'f.ini',
+        {},
+      ),
+    );
+    const tls = { caFile: undefined, ca: undefined, servername: 'backend.test', verify: false };
+    expect(config.http?.servers.map((server) => [server.address, server.tls])).toEqual([
+      ['127.0.0.1:9001', undefined],
+      ['app.test:8443', tls],
+      ['[::1]:443', tls],
+      ['a:80', undefined],
+      ['b:80', undefined],
+    ]);
+  });
+
+  it('reports serverN and serverN_addr that differ only in the scheme', () => {
+    expect(
+      problemLines(parseConfigText(minimal('server1_addr=https://127.0.0.1:9001\n'), 'f.ini', {})),
+    ).toEqual(['f.ini: [http] server1_addr: conflicts with server1=127.0.0.1:9001']);
+  });
 });

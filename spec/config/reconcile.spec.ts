@@ -10,7 +10,7 @@ import {
   type PoolKey,
   type ServerKey,
 } from '../../src/config';
-import { POOL_KEYS, SERVER_KEYS } from '../../src/config/settingKeys';
+import { POOL_KEYS, SERVER_KEYS, TLS_KEYS } from '../../src/config/settingKeys';
 import { add, NO_CHANGES, only, remove, serverOf } from '../helpers/configChanges';
 import { expectConfig } from '../helpers/configResult';
 import { configFromIni } from '../helpers/proxy';
@@ -110,6 +110,33 @@ describe('reconcile', () => {
     expect(describeChanges(reconcile(running, next))).toBe('http: server2 address');
   });
 
+  it('turns a changed scheme into a removal and an addition, named tls', () => {
+    const running = config();
+    const next = config({ http: 'server1=127.0.0.1:9001\nserver2=https://127.0.0.1:9002' });
+    expect(reconcile(running, next).commands).toEqual([
+      remove(running, 'server2'),
+      add(next, 'server2'),
+    ]);
+    expect(describeChanges(reconcile(running, next))).toBe('http: server2 tls');
+    // https:// and wss:// both mean TLS: writing one for the other changes nothing.
+    const wss = config({ http: 'server1=127.0.0.1:9001\nserver2=wss://127.0.0.1:9002' });
+    expect(reconcile(next, wss)).toEqual(NO_CHANGES);
+  });
+
+  it('turns a change of tls_servername or tls_verify into a removal and an addition of each TLS server only', () => {
+    const tls = 'server1=127.0.0.1:9001\nserver2=https://127.0.0.1:9002';
+    const running = config({ http: tls });
+    for (const key of ['tls_servername=backend.test', 'tls_verify=false']) {
+      const next = config({ http: `${tls}\n${key}` });
+      expect(reconcile(running, next)).toEqual(
+        only({ commands: [remove(running, 'server2'), add(next, 'server2')] }),
+      );
+      expect(describeChanges(reconcile(running, next))).toBe('http: server2 tls');
+    }
+    // Plain servers do not use the keys.
+    expect(reconcile(config(), config({ http: `${HTTP}\ntls_verify=false` }))).toEqual(NO_CHANGES);
+  });
+
   it('removes a server whose name is gone and adds a new name, in server-number order', () => {
     const running = config({ http: `${HTTP}\nserver3=127.0.0.1:9003` });
     const next = config({ http: 'server1=127.0.0.1:9001\nserver4=b:1' });
@@ -170,7 +197,11 @@ describe('reconcile', () => {
 
   it('names every pool-wide key of the schema, as a pool setting or a per-server number', () => {
     const poolKeys = KEY_SPECS.filter((spec) => spec.scope === 'pool').map((spec) => spec.key);
-    const named = [...Object.values(POOL_KEYS), ...Object.values(SERVER_KEYS)];
+    const named = [
+      ...Object.values(POOL_KEYS),
+      ...Object.values(SERVER_KEYS),
+      ...Object.values(TLS_KEYS),
+    ];
     expect([...new Set(named)].sort()).toEqual([...new Set(poolKeys)].sort());
   });
 

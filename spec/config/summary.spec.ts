@@ -29,6 +29,17 @@ describe('describeConfig', () => {
     );
   });
 
+  it('names the TLS servers with their CA file, server name and unchecked certificates', () => {
+    const text =
+      `[frontend]\nhost=a\nport=1\n[websocket]\ntls_servername=backend.test\ntls_verify=false\n` +
+      `server1=wss://a:1\nserver2=a:2`;
+    const lines = describeConfig(expectConfig(parseConfigText(text, 'proxy.ini', {}))).split('\n');
+    expect(lines.slice(-2)).toEqual([
+      '  server1 a:1 TLS servername backend.test certificate NOT verified',
+      '  server2 a:2',
+    ]);
+  });
+
   it('mentions no hooks when every one is off', () => {
     expect(summary('', 'hook_timeout=3').filter((line) => line.startsWith('hooks'))).toEqual([]);
   });

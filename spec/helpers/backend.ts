@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface ReceivedRequest {
@@ -45,14 +46,21 @@ export const slowly =
     res.on('close', () => clearTimeout(timer));
   };
 
-/** A real HTTP server on a loopback ephemeral port, with scripted behaviour. */
+/** A key and certificate in PEM: the backend serves HTTPS with them. */
+export interface BackendTlsFiles {
+  readonly key: string;
+  readonly cert: string;
+}
+
+/** A real HTTP (or, with `tls`, HTTPS) server on a loopback ephemeral port, with scripted behaviour. */
 export async function startBackend(
   name: string,
   handler: BackendHandler = answerWithName,
+  { tls }: { readonly tls?: BackendTlsFiles } = {},
 ): Promise<TestBackend> {
   const received: ReceivedRequest[] = [];
   const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     received.push({
       method: req.method ?? '',
       url: req.url ?? '',
@@ -60,7 +68,8 @@ export async function startBackend(
       headers: req.headers,
     });
     handler(req, res, name);
-  });
+  };
+  const server: Server = tls ? createHttpsServer(tls, onRequest) : createServer(onRequest);
   const connections = { open: 0, peak: 0, total: 0 };
   server.on('connection', (socket) => {
     sockets.add(socket);

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -32,6 +33,8 @@ export interface WsBackendOptions {
   /** Whether pings are answered (the `ws` default, true). */
   readonly autoPong?: boolean;
   readonly perMessageDeflate?: boolean;
+  /** Serve `wss://` (and HTTPS) with this key and certificate in PEM. */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 /** How a backend-side socket ended. */
@@ -75,7 +78,10 @@ function writePlainAnswer(socket: Duplex, answer: PlainAnswer): void {
   socket.end(head + answer.body);
 }
 
-/** An HTTP server on a loopback ephemeral port that accepts WebSockets, with scripted behaviour. */
+/**
+ * An HTTP (with `tls`, HTTPS) server on a loopback ephemeral port that accepts WebSockets, with
+ * scripted behaviour.
+ */
 export async function startWsBackend(
   name: string,
   options: WsBackendOptions = {},
@@ -86,10 +92,11 @@ export async function startWsBackend(
   const closes: BackendClose[] = [];
   const sockets = new Set<Socket>();
   const onRequest = options.onRequest ?? answerHealthy;
-  const server = createServer((req, res) => {
+  const answer = (req: IncomingMessage, res: ServerResponse) => {
     requests.push(req.url ?? '');
     onRequest(req, res);
-  });
+  };
+  const server = options.tls ? createHttpsServer(options.tls, answer) : createServer(answer);
   const choose = options.handleProtocols;
   const wss = new WebSocketServer({
     noServer: true,
@@ -99,7 +106,7 @@ export async function startWsBackend(
     handleProtocols: (protocols) => (choose ? choose([...protocols]) : false),
   });
   const onConnection = options.onConnection ?? echo;
-  server.on('connection', (socket) => {
+  server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });

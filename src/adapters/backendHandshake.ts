@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { request, type IncomingMessage } from 'node:http';
 import { createConnection, type NetConnectOpts, type Socket } from 'node:net';
+import type { BackendTls } from '../config';
 import { checkBackendAcceptance, type BackendAcceptance } from '../forwarding/wsHandshake';
+import { connectTls } from './backendTls';
 
 /** The handshake the proxy makes with a backend for one client. */
 export interface BackendHandshake {
@@ -15,6 +17,8 @@ export interface BackendHandshake {
   /** The permessage-deflate offer to pass on, if any. */
   readonly extensions: string | undefined;
   readonly timeoutMs: number;
+  /** Set for a `wss://` (or `https://`) server: the handshake goes over TLS. */
+  readonly tls: BackendTls | undefined;
 }
 
 export type BackendHandshakeOutcome =
@@ -75,12 +79,16 @@ export function openBackendHandshake(
     fail(error);
     req.destroy();
   }, handshake.timeoutMs);
+  const { host, port } = hostAndPort(handshake.address);
+  const { tls } = handshake;
   // A connection of its own, as a WebSocket client makes it: an agent would pool it.
-  const connect = (options: object): Socket => createConnection(options as NetConnectOpts);
+  const connect = (options: object): Socket =>
+    tls ? connectTls(host, port, tls) : createConnection(options as NetConnectOpts);
   let req: ReturnType<typeof request>;
   try {
     req = request({
-      ...hostAndPort(handshake.address),
+      host,
+      port,
       path: handshake.path,
       headers,
       createConnection: connect,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'ini';
 import { buildConfig, findDuplicateKeys, type ConfigResult, type Environment } from '../config';
+import { readCertificateFile } from './certificateFile';
 
 export type LoadResult = ConfigResult | { readonly ok: false; readonly notFound: true };
 
@@ -10,7 +11,7 @@ export function parseConfigText(
   file: string,
   env: Environment = process.env,
 ): ConfigResult {
-  return buildConfig(parse(text), file, env, findDuplicateKeys(text, file));
+  return buildConfig(parse(text), file, env, findDuplicateKeys(text, file), readCertificateFile);
 }
 
 export function loadConfigFile(file: string, env: Environment = process.env): LoadResult {

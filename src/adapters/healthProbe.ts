@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { Observable } from 'rxjs';
+import { backendTlsOptions } from './backendTls';
 import { Agent, request } from './undiciCore';
-import type { PoolConfig } from '../config';
+import { sameValue, type BackendTls, type PoolConfig } from '../config';
 import { interpretProbe, probeFailure, type ProbeResult } from '../health/probeResult';
 import type { Probe } from '../streams/activeHealth';
 
@@ -30,21 +31,26 @@ async function readSome(body: AsyncIterable<Buffer>): Promise<string> {
  * `settings` gives the pool as it is now: servers and path follow reloads.
  */
 export function createHealthProber(settings: () => PoolConfig): HealthProber {
-  const agentFor = (timeoutMs: number) =>
+  const agentFor = (timeoutMs: number, tls: BackendTls | undefined) =>
     new Agent({
       connections: 1,
-      connect: { timeout: timeoutMs },
+      // Every TLS server of a pool shares the pool's tls_* settings: one agent serves them all.
+      connect: { timeout: timeoutMs, ...(tls ? backendTlsOptions(tls) : {}) },
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
+  const tlsOf = (pool: PoolConfig) => pool.servers.find((server) => server.tls)?.tls;
   let timeoutMs = settings().healthCheckTimeoutMs;
-  let agent = agentFor(timeoutMs);
-  /** The connect timeout is the agent's: a reloaded health_check_timeout gets a new agent. */
+  let tls = tlsOf(settings());
+  let agent = agentFor(timeoutMs, tls);
+  /** The connect options are the agent's: a reloaded timeout or TLS setting gets a new agent. */
   const agentOf = (pool: PoolConfig): Agent => {
-    if (pool.healthCheckTimeoutMs !== timeoutMs) {
+    const poolTls = tlsOf(pool);
+    if (pool.healthCheckTimeoutMs !== timeoutMs || !sameValue(poolTls, tls)) {
       const previous = agent;
       timeoutMs = pool.healthCheckTimeoutMs;
-      agent = agentFor(timeoutMs);
+      tls = poolTls;
+      agent = agentFor(timeoutMs, tls);
       // Probes already running on the previous agent finish; then its connections close.
       previous.close().catch(() => undefined);
     }
@@ -54,15 +60,15 @@ export function createHealthProber(settings: () => PoolConfig): HealthProber {
     new Observable<ProbeResult>((subscriber) => {
       const abort = new AbortController();
       const current = settings();
-      const address = current.servers.find((server) => server.name === backend)?.address;
-      if (address === undefined) {
+      const server = current.servers.find((candidate) => candidate.name === backend);
+      if (server === undefined) {
         subscriber.next(probeFailure(backend, 'unknown backend'));
         subscriber.complete();
         return undefined;
       }
       const startedAt = performance.now();
       request(agentOf(current), {
-        origin: `http://${address}`,
+        origin: `${server.tls ? 'https' : 'http'}://${server.address}`,
         path: current.healthCheckPath,
         method: 'GET',
         signal: abort.signal,

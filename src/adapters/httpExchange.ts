@@ -449,6 +449,9 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
       if (this.inLine) this.pool = undefined;
       else this.reply(line ? PENDING_FULL : SERVICE_UNAVAILABLE);
     } else {
+      // The log names why the last backend could not be reached (a refused connect, a failed
+      // TLS certificate check), not only the answer.
+      if (lastFailure) this.error ??= failureText(lastFailure);
       this.reply(answerForUpstreamError(lastFailure?.code ?? 'ECONNREFUSED'));
     }
   }
@@ -505,7 +508,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
   private fail(error: NodeJS.ErrnoException): void {
     if (this.clientGone()) return;
     const code = error.code;
-    this.error = code === undefined ? error.message : `${code}: ${error.message}`;
+    this.error = failureText(error);
     const step = afterFailure({
       code,
       method: this.method,
@@ -599,4 +602,9 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
       meta: this.hooked?.meta,
     });
   };
+}
+
+/** `CODE: message`, as a request's log line gives an upstream failure. */
+function failureText(error: NodeJS.ErrnoException): string {
+  return error.code === undefined ? error.message : `${error.code}: ${error.message}`;
 }

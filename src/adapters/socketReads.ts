@@ -1,4 +1,5 @@
 import { Socket, type SocketConstructorOpts } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 
 /** What libuv is offered per read: Node's own default. */
@@ -51,6 +52,9 @@ const onreadKeys = findOnreadKeys();
 let sharedReadBuffer: Buffer | undefined;
 
 function streamHandle(socket: Duplex): StreamHandle | undefined {
+  // A TLS socket's handle (a TLSWrap) has the same methods, but its reads are the encrypted
+  // bytes' business: its plain bytes come only through the Readable.
+  if (socket instanceof TLSSocket) return undefined;
   // `_handle` is not typed: the TCP handle of a net.Socket, absent on other Duplex streams.
   const handle = (socket as unknown as { _handle?: Partial<StreamHandle> | null })._handle;
   return handle &&
@@ -63,9 +67,10 @@ function streamHandle(socket: Duplex): StreamHandle | undefined {
 
 /**
  * Hands every chunk the socket receives to `received`, starting with what its Readable has
- * buffered. Where the socket is a TCP socket, reads go into one process-wide buffer and each
+ * buffered. Where the socket is a plain TCP socket, reads go into one process-wide buffer and each
  * chunk is copied out of it (small chunks into Node's shared pool): no 64 KiB allocation, no
- * Readable bookkeeping and no `'data'` event per read. Elsewhere, `'data'` events.
+ * Readable bookkeeping and no `'data'` event per read. Elsewhere (TLS sockets included),
+ * `'data'` events.
  *
  * The socket's `'end'`, `'error'` and `'close'` events are emitted as before.
  */

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { connectTls } from './backendTls';
 import { Client, type Dispatcher } from './undiciCore';
 import type { PoolConfig, ServerConfig } from '../config';
 
@@ -43,11 +44,23 @@ export class UpstreamWorker {
     pool: PoolConfig,
     private readonly owner: WorkerOwner,
   ) {
-    this.socket = connect({ host: server.host, port: server.port, noDelay: true, keepAlive: true });
+    const { host, port, tls } = server;
+    // Over TLS the worker is ready once the handshake (and the certificate check) succeeded; a
+    // failed check closes the socket with its error, as a refused connection does.
+    if (tls) {
+      this.socket = connectTls(host, port, tls);
+      this.socket.setNoDelay(true);
+      this.socket.setKeepAlive(true);
+      this.socket.once('secureConnect', this.onConnect);
+    } else {
+      this.socket = connect({ host, port, noDelay: true, keepAlive: true });
+      this.socket.once('connect', this.onConnect);
+    }
     this.socket.on('error', this.onSocketError);
-    this.socket.once('connect', this.onConnect);
     this.socket.once('close', this.onClose);
     this.connectTimer = setTimeout(this.onConnectTimeout, pool.connectTimeoutMs);
+    // `http:` even over TLS: the connection is the worker's own, and with an `https:` origin
+    // undici would drop it whenever a request's Host differs from the origin (its SNI check).
     this.client = new Client(`http://${server.address}`, {
       connect: (_options, callback) => {
         if (this.handedOver || this.socket.destroyed) {

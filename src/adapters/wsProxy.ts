@@ -194,6 +194,7 @@ export class WsProxy {
           ? deflateOffer(req.headers['sec-websocket-extensions'])
           : undefined,
         timeoutMs: pool.handshakeTimeoutMs,
+        tls: backend.server.tls,
       },
       (outcome) => {
         socket.off('close', abandon);

@@ -10,9 +10,12 @@ import {
 } from './schema';
 import { readHooks } from './readHooks';
 import { didYouMean } from './suggest';
+import { resolveFrom } from './hookValues';
 import type {
   AdminConfig,
   Algorithm,
+  BackendTls,
+  CertificateReader,
   Config,
   ConfigProblem,
   ConfigResult,
@@ -173,12 +176,17 @@ function readServer(
   keys: Map<string, unknown>,
   values: SectionValues,
   problems: ProblemList,
+  tls: BackendTls | undefined,
 ): ServerConfig | undefined {
   const pool = values.pool;
   const name = `server${number}`;
   const plain = keys.get('') as Address | undefined;
   const addr = keys.get('addr') as Address | undefined;
-  if (plain && addr && (plain.host !== addr.host || plain.port !== addr.port)) {
+  if (
+    plain &&
+    addr &&
+    (plain.host !== addr.host || plain.port !== addr.port || plain.tls !== addr.tls)
+  ) {
     problems.add(section, `${name}_addr`, `conflicts with ${name}=${formatAddress(plain)}`);
   }
   const address = addr ?? plain;
@@ -217,6 +225,32 @@ function readServer(
     workerTimeoutMs: setting('worker_timeout'),
     bufferSize: setting('buffer_size'),
     weight: setting('weight'),
+    tls: address.tls ? tls : undefined,
+  };
+}
+
+/**
+ * The pool's TLS settings, read whether or not a server uses them (a bad `tls_ca` is a problem
+ * either way); undefined when `tls_ca` cannot be used.
+ */
+function readTls(
+  kind: 'http' | 'websocket',
+  values: SectionValues,
+  problems: ProblemList,
+  readCertificates: CertificateReader,
+): BackendTls | undefined {
+  const written = values.pool.get('tls_ca') as string | undefined;
+  const caFile = written === undefined ? undefined : resolveFrom(problems.file, written);
+  const certificates = caFile === undefined ? undefined : readCertificates(caFile);
+  if (certificates && !certificates.ok) {
+    problems.add(kind, 'tls_ca', certificates.error);
+    return undefined;
+  }
+  return {
+    caFile,
+    ca: certificates?.value,
+    servername: values.pool.get('tls_servername') as string | undefined,
+    verify: (values.pool.get('tls_verify') as boolean | undefined) ?? true,
   };
 }
 
@@ -230,10 +264,12 @@ function readPool(
   kind: 'http' | 'websocket',
   values: SectionValues,
   problems: ProblemList,
+  readCertificates: CertificateReader,
 ): PoolConfig {
+  const tls = readTls(kind, values, problems, readCertificates);
   const servers = [...values.servers.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([number, keys]) => readServer(kind, number, keys, values, problems))
+    .map(([number, keys]) => readServer(kind, number, keys, values, problems, tls))
     .filter((server): server is ServerConfig => server !== undefined);
   if (values.servers.size === 0) {
     problems.add(kind, undefined, 'no servers (add server1=host:port)');
@@ -286,15 +322,22 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** Without a reader of its own, a config cannot name a `tls_ca` file. */
+const NO_FILES: CertificateReader = (path) => ({
+  ok: false,
+  error: `${path}: files are not read here (load the configuration from a file)`,
+});
+
 /**
  * Turns a parsed INI file into a frozen Config, or lists every problem found, each naming the
- * file, section and key.
+ * file, section and key. `readCertificates` reads the `tls_ca` files (an adapter's job).
  */
 export function buildConfig(
   raw: RawIni,
   file: string,
   env: Environment,
   earlierProblems: readonly ConfigProblem[] = [],
+  readCertificates: CertificateReader = NO_FILES,
 ): ConfigResult {
   const problems = new ProblemList(file);
   problems.items.push(...earlierProblems);
@@ -319,8 +362,9 @@ export function buildConfig(
   const frontend = readFrontend(sections.get('frontend'), problems);
   const httpValues = sections.get('http');
   const websocketValues = sections.get('websocket');
-  const http = httpValues && readPool('http', httpValues, problems);
-  const websocket = websocketValues && readPool('websocket', websocketValues, problems);
+  const http = httpValues && readPool('http', httpValues, problems, readCertificates);
+  const websocket =
+    websocketValues && readPool('websocket', websocketValues, problems, readCertificates);
   if (!httpValues && !websocketValues) {
     problems.add(
       undefined,

@@ -1,7 +1,10 @@
 import type { ConfigChanges, ListenerChanges, ServerCommand } from './reconcile';
 import type { PoolKind } from './types';
 
-/** `+server3`, `-server2`, `server1 weight/max_workers`; a remove then add of one name is `server1 address`. */
+/**
+ * `+server3`, `-server2`, `server1 weight/max_workers`; a remove then add of one name is
+ * `server1 address`, or `server1 tls` when only its scheme or TLS settings changed.
+ */
 function serverItems(commands: readonly ServerCommand[]): string[] {
   const items: string[] = [];
   commands.forEach((command, index) => {
@@ -12,7 +15,8 @@ function serverItems(commands: readonly ServerCommand[]): string[] {
     } else if (command.kind === 'remove') {
       items.push(`-${name}`);
     } else if (before?.kind === 'remove' && before.server.name === name) {
-      items[items.length - 1] = `${name} address`;
+      const what = before.server.address === command.server.address ? 'tls' : 'address';
+      items[items.length - 1] = `${name} ${what}`;
     } else {
       items.push(`+${name}`);
     }

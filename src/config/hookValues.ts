@@ -76,7 +76,7 @@ export function parseStripPrefix(text: string): Parsed<string> {
   return ok(text);
 }
 
-/** Any text: the module is looked for only when the proxy loads it. */
+/** A file path (the hook module, `tls_ca`): any text without a NUL; the file is read elsewhere. */
 export function parseModulePath(text: string): Parsed<string> {
   return text.includes('\0') ? fail('has a NUL character') : ok(text);
 }

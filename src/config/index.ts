@@ -7,6 +7,7 @@ export {
   hasChanges,
   initialChanges,
   reconcile,
+  sameEndpoint,
   type ConfigChanges,
   type ListenerChanges,
   type PoolChanges,
@@ -14,3 +15,5 @@ export {
 } from './reconcile';
 export { describeChanges } from './describeChanges';
 export type { AdminKey, FrontendKey, HooksKey, PoolKey, ServerKey } from './settingKeys';
+export { sameValue } from './settingKeys';
+export { unverifiedTls, type UnverifiedTls } from './unverifiedTls';

@@ -6,6 +6,7 @@ import {
   RATE_LIMIT_KEYS,
   SERVER_KEYS,
   changedKeys,
+  sameValue,
   type AdminKey,
   type FrontendKey,
   type HooksKey,
@@ -58,6 +59,14 @@ export interface ConfigChanges {
 }
 
 const POOL_KINDS: readonly PoolKind[] = ['http', 'websocket'];
+
+/**
+ * Whether two configurations of a server reach it the same way: the address, and the scheme
+ * and TLS settings, which change how it is reached as much as the address does.
+ */
+export function sameEndpoint(a: ServerConfig, b: ServerConfig): boolean {
+  return a.address === b.address && sameValue(a.tls, b.tls);
+}
 const UNCHANGED = { keys: [], rebind: false } as const;
 
 function serverCommands(
@@ -74,7 +83,7 @@ function serverCommands(
     const server = after.get(name);
     if (!server) return old ? [{ kind: 'remove', pool, server: old }] : [];
     if (!old) return [{ kind: 'add', pool, server }];
-    if (old.address !== server.address) {
+    if (!sameEndpoint(old, server)) {
       return [
         { kind: 'remove', pool, server: old },
         { kind: 'add', pool, server },
@@ -123,7 +132,7 @@ const movesListener = (keys: readonly string[]) => keys.includes('host') || keys
 
 /**
  * What it takes to go from the running config to the next one: add / update / remove commands
- * per pool by server name and address, and the keys that changed everywhere else.
+ * per pool by server name and address (TLS included), and the keys that changed everywhere else.
  */
 export function reconcile(running: Config, next: Config): ConfigChanges {
   const frontend = changedKeys(FRONTEND_KEYS, running.frontend, next.frontend);

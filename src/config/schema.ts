@@ -12,6 +12,7 @@ import {
   parseCookieName,
   parseCookiePath,
   parsePort,
+  parseServerName,
   parseSize,
   type Parsed,
 } from './values';
@@ -144,6 +145,9 @@ const ROWS: readonly Row[] = [
   ['compression', 'pool', POOLS, 'false', 'boolean', 'rxproxy', parseBoolean],
   ['ping_interval', 'pool', POOLS, '30', 'seconds', 'rxproxy', duration],
   ['idle_timeout', 'pool', POOLS, '0', 'seconds', 'rxproxy', duration],
+  ['tls_ca', 'pool', POOLS, '', 'text', 'rxproxy', optional(parseModulePath)],
+  ['tls_servername', 'pool', POOLS, '', 'text', 'rxproxy', optional(parseServerName)],
+  ['tls_verify', 'pool', POOLS, 'true', 'boolean', 'rxproxy', parseBoolean],
 
   ['', 'server', POOLS, undefined, 'host:port', 'original', parseAddress],
   ['addr', 'server', POOLS, undefined, 'host:port', 'original', parseAddress],

@@ -1,5 +1,6 @@
 import type {
   AdminConfig,
+  BackendTls,
   FrontendConfig,
   HooksConfig,
   PoolConfig,
@@ -62,7 +63,7 @@ export const POOL_KEYS = {
 
 /**
  * The per-server numbers, written `serverN_<key>` (or as a pool-wide default). The identity
- * fields (`name`, `number`, `host`, `port`, `address`) are compared separately.
+ * fields (`name`, `number`, `host`, `port`, `address`, `tls`) are compared separately.
  */
 export const SERVER_KEYS = {
   weight: 'weight',
@@ -71,9 +72,20 @@ export const SERVER_KEYS = {
   workerTimeoutMs: 'worker_timeout',
   bufferSize: 'buffer_size',
 } as const satisfies Record<
-  Exclude<keyof ServerConfig, 'name' | 'number' | 'host' | 'port' | 'address'>,
+  Exclude<keyof ServerConfig, 'name' | 'number' | 'host' | 'port' | 'address' | 'tls'>,
   string
 >;
+
+/**
+ * The pool's `tls_*` keys, held by each TLS server: a change is a change of how the server is
+ * reached (a removal and an addition, as for a new address), never a pool setting.
+ */
+export const TLS_KEYS = {
+  caFile: 'tls_ca',
+  ca: 'tls_ca',
+  servername: 'tls_servername',
+  verify: 'tls_verify',
+} as const satisfies Record<keyof BackendTls, string>;
 
 /** `rateLimit` is compared by its parts, each with its own key. */
 export const HOOKS_KEYS = {

@@ -56,6 +56,20 @@ export interface ServerConfig {
   readonly bufferSize: number;
   /** Static weight for weighted-round-robin (and the base of dynamic weights). */
   readonly weight: number;
+  /** Set for an `https://` or `wss://` address: the pool's TLS settings; undefined: plain. */
+  readonly tls: BackendTls | undefined;
+}
+
+/** How the proxy connects to a TLS backend: the `tls_*` keys of its pool. */
+export interface BackendTls {
+  /** `tls_ca` as resolved (absolute, or relative to the working directory), if set. */
+  readonly caFile: string | undefined;
+  /** The PEM certificates of `tls_ca`, trusted besides the system store. */
+  readonly ca: readonly string[] | undefined;
+  /** `tls_servername`: the SNI name and the name the certificate must carry. */
+  readonly servername: string | undefined;
+  /** `tls_verify`: false accepts any certificate. */
+  readonly verify: boolean;
 }
 
 export interface PoolConfig {
@@ -176,6 +190,13 @@ export interface ConfigProblem {
   readonly key?: string;
   readonly message: string;
 }
+
+/** Reads a PEM file for `tls_ca`: its certificates, or what is wrong with it. */
+export type CertificateReader = (
+  path: string,
+) =>
+  | { readonly ok: true; readonly value: readonly string[] }
+  | { readonly ok: false; readonly error: string };
 
 export type ConfigResult =
   | { readonly ok: true; readonly config: Config }

@@ -24,7 +24,17 @@ const fail = <T>(error: string): Parsed<T> => ({ ok: false, error });
 export interface Address {
   readonly host: string;
   readonly port: number;
+  /** Written with `https://` or `wss://`: the backend is reached over TLS. */
+  readonly tls: boolean;
 }
+
+/** The schemes a server address may carry; either pool takes any of them. */
+const SCHEMES: Readonly<Record<string, { readonly tls: boolean; readonly port: number }>> = {
+  http: { tls: false, port: 80 },
+  ws: { tls: false, port: 80 },
+  https: { tls: true, port: 443 },
+  wss: { tls: true, port: 443 },
+};
 
 const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
   ms: 1,
@@ -97,20 +107,40 @@ export function parseHost(text: string): Parsed<string> {
   return fail(`"${text}" is not a hostname or IP address`);
 }
 
-/** `host:port`, `[v6]:port`. */
+/**
+ * `host:port`, `[v6]:port`, or either after a scheme: `http://` and `ws://` are plain,
+ * `https://` and `wss://` TLS (with a scheme the port may be left out: 80 or 443).
+ */
 export function parseAddress(text: string): Parsed<Address> {
-  const bracketed = /^\[([^\]]+)\]:(.*)$/.exec(text);
-  const separator = text.lastIndexOf(':');
-  if (!bracketed && (separator <= 0 || text.indexOf(':') !== separator)) {
+  const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\/(.*?)\/?$/i.exec(text);
+  const scheme = schemeMatch ? SCHEMES[(schemeMatch[1] ?? '').toLowerCase()] : undefined;
+  if (schemeMatch && !scheme) {
+    return fail(`"${text}": unknown scheme ${schemeMatch[1]}:// (use http, https, ws or wss)`);
+  }
+  const rest = schemeMatch?.[2] ?? text;
+  const portless = scheme !== undefined && (/^\[[^\]]+\]$/.test(rest) || !rest.includes(':'));
+  const hostPort = portless ? `${rest}:${scheme.port}` : rest;
+  const bracketed = /^\[([^\]]+)\]:(.*)$/.exec(hostPort);
+  const separator = hostPort.lastIndexOf(':');
+  if (!bracketed && (separator <= 0 || hostPort.indexOf(':') !== separator)) {
     return fail(`"${text}" is not host:port`);
   }
-  const hostText = bracketed ? (bracketed[1] ?? '') : text.slice(0, separator);
-  const portText = bracketed ? (bracketed[2] ?? '') : text.slice(separator + 1);
+  const hostText = bracketed ? (bracketed[1] ?? '') : hostPort.slice(0, separator);
+  const portText = bracketed ? (bracketed[2] ?? '') : hostPort.slice(separator + 1);
   const host = parseHost(hostText);
   if (!host.ok) return fail(`"${text}": host ${host.error}`);
   const port = parsePort(portText, 1);
   if (!port.ok) return fail(`"${text}": ${port.error}`);
-  return ok({ host: host.value, port: port.value });
+  return ok({ host: host.value, port: port.value, tls: scheme?.tls ?? false });
+}
+
+/** An SNI name: a hostname, never an IP address. */
+export function parseServerName(text: string): Parsed<string> {
+  const host = parseHost(text);
+  if (!host.ok) return host;
+  return /^[\d.]+$/.test(text) || text.includes(':')
+    ? fail(`"${text}" is an IP address; a server name is a hostname`)
+    : host;
 }
 
 function parseChoice<T extends string>(choices: readonly T[], what: string) {

@@ -122,8 +122,37 @@ export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
   'TRACE',
 ]);
 
+/** OpenSSL's certificate verification results, as Node names them in `error.code`. */
+const CERTIFICATE_FAILURES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA',
+  'HOSTNAME_MISMATCH',
+]);
+
+/**
+ * A TLS handshake with a backend that failed: a certificate it could not verify, a name it
+ * does not carry (`ERR_TLS_CERT_ALTNAME_INVALID`) or an alert (`ERR_SSL_...`).
+ */
+export function isTlsFailure(code: string | undefined): boolean {
+  return (
+    code !== undefined &&
+    (CERTIFICATE_FAILURES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'))
+  );
+}
+
+/** The backend could not be reached, a TLS handshake with it failed included. */
 export function isConnectionFailure(code: string | undefined): boolean {
-  return code !== undefined && CONNECTION_FAILURES.has(code);
+  return code !== undefined && (CONNECTION_FAILURES.has(code) || isTlsFailure(code));
 }
 
 export function isStaleConnectionFailure(code: string | undefined): boolean {

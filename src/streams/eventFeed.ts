@@ -4,6 +4,7 @@ import type { ProxyEvent, ProxyEventType } from '../events';
 /** Every event type, for `/events?type=` validation. */
 export const EVENT_TYPES: readonly ProxyEventType[] = [
   'listening',
+  'tls-unverified',
   'request',
   'client-error',
   'retry',

@@ -16,6 +16,7 @@ export function levelOf(event: ProxyEvent): LogLevelName {
     case 'internal-error':
       return 'error';
     case 'config-rejected':
+    case 'tls-unverified':
       return 'warn';
     case 'worker':
     case 'queue':
@@ -32,6 +33,7 @@ export function levelOf(event: ProxyEvent): LogLevelName {
 
 const MESSAGES: Readonly<Record<ProxyEvent['type'], string>> = {
   listening: 'listening',
+  'tls-unverified': 'tls_verify=false: backend certificates are not verified',
   request: 'request completed',
   'client-error': 'client error',
   'internal-error': 'internal error',
