@@ -91,6 +91,29 @@ class DirectReads implements SocketReads {
   }
 }
 
+/** Reads through `'data'` events, for a socket without a TCP handle. */
+function dataEvents(socket: Duplex, received: (chunk: Buffer) => void): SocketReads {
+  socket.on('data', received);
+  return {
+    direct: false,
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
+  };
+}
+
+/**
+ * The read callback Node calls with the length read into the buffer. Made here, apart from
+ * `readSocket`, so that what it keeps for the socket's lifetime is `received` alone.
+ */
+function copyingTo(received: (chunk: Buffer) => void) {
+  return (length: number, buffer: Buffer): boolean => {
+    const copy = Buffer.allocUnsafe(length);
+    buffer.copy(copy, 0, 0, length);
+    received(copy);
+    return true;
+  };
+}
+
 /**
  * Hands every chunk the socket receives to `received`, starting with what its Readable has
  * buffered. Where the socket is a TCP socket, reads go into one process-wide buffer and each
@@ -101,25 +124,13 @@ class DirectReads implements SocketReads {
  */
 export function readSocket(socket: Duplex, received: (chunk: Buffer) => void): SocketReads {
   const handle = streamHandle(socket);
-  if (!onreadKeys || !handle) {
-    socket.on('data', received);
-    return {
-      direct: false,
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
-    };
-  }
+  if (!onreadKeys || !handle) return dataEvents(socket, received);
   let chunk: unknown;
   while ((chunk = socket.read()) !== null) received(chunk as Buffer);
   sharedReadBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
   const slots = socket as unknown as Record<symbol, unknown>;
   slots[onreadKeys.buffer] = sharedReadBuffer;
-  slots[onreadKeys.callback] = (length: number, buffer: Buffer): boolean => {
-    const copy = Buffer.allocUnsafe(length);
-    buffer.copy(copy, 0, 0, length);
-    received(copy);
-    return true;
-  };
+  slots[onreadKeys.callback] = copyingTo(received);
   handle.useUserBuffer(sharedReadBuffer);
   const reads = new DirectReads(socket);
   reads.resume();
