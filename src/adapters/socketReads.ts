@@ -66,6 +66,59 @@ function streamHandle(socket: Duplex): StreamHandle | undefined {
 }
 
 /**
+ * A TCP socket's direct reads: one object per socket, its `pause` and `resume` methods and one
+ * closure (the read callback Node calls) rather than a closure per operation.
+ */
+class DirectReads implements SocketReads {
+  readonly direct = true;
+  private paused = false;
+
+  constructor(private readonly socket: Duplex) {}
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    const current = streamHandle(this.socket);
+    if (current?.reading) {
+      current.reading = false;
+      current.readStop();
+    }
+  }
+
+  resume(): void {
+    this.paused = false;
+    const current = streamHandle(this.socket);
+    if (current && !current.reading) {
+      current.reading = true;
+      current.readStart();
+    }
+  }
+}
+
+/** Reads through `'data'` events, for a socket without a TCP handle. */
+function dataEvents(socket: Duplex, received: (chunk: Buffer) => void): SocketReads {
+  socket.on('data', received);
+  return {
+    direct: false,
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
+  };
+}
+
+/**
+ * The read callback Node calls with the length read into the buffer. Made here, apart from
+ * `readSocket`, so that what it keeps for the socket's lifetime is `received` alone.
+ */
+function copyingTo(received: (chunk: Buffer) => void) {
+  return (length: number, buffer: Buffer): boolean => {
+    const copy = Buffer.allocUnsafe(length);
+    buffer.copy(copy, 0, 0, length);
+    received(copy);
+    return true;
+  };
+}
+
+/**
  * Hands every chunk the socket receives to `received`, starting with what its Readable has
  * buffered. Where the socket is a plain TCP socket, reads go into one process-wide buffer and each
  * chunk is copied out of it (small chunks into Node's shared pool): no 64 KiB allocation, no
@@ -76,48 +129,15 @@ function streamHandle(socket: Duplex): StreamHandle | undefined {
  */
 export function readSocket(socket: Duplex, received: (chunk: Buffer) => void): SocketReads {
   const handle = streamHandle(socket);
-  if (!onreadKeys || !handle) {
-    socket.on('data', received);
-    return {
-      direct: false,
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
-    };
-  }
+  if (!onreadKeys || !handle) return dataEvents(socket, received);
   let chunk: unknown;
   while ((chunk = socket.read()) !== null) received(chunk as Buffer);
   sharedReadBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
-  const buffer = sharedReadBuffer;
   const slots = socket as unknown as Record<symbol, unknown>;
-  slots[onreadKeys.buffer] = buffer;
-  slots[onreadKeys.callback] = (length: number): boolean => {
-    const copy = Buffer.allocUnsafe(length);
-    buffer.copy(copy, 0, 0, length);
-    received(copy);
-    return true;
-  };
-  handle.useUserBuffer(buffer);
-  let paused = false;
-  const resume = (): void => {
-    paused = false;
-    const current = streamHandle(socket);
-    if (current && !current.reading) {
-      current.reading = true;
-      current.readStart();
-    }
-  };
-  resume();
-  return {
-    direct: true,
-    pause: () => {
-      if (paused) return;
-      paused = true;
-      const current = streamHandle(socket);
-      if (current?.reading) {
-        current.reading = false;
-        current.readStop();
-      }
-    },
-    resume,
-  };
+  slots[onreadKeys.buffer] = sharedReadBuffer;
+  slots[onreadKeys.callback] = copyingTo(received);
+  handle.useUserBuffer(sharedReadBuffer);
+  const reads = new DirectReads(socket);
+  reads.resume();
+  return reads;
 }

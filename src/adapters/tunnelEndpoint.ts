@@ -65,11 +65,10 @@ export class TunnelEndpoint implements TunnelSide {
   ) {
     this.scanner = new FrameScanner({ masked: fromClient, ...options });
     // One subscriber, the session: the adapter calls it directly rather than through a Subject.
+    // No teardown (a closure per connection): a subscriber that unsubscribed is closed, and a
+    // closed subscriber ignores what is still sent to it.
     this.events$ = new Observable<TunnelEvent>((subscriber) => {
       this.subscriber = subscriber;
-      return () => {
-        this.subscriber = undefined;
-      };
     });
   }
 

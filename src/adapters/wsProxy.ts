@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Observer } from 'rxjs';
 import type { Duplex } from 'node:stream';
 import type { ServerConfig } from '../config';
 import type { ProxyEvent } from '../events';
@@ -16,7 +17,7 @@ import { requestedProtocols, upgradeHeaders } from '../forwarding/upgrade';
 import { deflateOffer } from '../forwarding/wsHandshake';
 import { rawHeadersOf } from '../hooks/proxyRequest';
 import type { ProxyRequest } from '../hooks/types';
-import { tunnelSession } from '../streams/tunnelSession';
+import { tunnelSession, type WsSessionEnd } from '../streams/tunnelSession';
 import { openBackendHandshake, type BackendHandshakeOutcome } from './backendHandshake';
 import type { BalancedPool } from './balancedPool';
 import { completeClientHandshake } from './clientHandshake';
@@ -44,11 +45,24 @@ export interface WsProxyContext extends BalancedPool<WsBackend> {
   readonly isInRotation: (name: string) => boolean;
 }
 
-interface OpenSession {
-  /** The backend member, not its name: a name whose address changed has two at once. */
-  readonly member: WsBackend;
-  readonly client: TunnelEndpoint;
-  readonly backend: TunnelEndpoint;
+/**
+ * An open WebSocket, and the observer of its end: one object per session, where a closure over
+ * the relay's variables took a function and a context more.
+ */
+class OpenSession implements Pick<Observer<WsSessionEnd>, 'next'> {
+  readonly openedAt = Date.now();
+
+  constructor(
+    private readonly proxy: WsProxy,
+    /** The backend member, not its name: a name whose address changed has two at once. */
+    readonly member: WsBackend,
+    readonly client: TunnelEndpoint,
+    readonly backend: TunnelEndpoint,
+  ) {}
+
+  next(end: WsSessionEnd): void {
+    this.proxy.sessionEnded(this, end);
+  }
 }
 
 /** One client's handshake while its backend is being found. */
@@ -276,7 +290,7 @@ export class WsProxy {
     backend: WsBackend,
     accepted: Extract<BackendHandshakeOutcome, { kind: 'accepted' }>,
   ): void {
-    const openedAt = Date.now();
+    const session = new OpenSession(this, backend, client, upstream);
     backend.load++;
     this.context.emit({
       type: 'websocket-open',
@@ -285,26 +299,29 @@ export class WsProxy {
       url: upgrade.req.url ?? '/',
       subprotocol: accepted.acceptance.protocol,
     });
-    const session: OpenSession = { member: backend, client, backend: upstream };
     this.sessions.add(session);
     // The subscription ends with the session: both connections gone.
-    tunnelSession(client, upstream).subscribe((end) => {
-      backend.load--;
-      this.sessions.delete(session);
-      this.context.emit({
-        type: 'websocket-close',
-        pool: this.context.pool.kind,
-        backend: backend.name,
-        closedBy: end.closedBy,
-        code: end.code,
-        reason: end.reason,
-        durationMs: Date.now() - openedAt,
-        clientToBackend: end.clientToBackend,
-        backendToClient: end.backendToClient,
-        ...(end.error === undefined ? {} : { error: end.error }),
-      });
-    });
+    tunnelSession(client, upstream).subscribe(session);
     client.start(upgrade.head);
     upstream.start(accepted.head);
+  }
+
+  /** @internal The session's end: called by its OpenSession. */
+  sessionEnded(session: OpenSession, end: WsSessionEnd): void {
+    const backend = session.member;
+    backend.load--;
+    this.sessions.delete(session);
+    this.context.emit({
+      type: 'websocket-close',
+      pool: this.context.pool.kind,
+      backend: backend.name,
+      closedBy: end.closedBy,
+      code: end.code,
+      reason: end.reason,
+      durationMs: Date.now() - session.openedAt,
+      clientToBackend: end.clientToBackend,
+      backendToClient: end.backendToClient,
+      ...(end.error === undefined ? {} : { error: end.error }),
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { Observable, Subscription } from 'rxjs';
+import { Observable, Subscription, type Observer, type Subscriber } from 'rxjs';
 
 /**
  * What one side of a WebSocket tunnel reports. Only the connection's lifecycle: the bytes
@@ -66,6 +66,77 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** What the two sides of one session share: the first ending and how many sides are gone. */
+interface SessionState {
+  readonly subscriber: Subscriber<WsSessionEnd>;
+  readonly client: TunnelSide;
+  readonly backend: TunnelSide;
+  ending: Ending | undefined;
+  gone: number;
+}
+
+/**
+ * The session's observer of one side. A class rather than closures: an idle session keeps one
+ * small object per side, where closures over the session's variables took a context and four
+ * functions each.
+ */
+class SideWatch implements Observer<TunnelEvent> {
+  private ended = false;
+
+  constructor(
+    private readonly session: SessionState,
+    private readonly side: WsSide,
+    private readonly self: TunnelSide,
+    private readonly other: TunnelSide,
+  ) {}
+
+  next(event: TunnelEvent): void {
+    const { session, side } = this;
+    if (event.type === 'close') {
+      session.ending ??= { closedBy: side, code: event.code, reason: event.reason };
+    } else if (event.type === 'violation') {
+      const error = event.code === TOO_BIG ? 'message too big' : 'protocol violation';
+      session.ending ??= { closedBy: side, code: event.code, reason: '', error };
+      this.self.close(event.code, '');
+      this.other.close(GOING_AWAY, 'going away');
+    } else {
+      this.end(event.error);
+    }
+  }
+
+  error(error: unknown): void {
+    this.end(errorMessage(error));
+  }
+
+  complete(): void {
+    this.end(undefined);
+  }
+
+  private end(error: string | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    const session = this.session;
+    const ending = (session.ending ??= {
+      closedBy: this.side,
+      code: error === undefined ? ABNORMAL : INTERNAL_ERROR,
+      reason: '',
+      ...(error === undefined ? {} : { error }),
+    });
+    // The other side gets a close frame unless it already has one (the adapter then does
+    // nothing): after an abnormal end, or when the other side closed first and this one was
+    // lost before its answer.
+    this.other.close(closeCodeFor(ending.code), ending.reason);
+    if (++session.gone < 2) return;
+    const { client, backend, subscriber } = session;
+    subscriber.next({
+      ...ending,
+      clientToBackend: { messages: client.messages, bytes: client.bytes },
+      backendToClient: { messages: backend.messages, bytes: backend.bytes },
+    });
+    subscriber.complete();
+  }
+}
+
 /**
  * The lifecycle of one tunnelled WebSocket: who closed first and with what, the proxy's own close
  * frames when a side breaks the protocol (its code to that side, 1001 to the other) or is lost
@@ -76,55 +147,10 @@ function errorMessage(error: unknown): string {
  */
 export function tunnelSession(client: TunnelSide, backend: TunnelSide): Observable<WsSessionEnd> {
   return new Observable<WsSessionEnd>((subscriber) => {
+    const session: SessionState = { subscriber, client, backend, ending: undefined, gone: 0 };
     const sides = new Subscription();
-    let ending: Ending | undefined;
-    let gone = 0;
-
-    const watch = (side: WsSide, self: TunnelSide, other: TunnelSide): void => {
-      let ended = false;
-      const end = (error: string | undefined): void => {
-        if (ended) return;
-        ended = true;
-        ending ??= {
-          closedBy: side,
-          code: error === undefined ? ABNORMAL : INTERNAL_ERROR,
-          reason: '',
-          ...(error === undefined ? {} : { error }),
-        };
-        // The other side gets a close frame unless it already has one (the adapter then does
-        // nothing): after an abnormal end, or when the other side closed first and this one was
-        // lost before its answer.
-        other.close(closeCodeFor(ending.code), ending.reason);
-        if (++gone < 2) return;
-        subscriber.next({
-          ...ending,
-          clientToBackend: { messages: client.messages, bytes: client.bytes },
-          backendToClient: { messages: backend.messages, bytes: backend.bytes },
-        });
-        subscriber.complete();
-      };
-      sides.add(
-        self.events$.subscribe({
-          next: (event) => {
-            if (event.type === 'close') {
-              ending ??= { closedBy: side, code: event.code, reason: event.reason };
-            } else if (event.type === 'violation') {
-              const error = event.code === TOO_BIG ? 'message too big' : 'protocol violation';
-              ending ??= { closedBy: side, code: event.code, reason: '', error };
-              self.close(event.code, '');
-              other.close(GOING_AWAY, 'going away');
-            } else {
-              end(event.error);
-            }
-          },
-          error: (error: unknown) => end(errorMessage(error)),
-          complete: () => end(undefined),
-        }),
-      );
-    };
-
-    watch('client', client, backend);
-    watch('backend', backend, client);
+    sides.add(client.events$.subscribe(new SideWatch(session, 'client', client, backend)));
+    sides.add(backend.events$.subscribe(new SideWatch(session, 'backend', backend, client)));
     return sides;
   });
 }
