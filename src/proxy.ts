@@ -2,7 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Subject, defer, filter, lastValueFrom, map, startWith, type Observable } from 'rxjs';
 import { HttpExchange, type ExchangeContext, type ExchangeOutcome } from './adapters/httpExchange';
-import { createFrontend } from './adapters/httpFrontend';
+import type { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { createFrontend, type FrontDoor } from './adapters/httpFrontend';
+import { FrontCertificates, expiryWarning } from './adapters/frontCertificates';
 import { PendingLine } from './adapters/pendingLine';
 import { upstreamError } from './adapters/upstreamWorker';
 import { WorkerPool } from './adapters/workerPool';
@@ -19,6 +22,7 @@ import {
   sameValue,
   unverifiedTls,
   type Config,
+  type FrontendConfig,
   type PoolConfig,
   type ServerCommand,
 } from './config';
@@ -350,17 +354,24 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     new HttpExchange(req, res, context).start();
   };
 
-  const newFrontend = () =>
-    createFrontend({
-      headerTimeoutMs: config.frontend.headerTimeoutMs,
+  /** The front door for `frontend`: over TLS with its certificates, polled while it listens. */
+  const newFrontend = (frontend: FrontendConfig): FrontDoor => {
+    const handlers = {
+      headerTimeoutMs: frontend.headerTimeoutMs,
       onRequest,
-      onUpgrade: (req, socket, head) => {
+      onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (draining) socket.destroy();
         else wsProxy.handleUpgrade(req, socket, head);
       },
-      onClientError: (event) => events.next(event),
-    });
-  let server = newFrontend();
+      onClientError: (event: ProxyEvent) => events.next(event),
+    };
+    if (frontend.certificates.length === 0) return createFrontend(handlers);
+    const certificates = new FrontCertificates(frontend, emit);
+    const door = createFrontend(handlers, certificates.serverOptions(frontend.headerTimeoutMs));
+    certificates.attach(door as HttpsServer);
+    return door;
+  };
+  let server = newFrontend(config.frontend);
   /** Front doors replaced by a reload: they serve their open connections to the end. */
   const retiredServers = new Set<typeof server>();
 
@@ -501,15 +512,23 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     return { drained: true, remaining: 0 };
   }
 
+  function warnOfExpiry(of: Config): void {
+    for (const certificate of of.frontend.certificates) {
+      const warning = expiryWarning(certificate);
+      if (warning) emit(warning);
+    }
+  }
+
   const commandsFor = (commands: readonly ServerCommand[], forPool: PoolConfig) =>
     commands.filter((command) => command.pool === forPool.kind);
 
   /** Binds what a reload moves (front door, admin listener) before anything else changes. */
   async function bindMoved(next: Config, frontendMoves: boolean, adminMoves: boolean) {
-    const door = frontendMoves ? newFrontend() : undefined;
+    let door: FrontDoor | undefined;
     const nextAdmin = adminMoves ? createAdmin(next, live, events, adminCommands) : undefined;
     let section = 'frontend';
     try {
+      door = frontendMoves ? newFrontend(next.frontend) : undefined;
       const doorAddress = door ? await listenBeside(door, next) : undefined;
       section = 'admin';
       // The admin listener keeps no connections worth a second socket: on the same port it
@@ -587,6 +606,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       }
       const summary = describeChanges(changes);
       emit({ type: 'config-applied', trigger, summary });
+      if (bound.door) warnOfExpiry(next);
       // A reload that turns certificate checks off (or adds servers without them) says so too.
       for (const unverified of unverifiedTls(next)) {
         if (!unverifiedBefore.some((before) => sameValue(before, unverified))) {
@@ -685,6 +705,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       for (const unverified of unverifiedTls(config)) {
         events.next({ type: 'tls-unverified', ...unverified });
       }
+      warnOfExpiry(config);
       started = true;
       httpGroup.start();
       wsGroup.start();
