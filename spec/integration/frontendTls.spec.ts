@@ -2,14 +2,17 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
+import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
 import { connect, type PeerCertificate } from 'node:tls';
 import { promisify } from 'node:util';
 import { WebSocket, type ClientOptions } from 'ws';
 import { useHarness } from '../helpers/harness';
-import { eventsOf, type RunningProxy } from '../helpers/proxy';
+import { configFromIni, eventsOf, iniWith, type RunningProxy } from '../helpers/proxy';
 import { createTestCertificates, type TestCertificates } from '../helpers/testCertificates';
 import { waitUntil } from '../helpers/waitUntil';
 import { startWsBackend } from '../helpers/wsBackend';
+import { httpsLocation } from '../../src/adapters/httpsRedirect';
+import { createProxy } from '../../src/proxy';
 
 let certs: TestCertificates;
 beforeAll(() => {
@@ -176,5 +179,107 @@ describe('TLS on the front door', () => {
       name: 'tls_cert',
       daysLeft: 1,
     });
+  });
+});
+
+/** A loopback port that was free a moment ago (for keys that do not take 0). */
+async function freePort(): Promise<number> {
+  const server: Server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Status line and headers (lower-cased names) of curl's plain HTTP request, `extra` added. */
+async function curlHead(url: string, extra: string[] = []): Promise<Record<string, string>> {
+  const { stdout } = await run('curl', ['-sS', '-o', '/dev/null', '-D', '-', ...extra, url]);
+  const [statusLine = '', ...lines] = stdout.split('\r\n');
+  const head: Record<string, string> = { status: statusLine.split(' ')[1] ?? '' };
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    if (colon > 0) head[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return head;
+}
+
+describe('redirect_http_port', () => {
+  const harness = useHarness();
+  const { backend, proxy } = harness;
+
+  it('answers every plain request with 308 to the same path and query over HTTPS', async () => {
+    const app = await backend('app');
+    const redirectPort = await freePort();
+    const leaf = certs.issue('redirect', ['proxy.test'], 90);
+    const running = await proxy(
+      `[http]\nserver1=${app.address}\n`,
+      `tls_cert=${leaf.certFile}\ntls_key=${leaf.keyFile}\nredirect_http_port=${redirectPort}\n`,
+    );
+    const tlsPort = running.address.port;
+    const base = `http://127.0.0.1:${redirectPort}`;
+    const withQuery = await curlHead(`${base}/a/b%20c?x=1&y=%2F`, ['-H', 'Host: proxy.test:8080']);
+    expect(withQuery.status).toBe('308');
+    expect(withQuery.location).toBe(`https://proxy.test:${tlsPort}/a/b%20c?x=1&y=%2F`);
+    const post = await curlHead(`${base}/form`, ['-X', 'POST', '-d', 'a=1']);
+    expect(post.status).toBe('308');
+    expect(post.location).toBe(`https://127.0.0.1:${tlsPort}/form`);
+    const ipv6 = await curlHead(`${base}/`, ['-H', 'Host: [::1]:80']);
+    expect(ipv6.location).toBe(`https://[::1]:${tlsPort}/`);
+    expect(app.received).toEqual([]);
+  });
+
+  it('answers a request without Host with the JSON 400', async () => {
+    const app = await backend('app');
+    const redirectPort = await freePort();
+    const leaf = certs.issue('redirect-nohost', ['proxy.test'], 90);
+    await proxy(
+      `[http]\nserver1=${app.address}\n`,
+      `tls_cert=${leaf.certFile}\ntls_key=${leaf.keyFile}\nredirect_http_port=${redirectPort}\n`,
+    );
+    const { stdout } = await run('curl', [
+      '-sS', '-H', 'Host:', '-w', '\n%{http_code}', `http://127.0.0.1:${redirectPort}/x`,
+    ]); // prettier-ignore
+    const [body, status] = stdout.split('\n');
+    expect(status).toBe('400');
+    expect(JSON.parse(body ?? '')).toEqual({ error: 'bad request' });
+  });
+
+  it('fails the start like the front door when its port is taken', async () => {
+    const holder: Server = createTcpServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    harness.onCleanup(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+    const taken = (holder.address() as AddressInfo).port;
+    const leaf = certs.issue('redirect-taken', ['proxy.test'], 90);
+    const tls = `tls_cert=${leaf.certFile}\ntls_key=${leaf.keyFile}\nredirect_http_port=${taken}\n`;
+    const proxy = createProxy(configFromIni(iniWith('[http]\nserver1=127.0.0.1:9\n', tls)));
+    await expect(proxy.start()).rejects.toMatchObject({ code: 'EADDRINUSE', listener: 'redirect' });
+    await proxy.stop();
+  });
+
+  it('leaves the port out of the Location for 443', () => {
+    expect(httpsLocation('proxy.test', 443, '/p?q=1')).toBe('https://proxy.test/p?q=1');
+    expect(httpsLocation('proxy.test', 8443, '/p?q=1')).toBe('https://proxy.test:8443/p?q=1');
+  });
+
+  it('is re-bound with the front door on reload and closed on stop', async () => {
+    const app = await backend('app');
+    const [first, second] = [await freePort(), await freePort()];
+    const leaf = certs.issue('redirect-reload', ['proxy.test'], 90);
+    const tls = `tls_cert=${leaf.certFile}\ntls_key=${leaf.keyFile}\n`;
+    const running = await proxy(
+      `[http]\nserver1=${app.address}\n`,
+      `${tls}redirect_http_port=${first}\n`,
+    );
+    expect((await curlHead(`http://127.0.0.1:${first}/r`)).status).toBe('308');
+    await running.proxy.reload(
+      configFromIni(
+        iniWith(`[http]\nserver1=${app.address}\n`, `${tls}redirect_http_port=${second}\n`),
+      ),
+    );
+    const moved = await curlHead(`http://127.0.0.1:${second}/r?q`);
+    expect(moved.location).toBe(`https://127.0.0.1:${running.proxy.address?.port}/r?q`);
+    await expect(curlHead(`http://127.0.0.1:${first}/r`)).rejects.toThrow();
+    await running.stop();
+    await expect(curlHead(`http://127.0.0.1:${second}/r`)).rejects.toThrow();
   });
 });
