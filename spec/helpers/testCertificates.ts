@@ -113,3 +113,28 @@ export function createTestCertificates(): TestCertificates {
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** Test certificates made before the file's tests and removed after them. */
+export function useTestCertificates(): TestCertificates {
+  let made: TestCertificates | undefined;
+  beforeAll(() => {
+    made = createTestCertificates();
+  });
+  afterAll(() => made?.remove());
+  const current = (): TestCertificates => {
+    if (!made) throw new Error('the test certificates exist only inside the tests');
+    return made;
+  };
+  return {
+    get ca() {
+      return current().ca;
+    },
+    get dir() {
+      return current().dir;
+    },
+    issue: (...args) => current().issue(...args),
+    expired: (...args) => current().expired(...args),
+    selfSigned: (...args) => current().selfSigned(...args),
+    remove: () => current().remove(),
+  };
+}

@@ -6,18 +6,10 @@ import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { useHarness } from '../helpers/harness';
 import { eventsOf } from '../helpers/proxy';
-import {
-  createTestCertificates,
-  type IssuedCertificate,
-  type TestCertificates,
-} from '../helpers/testCertificates';
+import { useTestCertificates, type IssuedCertificate } from '../helpers/testCertificates';
 import { sleep, waitUntil } from '../helpers/waitUntil';
 
-let certs: TestCertificates;
-beforeAll(() => {
-  certs = createTestCertificates();
-});
-afterAll(() => certs.remove());
+const certs = useTestCertificates();
 
 const CHUNKS = 30;
 const CHUNK_MS = 100;
