@@ -99,16 +99,21 @@ const LISTEN_ERRORS: Readonly<Record<string, string>> = {
 
 /** One plain line for an operator: where the proxy tried to listen, and why it could not. */
 export function describeListenError(config: Config, error: unknown): string {
-  const admin = (error as { listener?: unknown } | undefined)?.listener === 'admin';
+  const listener = (error as { listener?: unknown } | undefined)?.listener;
+  const admin = listener === 'admin';
+  const redirect = listener === 'redirect';
   const { host, port } = admin
     ? { ...config.admin, port: config.admin.port ?? 0 }
-    : config.frontend;
+    : redirect
+      ? { host: config.frontend.host, port: config.frontend.redirectHttpPort ?? 0 }
+      : config.frontend;
   const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const reason =
     (code === undefined ? undefined : LISTEN_ERRORS[code]) ??
     (error instanceof Error ? error.message : String(error));
-  return `${admin ? 'admin listener: ' : ''}cannot listen on ${where}: ${reason}`;
+  const prefix = admin ? 'admin listener: ' : redirect ? 'redirect listener: ' : '';
+  return `${prefix}cannot listen on ${where}: ${reason}`;
 }
 
 function logLevelFor(config: Config, env: NodeJS.ProcessEnv): string {

@@ -13,6 +13,26 @@ export type ProxyEvent =
       readonly servers: readonly string[];
     }
   | {
+      /** A front-door certificate's files changed: loaded, or kept the old one when broken. */
+      readonly type: 'certificate-reload';
+      readonly outcome: 'reloaded' | 'failed';
+      /** `tls_cert`, or NAME of `NAME.crt` in `tls_cert_dir`. */
+      readonly name: string;
+      readonly certFile: string;
+      /** The new certificate's end of validity, when reloaded. */
+      readonly validTo?: string;
+      /** What is wrong with the new files, when failed. */
+      readonly errors?: readonly string[];
+    }
+  | {
+      /** A front-door certificate ends within 30 days (at start, reload or renewal). */
+      readonly type: 'certificate-expiring';
+      readonly name: string;
+      readonly certFile: string;
+      readonly validTo: string;
+      readonly daysLeft: number;
+    }
+  | {
       readonly type: 'request';
       /** The pool that served it: `http` (or `websocket` when there is no [http]). */
       readonly pool: string;
@@ -36,6 +56,8 @@ export type ProxyEvent =
       readonly code: string;
       readonly message: string;
       readonly remoteAddress: string | undefined;
+      /** A failed TLS handshake on the front door (no HTTP was read). */
+      readonly tls?: true;
       /** The reason the proxy answered with, when it could still answer. */
       readonly rejected?: RejectReason;
     }

@@ -1,8 +1,12 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Subject, defer, filter, lastValueFrom, map, startWith, type Observable } from 'rxjs';
 import { HttpExchange, type ExchangeContext, type ExchangeOutcome } from './adapters/httpExchange';
-import { createFrontend } from './adapters/httpFrontend';
+import type { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { createFrontend, type FrontDoor } from './adapters/httpFrontend';
+import { FrontCertificates, expiryWarning } from './adapters/frontCertificates';
+import { createHttpsRedirect } from './adapters/httpsRedirect';
 import { PendingLine } from './adapters/pendingLine';
 import { upstreamError } from './adapters/upstreamWorker';
 import { WorkerPool } from './adapters/workerPool';
@@ -19,6 +23,7 @@ import {
   sameValue,
   unverifiedTls,
   type Config,
+  type FrontendConfig,
   type PoolConfig,
   type ServerCommand,
 } from './config';
@@ -350,17 +355,30 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     new HttpExchange(req, res, context).start();
   };
 
-  const newFrontend = () =>
-    createFrontend({
-      headerTimeoutMs: config.frontend.headerTimeoutMs,
+  /** The front door for `frontend`: over TLS with its certificates, polled while it listens. */
+  const newFrontend = (frontend: FrontendConfig): FrontDoor => {
+    const handlers = {
+      headerTimeoutMs: frontend.headerTimeoutMs,
       onRequest,
-      onUpgrade: (req, socket, head) => {
+      onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (draining) socket.destroy();
         else wsProxy.handleUpgrade(req, socket, head);
       },
-      onClientError: (event) => events.next(event),
-    });
-  let server = newFrontend();
+      onClientError: (event: ProxyEvent) => events.next(event),
+    };
+    if (frontend.certificates.length === 0) return createFrontend(handlers);
+    const certificates = new FrontCertificates(frontend, emit);
+    const door = createFrontend(handlers, certificates.serverOptions(frontend.headerTimeoutMs));
+    certificates.attach(door as HttpsServer);
+    return door;
+  };
+  let server = newFrontend(config.frontend);
+  /** The `redirect_http_port` listener, bound with the front door. */
+  let redirect: HttpServer | undefined;
+  const newRedirect = (frontend: FrontendConfig) =>
+    frontend.redirectHttpPort === undefined
+      ? undefined
+      : createHttpsRedirect(() => address?.port ?? config.frontend.port);
   /** Front doors replaced by a reload: they serve their open connections to the end. */
   const retiredServers = new Set<typeof server>();
 
@@ -420,6 +438,23 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     await new Promise<void>((resolve) => target.close(() => resolve()));
   }
 
+  /** A redirect answer is quick: its listener closes with its connections. */
+  async function closeRedirect(target: HttpServer | undefined): Promise<void> {
+    if (!target) return;
+    const closed = closeServer(target);
+    target.closeAllConnections();
+    await closed;
+  }
+
+  /** Binds the redirect listener on the front door's host; a failure names that listener. */
+  async function listenRedirect(target: HttpServer, frontend: FrontendConfig): Promise<void> {
+    try {
+      await listenOn(target, frontend.host, frontend.redirectHttpPort ?? 0);
+    } catch (error) {
+      throw Object.assign(error as Error, { listener: 'redirect' });
+    }
+  }
+
   /** Readiness fails at once; the front door serves on for shutdown_delay, then drains. */
   async function delayThenDrain(): Promise<DrainOutcome> {
     shuttingDown = true;
@@ -432,7 +467,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     draining = true;
     events.next({ type: 'draining', inFlight, timeoutMs: config.frontend.drainTimeoutMs });
     const doors = [server, ...retiredServers];
-    const closed = Promise.all(doors.map(closeServer));
+    const closed = Promise.all([...doors.map(closeServer), closeRedirect(redirect)]);
     for (const door of doors) door.closeIdleConnections();
     const [outcome] = await Promise.all([
       lastValueFrom(drainOutcome(inFlight$, config.frontend.drainTimeoutMs)),
@@ -501,32 +536,58 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     return { drained: true, remaining: 0 };
   }
 
+  function warnOfExpiry(of: Config): void {
+    for (const certificate of of.frontend.certificates) {
+      const warning = expiryWarning(certificate);
+      if (warning) emit(warning);
+    }
+  }
+
   const commandsFor = (commands: readonly ServerCommand[], forPool: PoolConfig) =>
     commands.filter((command) => command.pool === forPool.kind);
 
   /** Binds what a reload moves (front door, admin listener) before anything else changes. */
   async function bindMoved(next: Config, frontendMoves: boolean, adminMoves: boolean) {
-    const door = frontendMoves ? newFrontend() : undefined;
+    let door: FrontDoor | undefined;
+    const nextRedirect = frontendMoves ? newRedirect(next.frontend) : undefined;
+    let redirectClosed = false;
     const nextAdmin = adminMoves ? createAdmin(next, live, events, adminCommands) : undefined;
     let section = 'frontend';
+    let key = 'port';
     try {
+      door = frontendMoves ? newFrontend(next.frontend) : undefined;
       const doorAddress = door ? await listenBeside(door, next) : undefined;
+      key = 'redirect_http_port';
+      if (nextRedirect) {
+        // Same port: the old redirect closes first (its answers are quick, nothing is lost).
+        const oldPort = (redirect?.address() as AddressInfo | null)?.port;
+        if (redirect && oldPort === next.frontend.redirectHttpPort) {
+          await closeRedirect(redirect);
+          redirectClosed = true;
+        }
+        await listenRedirect(nextRedirect, next.frontend);
+      }
       section = 'admin';
+      key = 'port';
       // The admin listener keeps no connections worth a second socket: on the same port it
       // closes before the new one binds.
       if (nextAdmin && next.admin.port !== undefined && next.admin.port === admin?.address?.port) {
         await admin.close();
       }
       await nextAdmin?.listen();
-      return { door, doorAddress, nextAdmin };
+      return { door, doorAddress, nextAdmin, nextRedirect };
     } catch (error) {
       if (door) await closeServer(door);
+      await closeRedirect(nextRedirect);
+      if (redirect && redirectClosed) {
+        await listenRedirect(redirect, config.frontend).catch(() => undefined);
+      }
       await nextAdmin?.close();
       throw new ReloadRejected([
         formatProblem({
           file: next.file,
           section,
-          key: 'port',
+          key,
           message: `cannot listen: ${(error as Error).message}`,
         }),
       ]);
@@ -577,6 +638,9 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
         void closeServer(old).then(() => retiredServers.delete(old));
         old.closeIdleConnections();
         events.next({ type: 'listening', host: address.address, port: address.port });
+        const oldRedirect = redirect;
+        redirect = bound.nextRedirect;
+        if (oldRedirect !== redirect) void closeRedirect(oldRedirect);
       } else {
         server.headersTimeout = next.frontend.headerTimeoutMs;
       }
@@ -587,6 +651,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       }
       const summary = describeChanges(changes);
       emit({ type: 'config-applied', trigger, summary });
+      if (bound.door) warnOfExpiry(next);
       // A reload that turns certificate checks off (or adds servers without them) says so too.
       for (const unverified of unverifiedTls(next)) {
         if (!unverifiedBefore.some((before) => sameValue(before, unverified))) {
@@ -682,9 +747,12 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       const listening = await listenOn(server, config.frontend.host, config.frontend.port);
       address = listening;
       events.next({ type: 'listening', host: listening.address, port: listening.port });
+      redirect = newRedirect(config.frontend);
+      if (redirect) await listenRedirect(redirect, config.frontend);
       for (const unverified of unverifiedTls(config)) {
         events.next({ type: 'tls-unverified', ...unverified });
       }
+      warnOfExpiry(config);
       started = true;
       httpGroup.start();
       wsGroup.start();

@@ -24,6 +24,12 @@ describe('buildConfig', () => {
       bodyTimeoutMs: 60_000,
       maxBodySize: 0,
       trustedProxies: [],
+      tlsCert: undefined,
+      tlsKey: undefined,
+      tlsCertDir: undefined,
+      tlsMinVersion: 'TLSv1.2',
+      certificates: [],
+      redirectHttpPort: undefined,
     });
     expect(config.websocket?.algorithm).toBe('round-robin');
     expect(config.websocket?.servers.map((server) => server.address)).toEqual([

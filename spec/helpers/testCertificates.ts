@@ -19,7 +19,9 @@ export interface TestCertificates {
    * A leaf certificate signed by the CA for `names`: DNS names and IP addresses (e.g.
    * `['localhost', '127.0.0.1']`), as subjectAltName entries.
    */
-  issue(label: string, names: readonly string[]): IssuedCertificate;
+  issue(label: string, names: readonly string[], days?: number): IssuedCertificate;
+  /** A self-signed certificate that expired in 2020. */
+  expired(label: string, names: readonly string[]): IssuedCertificate;
   /** A certificate signed by nobody but itself, for `names`. */
   selfSigned(label: string, names: readonly string[]): IssuedCertificate;
   /** Removes the folder and everything in it. */
@@ -63,7 +65,7 @@ export function createTestCertificates(): TestCertificates {
   return {
     ca,
     dir,
-    issue(label, names) {
+    issue(label, names, days = 2) {
       const extensions = file(`${label}.ext`);
       writeFileSync(
         extensions,
@@ -75,7 +77,7 @@ export function createTestCertificates(): TestCertificates {
       ]); // prettier-ignore
       openssl([
         'x509', '-req', '-in', file(`${label}.csr`), '-CA', ca.certFile, '-CAkey', ca.keyFile,
-        '-CAcreateserial', '-days', '2', '-extfile', extensions, '-out', file(`${label}.pem`),
+        '-CAcreateserial', '-days', String(days), '-extfile', extensions, '-out', file(`${label}.pem`),
       ]); // prettier-ignore
       return read(file(`${label}.key`), file(`${label}.pem`));
     },
@@ -87,6 +89,52 @@ export function createTestCertificates(): TestCertificates {
       ]); // prettier-ignore
       return read(file(`${label}.key`), file(`${label}.pem`));
     },
+    expired(label, names) {
+      const config = file(`${label}.cnf`);
+      writeFileSync(file(`${label}.index`), '');
+      writeFileSync(file(`${label}.serial`), '01\n');
+      writeFileSync(
+        config,
+        `[ca]\ndefault_ca=d\n[d]\ndatabase=${file(`${label}.index`)}\nnew_certs_dir=${dir}\n` +
+          `serial=${file(`${label}.serial`)}\npolicy=p\ndefault_md=sha256\n[p]\ncommonName=supplied\n` +
+          `[x]\nsubjectAltName=${altNames(names)}\n`,
+      );
+      openssl([
+        'req', '-new', ...keyArgs, '-keyout', file(`${label}.key`), '-out', file(`${label}.csr`),
+        '-subj', `/CN=${names[0] ?? label}`,
+      ]); // prettier-ignore
+      openssl([
+        'ca', '-batch', '-config', config, '-selfsign', '-keyfile', file(`${label}.key`),
+        '-in', file(`${label}.csr`), '-out', file(`${label}.pem`), '-extensions', 'x',
+        '-startdate', '20200101000000Z', '-enddate', '20200102000000Z',
+      ]); // prettier-ignore
+      return read(file(`${label}.key`), file(`${label}.pem`));
+    },
     remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Test certificates made before the file's tests and removed after them. */
+export function useTestCertificates(): TestCertificates {
+  let made: TestCertificates | undefined;
+  beforeAll(() => {
+    made = createTestCertificates();
+  });
+  afterAll(() => made?.remove());
+  const current = (): TestCertificates => {
+    if (!made) throw new Error('the test certificates exist only inside the tests');
+    return made;
+  };
+  return {
+    get ca() {
+      return current().ca;
+    },
+    get dir() {
+      return current().dir;
+    },
+    issue: (...args) => current().issue(...args),
+    expired: (...args) => current().expired(...args),
+    selfSigned: (...args) => current().selfSigned(...args),
+    remove: () => current().remove(),
   };
 }

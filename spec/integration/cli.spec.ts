@@ -156,6 +156,16 @@ describe('rxproxy CLI', () => {
       expect(describeListenError(v4, listenError('EWHATEVER', 'something odd'))).toBe(
         'cannot listen on 127.0.0.1:8080: something odd',
       );
+      const redirect = {
+        ...v4,
+        frontend: { ...v4.frontend, redirectHttpPort: 8081 },
+      };
+      expect(
+        describeListenError(
+          redirect,
+          Object.assign(listenError('EADDRINUSE'), { listener: 'redirect' }),
+        ),
+      ).toBe('redirect listener: cannot listen on 127.0.0.1:8081: address already in use');
     });
 
     it('start() rejects with the listen error, and stop() afterwards emits nothing', async () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'ini';
 import { buildConfig, findDuplicateKeys, type ConfigResult, type Environment } from '../config';
 import { readCertificateFile } from './certificateFile';
+import { readCertificateFolder, readKeyPair } from './serverCertificates';
 
 export type LoadResult = ConfigResult | { readonly ok: false; readonly notFound: true };
 
@@ -11,7 +12,10 @@ export function parseConfigText(
   file: string,
   env: Environment = process.env,
 ): ConfigResult {
-  return buildConfig(parse(text), file, env, findDuplicateKeys(text, file), readCertificateFile);
+  return buildConfig(parse(text), file, env, findDuplicateKeys(text, file), readCertificateFile, {
+    readKeyPair,
+    readFolder: readCertificateFolder,
+  });
 }
 
 export function loadConfigFile(file: string, env: Environment = process.env): LoadResult {

@@ -12,7 +12,7 @@ import {
   isConnectionFailure,
   type ProxyAnswer,
 } from '../forwarding/failures';
-import { clientResponseHeaders, upstreamRequestHeaders } from '../forwarding/headers';
+import { clientResponseHeaders, protoOf, upstreamRequestHeaders } from '../forwarding/headers';
 import { asksToClose, trailerPairs } from '../forwarding/responseHeaders';
 import { hasBody, originFormPath } from '../forwarding/requestTarget';
 import { cameOverTls } from '../forwarding/stickyCookie';
@@ -403,7 +403,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     const raw = this.hooked ? rawHeadersOf(this.hooked.headers) : this.req.rawHeaders;
     return upstreamRequestHeaders(raw, {
       clientAddress: this.clientAddress,
-      proto: 'http',
+      proto: protoOf(this.req.socket),
       ...(hostOverride === undefined ? {} : { hostOverride }),
     });
   }

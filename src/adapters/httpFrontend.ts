@@ -1,4 +1,15 @@
-import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import {
+  createServer,
+  ServerResponse,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+} from 'node:http';
+import {
+  createServer as createTlsServer,
+  type Server as TlsServer,
+  type ServerOptions as TlsOptions,
+} from 'node:https';
 import type { Duplex } from 'node:stream';
 import { isWebSocketUpgrade } from '../forwarding/upgrade';
 import type { Socket } from 'node:net';
@@ -55,19 +66,36 @@ function serveAsPlainRequest(
   onRequest(req, res);
 }
 
+export type FrontDoor = Server | TlsServer;
+
 /**
- * The client-facing HTTP server. Requests that the parser rejects never reach a backend: they
- * get a JSON 400 (431 for oversized headers, 408 for slow ones) and the connection is closed.
+ * The client-facing HTTP server, over TLS when `tls` is given. Requests that the parser rejects
+ * never reach a backend: they get a JSON 400 (431 for oversized headers, 408 for slow ones) and
+ * the connection is closed. A failed TLS handshake (plain HTTP, garbage, a client that stalls
+ * past the header timeout) closes that connection and is reported as a `client-error`.
  */
-export function createFrontend(handlers: FrontendHandlers): Server {
-  const server = createServer({
+export function createFrontend(handlers: FrontendHandlers, tls?: TlsOptions): FrontDoor {
+  const options: ServerOptions = {
     // Uploads may legitimately take long; upstream phases have their own timeouts.
     requestTimeout: 0,
     keepAliveTimeout: 75_000,
     headersTimeout: handlers.headerTimeoutMs,
     // Node checks header deadlines on this period; keep it well under the timeout.
     connectionsCheckingInterval: Math.max(50, Math.min(1000, handlers.headerTimeoutMs / 4)),
-  });
+  };
+  const server: FrontDoor = tls ? createTlsServer({ ...options, ...tls }) : createServer(options);
+  if (tls) {
+    server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      handlers.onClientError({
+        type: 'client-error',
+        code: error.code ?? 'UNKNOWN',
+        message: error.message,
+        remoteAddress: socket.remoteAddress,
+        tls: true,
+      });
+      socket.destroy();
+    });
+  }
   server.on('request', handlers.onRequest);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());

@@ -11,7 +11,7 @@ import {
   SERVICE_UNAVAILABLE,
   type ProxyAnswer,
 } from '../forwarding/failures';
-import { upstreamRequestHeaders } from '../forwarding/headers';
+import { protoOf, upstreamRequestHeaders } from '../forwarding/headers';
 import { cameOverTls } from '../forwarding/stickyCookie';
 import { requestedProtocols, upgradeHeaders } from '../forwarding/upgrade';
 import { deflateOffer } from '../forwarding/wsHandshake';
@@ -193,7 +193,7 @@ export class WsProxy {
     const headers = upgradeHeaders(
       upstreamRequestHeaders(hooked ? rawHeadersOf(hooked.headers) : req.rawHeaders, {
         clientAddress,
-        proto: 'http',
+        proto: protoOf(req.socket),
       }),
     );
     const host = hooked ? hooked.headers.host : req.headers.host;

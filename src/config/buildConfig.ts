@@ -9,6 +9,7 @@ import {
   type SectionName,
 } from './schema';
 import { readHooks } from './readHooks';
+import { NO_TLS_FILES, readFrontendTls } from './frontendTls';
 import { didYouMean } from './suggest';
 import { resolveFrom } from './hookValues';
 import type {
@@ -20,6 +21,7 @@ import type {
   ConfigProblem,
   ConfigResult,
   FrontendConfig,
+  FrontendTlsFiles,
   HashKey,
   StickyMode,
   LogLevel,
@@ -131,7 +133,11 @@ function readSection(
   return values;
 }
 
-function readFrontend(values: SectionValues | undefined, problems: ProblemList) {
+function readFrontend(
+  values: SectionValues | undefined,
+  problems: ProblemList,
+  tlsFiles: FrontendTlsFiles,
+) {
   if (!values) {
     problems.add('frontend', undefined, 'missing section (host and port are required)');
     return undefined;
@@ -155,6 +161,9 @@ function readFrontend(values: SectionValues | undefined, problems: ProblemList) 
     trustedProxies: setting<readonly CidrRange[]>('trusted_proxies'),
     shutdownDelayMs: setting<number>('shutdown_delay'),
     watchConfig: setting<boolean>('watch_config'),
+    ...readFrontendTls(values.pool, problems.file, tlsFiles, (key, message) =>
+      problems.add('frontend', key, message),
+    ),
   };
   return frontend;
 }
@@ -330,7 +339,8 @@ const NO_FILES: CertificateReader = (path) => ({
 
 /**
  * Turns a parsed INI file into a frozen Config, or lists every problem found, each naming the
- * file, section and key. `readCertificates` reads the `tls_ca` files (an adapter's job).
+ * file, section and key. `readCertificates` reads the `tls_ca` files, `tlsFiles` the front door's
+ * certificates and keys (an adapter's job).
  */
 export function buildConfig(
   raw: RawIni,
@@ -338,6 +348,7 @@ export function buildConfig(
   env: Environment,
   earlierProblems: readonly ConfigProblem[] = [],
   readCertificates: CertificateReader = NO_FILES,
+  tlsFiles: FrontendTlsFiles = NO_TLS_FILES,
 ): ConfigResult {
   const problems = new ProblemList(file);
   problems.items.push(...earlierProblems);
@@ -359,7 +370,7 @@ export function buildConfig(
       problems.add(name, undefined, `unknown section${didYouMean(name, SECTIONS)}`);
     }
   }
-  const frontend = readFrontend(sections.get('frontend'), problems);
+  const frontend = readFrontend(sections.get('frontend'), problems, tlsFiles);
   const httpValues = sections.get('http');
   const websocketValues = sections.get('websocket');
   const http = httpValues && readPool('http', httpValues, problems, readCertificates);

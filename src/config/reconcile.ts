@@ -129,6 +129,9 @@ function hooksKeys(running: HooksConfig, next: HooksConfig): HooksKey[] {
 }
 
 const movesListener = (keys: readonly string[]) => keys.includes('host') || keys.includes('port');
+/** The front door's TLS settings and redirect listener are bound with it. */
+const movesFrontend = (keys: readonly string[]) =>
+  movesListener(keys) || keys.some((key) => key.startsWith('tls_') || key === 'redirect_http_port');
 
 /**
  * What it takes to go from the running config to the next one: add / update / remove commands
@@ -140,7 +143,7 @@ export function reconcile(running: Config, next: Config): ConfigChanges {
   const adminListens = running.admin.port !== undefined || next.admin.port !== undefined;
   return {
     ...poolDiff(running, next),
-    frontend: { keys: frontend, rebind: movesListener(frontend) },
+    frontend: { keys: frontend, rebind: movesFrontend(frontend) },
     hooks: hooksKeys(running.hooks, next.hooks),
     admin: { keys: admin, rebind: adminListens && movesListener(admin) },
     file: running.file === next.file ? undefined : next.file,

@@ -14,6 +14,7 @@ import {
   parsePort,
   parseServerName,
   parseSize,
+  parseTlsVersion,
   type Parsed,
 } from './values';
 import {
@@ -107,6 +108,11 @@ const ROWS: readonly Row[] = [
   ['trusted_proxies', 'frontend', FRONTEND, '', 'addresses', 'rxproxy', parseAddressList],
   ['shutdown_delay', 'frontend', FRONTEND, '0', 'seconds', 'rxproxy', duration],
   ['watch_config', 'frontend', FRONTEND, 'false', 'boolean', 'rxproxy', parseBoolean],
+  ['tls_cert', 'frontend', FRONTEND, '', 'text', 'rxproxy', optional(parseModulePath)],
+  ['tls_key', 'frontend', FRONTEND, '', 'text', 'rxproxy', optional(parseModulePath)],
+  ['tls_cert_dir', 'frontend', FRONTEND, '', 'text', 'rxproxy', optional(parseModulePath)],
+  ['tls_min_version', 'frontend', FRONTEND, 'TLSv1.2', 'text', 'rxproxy', parseTlsVersion],
+  ['redirect_http_port', 'frontend', FRONTEND, '', 'port', 'rxproxy', optional(port)],
 
   ['enable_health_check', 'pool', POOLS, 'false', 'boolean', 'original', parseBoolean],
   ['health_check_interval', 'pool', POOLS, '10', 'seconds', 'original', positiveDuration],

@@ -23,6 +23,13 @@ export const FRONTEND_KEYS = {
   trustedProxies: 'trusted_proxies',
   shutdownDelayMs: 'shutdown_delay',
   watchConfig: 'watch_config',
+  tlsCert: 'tls_cert',
+  tlsKey: 'tls_key',
+  tlsCertDir: 'tls_cert_dir',
+  tlsMinVersion: 'tls_min_version',
+  // A certificate whose files changed by the time of a reload counts as a change of `tls_cert`.
+  certificates: 'tls_cert',
+  redirectHttpPort: 'redirect_http_port',
 } as const satisfies Record<keyof FrontendConfig, string>;
 
 /** Every PoolConfig field but `kind` and `servers`. */

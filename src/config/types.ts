@@ -40,6 +40,55 @@ export interface FrontendConfig {
   readonly shutdownDelayMs: number;
   /** Reload when the configuration file changes. */
   readonly watchConfig: boolean;
+  /** `tls_cert`, resolved; with `tls_key` the default certificate. */
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  /** `tls_cert_dir`, resolved: a folder of `NAME.crt` + `NAME.key` pairs chosen by SNI. */
+  readonly tlsCertDir: string | undefined;
+  readonly tlsMinVersion: TlsVersion;
+  /**
+   * The certificates found when the configuration was read, the default first; empty without
+   * TLS. The key files are read again by the listener: no key material is kept in the config.
+   */
+  readonly certificates: readonly ServerCertificate[];
+  /** A plain listener answering 308 to the HTTPS URL; undefined: none. */
+  readonly redirectHttpPort: number | undefined;
+}
+
+export const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+export type TlsVersion = (typeof TLS_VERSIONS)[number];
+
+/** A certificate of the front door, as validated from its files. */
+export interface ServerCertificate {
+  /** `tls_cert`, or NAME for `NAME.crt` in `tls_cert_dir`. */
+  readonly name: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** The DNS names (`*.example.com` included) and IP addresses of its subjectAltName. */
+  readonly hostnames: readonly string[];
+  /** The end of its validity, ISO 8601. */
+  readonly validTo: string;
+}
+
+/** Reads and checks a certificate and key pair; every problem with them when they do not do. */
+export type KeyPairReader = (
+  certFile: string,
+  keyFile: string,
+) =>
+  | { readonly ok: true; readonly value: Omit<ServerCertificate, 'name'> }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+/** The `NAME.crt` + `NAME.key` pairs of a folder, by name; or what is wrong with it. */
+export type CertificateFolderReader = (dir: string) =>
+  | {
+      readonly ok: true;
+      readonly value: readonly { name: string; certFile: string; keyFile: string }[];
+    }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+export interface FrontendTlsFiles {
+  readonly readKeyPair: KeyPairReader;
+  readonly readFolder: CertificateFolderReader;
 }
 
 export interface ServerConfig {

@@ -1,11 +1,13 @@
 import {
   ALGORITHMS,
   LOG_LEVELS,
+  TLS_VERSIONS,
   STICKY_MODES,
   type Algorithm,
   type HashKey,
   type LogLevel,
   type StickyMode,
+  type TlsVersion,
 } from './types';
 
 /** A parsed value, or the reason the text is not one. */
@@ -161,6 +163,11 @@ export const parseSticky: (text: string) => Parsed<StickyMode> = parseChoice(
 export const parseLogLevel: (text: string) => Parsed<LogLevel> = parseChoice(
   LOG_LEVELS,
   'log level',
+);
+
+export const parseTlsVersion: (text: string) => Parsed<TlsVersion> = parseChoice(
+  TLS_VERSIONS,
+  'TLS version',
 );
 
 /** An absolute request path, as sent in a health probe. */

@@ -97,3 +97,8 @@ export function clientResponseHeaders(rawHeaders: readonly Buffer[]): string[] {
   }
   return headers;
 }
+
+/** `https` for a client connected over TLS (a TLSSocket is `encrypted`), else `http`. */
+export function protoOf(socket: object): 'http' | 'https' {
+  return 'encrypted' in socket && socket.encrypted === true ? 'https' : 'http';
+}

@@ -5,6 +5,8 @@ import type { ProxyEvent, ProxyEventType } from '../events';
 export const EVENT_TYPES: readonly ProxyEventType[] = [
   'listening',
   'tls-unverified',
+  'certificate-reload',
+  'certificate-expiring',
   'request',
   'client-error',
   'retry',

@@ -17,7 +17,10 @@ export function levelOf(event: ProxyEvent): LogLevelName {
       return 'error';
     case 'config-rejected':
     case 'tls-unverified':
+    case 'certificate-expiring':
       return 'warn';
+    case 'certificate-reload':
+      return event.outcome === 'failed' ? 'error' : 'info';
     case 'worker':
     case 'queue':
     case 'health-check':
@@ -25,7 +28,8 @@ export function levelOf(event: ProxyEvent): LogLevelName {
     case 'health':
       return event.healthy ? 'info' : 'warn';
     case 'client-error':
-      return event.code === 'ECONNRESET' ? 'debug' : 'info';
+      // A scanner's failed TLS handshakes would flood an info log.
+      return event.code === 'ECONNRESET' || event.tls === true ? 'debug' : 'info';
     default:
       return 'info';
   }
@@ -34,6 +38,8 @@ export function levelOf(event: ProxyEvent): LogLevelName {
 const MESSAGES: Readonly<Record<ProxyEvent['type'], string>> = {
   listening: 'listening',
   'tls-unverified': 'tls_verify=false: backend certificates are not verified',
+  'certificate-reload': 'front door certificate files changed',
+  'certificate-expiring': 'front door certificate expires soon',
   request: 'request completed',
   'client-error': 'client error',
   'internal-error': 'internal error',
