@@ -197,6 +197,7 @@ export function cpuRoundRatios(
 
 interface Ratios {
   http?: string;
+  https?: string;
   websocket?: string;
   wsMemory?: string;
 }
@@ -207,6 +208,10 @@ export function headlineRatios(results: Results): Ratios {
     http: ratios(
       'req/s',
       summarizeHttp(results).map((h) => ({ target: h.target, value: h.rpsMedian })),
+    ),
+    https: ratios(
+      'req/s over TLS',
+      summarizeHttp(results, true).map((h) => ({ target: h.target, value: h.rpsMedian })),
     ),
     websocket: ratios(
       'round trips/s',
@@ -295,10 +300,7 @@ function httpsSection(results: Results): string[] {
     '',
     httpTable(https, s),
   ];
-  const rps = ratios(
-    'req/s over TLS',
-    https.map((h) => ({ target: h.target, value: h.rpsMedian })),
-  );
+  const { https: rps } = headlineRatios(results);
   if (rps) out.push('', rps);
   const cpu = cpuRoundRatios(results.https ?? [], 'CPU per request over TLS');
   if (cpu) out.push('', cpu);
@@ -453,8 +455,10 @@ const chartImage = (path: string): string => `![Median HTTP requests per second]
 
 /** The README's part of a run: the chart and the headline ratios; the tables live elsewhere. */
 export function readmeSummary(results: Results, chart: string): string {
-  const { http, websocket, wsMemory } = headlineRatios(results);
-  const lines = [http, websocket, wsMemory].filter((line): line is string => line !== undefined);
+  const { http, https, websocket, wsMemory } = headlineRatios(results);
+  const lines = [http, https, websocket, wsMemory].filter(
+    (line): line is string => line !== undefined,
+  );
   return [chartImage(chart), ...lines].join('\n\n') + '\n';
 }
 
