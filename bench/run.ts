@@ -17,7 +17,8 @@
 // <!-- bench:start --> and <!-- bench:end -->.
 
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { get, Agent } from 'node:http';
+import { get as httpGet, Agent } from 'node:http';
+import { get as httpsGet, Agent as HttpsAgent } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -51,8 +52,10 @@ import {
   optionalTargets,
   quickTargets,
   rxproxyTarget,
+  type BenchCertificate,
   type Target,
 } from './lib/targets';
+import { makeBenchCertificate } from './lib/certificate';
 import { versionLine, which } from './lib/tools';
 
 const root = resolve(__dirname, '..', '..', '..', '..');
@@ -84,6 +87,8 @@ interface Options {
   targets: Target[];
   load: LoadGenerator;
   out: string;
+  /** HTTPS rounds (HTTP/1.1 over TLS) for the targets that serve it. */
+  tls: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -99,7 +104,7 @@ function parseOptions(argv: string[]): Options {
     process.stdout.write(
       'npm run bench [-- --quick] [--rounds N] [--duration S] [--ws-duration S] [--ws-idle N]\n' +
         '              [--warmup S] [--targets rxproxy,rxproxy-admin,rxproxy-hooks,node-floor,node-http-proxy,fastify,nginx,haproxy]\n' +
-        '              [--load wrk|autocannon] [--out DIR] [--baseline DIR]\n' +
+        '              [--load wrk|autocannon] [--out DIR] [--baseline DIR] [--tls 0|1]\n' +
         'npm run bench -- --render bench/results/latest.json\n',
     );
     process.exit(0);
@@ -115,6 +120,7 @@ function parseOptions(argv: string[]): Options {
     'load',
     'out',
     'baseline',
+    'tls',
   ];
   for (const key of flags.keys())
     if (!known.includes(key)) throw new Error(`unknown option --${key}`);
@@ -154,6 +160,7 @@ function parseOptions(argv: string[]): Options {
     warmupSeconds: number('warmup', quick ? 1 : 3),
     targets,
     load,
+    tls: number('tls', quick ? 0 : 1) > 0,
     out: resolve(
       flags.get('out') ??
         (quick
@@ -187,8 +194,11 @@ async function freePort(): Promise<number> {
 }
 
 /** GETs through the target until every backend has answered 200 with its JSON. */
-async function checkHttp(port: number, backends: number): Promise<void> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+async function checkHttp(port: number, backends: number, ca?: string): Promise<void> {
+  const agent = ca
+    ? new HttpsAgent({ keepAlive: true, maxSockets: 1, ca: readFileSync(ca) })
+    : new Agent({ keepAlive: true, maxSockets: 1 });
+  const get = ca ? httpsGet : httpGet;
   const seen = new Set<string>();
   try {
     for (let i = 0; i < backends * 2; i++) {
@@ -243,6 +253,8 @@ interface Running {
   info: TargetInfo;
   child: Child;
   port: number;
+  /** The target serves HTTPS: the TLS rounds. */
+  tls?: boolean;
 }
 
 async function render(file: string): Promise<void> {
@@ -350,9 +362,19 @@ async function main(): Promise<void> {
 
   // Targets: start them all, measure idle RSS, check they answer correctly.
   const running: Running[] = [];
-  const launch = async (target: Target): Promise<{ child: Child; port: number }> => {
+  const launch = async (
+    target: Target,
+    tls?: BenchCertificate,
+  ): Promise<{ child: Child; port: number }> => {
     const port = await freePort();
-    const child = target.start({ port, backends, dir: scratch, root, jsDir });
+    const child = target.start({
+      port,
+      backends,
+      dir: scratch,
+      root,
+      jsDir,
+      ...(tls ? { tls } : {}),
+    });
     await waitForPort(port, child);
     return { child, port };
   };
@@ -406,11 +428,11 @@ async function main(): Promise<void> {
     const t0 = process.hrtime.bigint();
     const load = await runHttpLoad({
       generator: options.load,
-      url: `http://127.0.0.1:${r.port}/`,
+      url: `${r.tls ? 'https' : 'http'}://127.0.0.1:${r.port}/`,
       connections: settings.httpConnections,
       seconds,
       dir: scratch,
-      label: `http-${r.target.name}-${round}`,
+      label: `${r.tls ? 'https' : 'http'}-${r.target.name}-${round}`,
       root,
     });
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -600,6 +622,69 @@ async function main(): Promise<void> {
   for (const r of running) {
     alive(r);
     await stop(r.child);
+  }
+
+  // HTTPS rounds: the targets that serve TLS started again with one certificate, the same
+  // HTTP load over HTTP/1.1 with keep-alive (so handshakes are not what is measured).
+  const tlsTargets = usable.filter((target) => target.tls);
+  if (options.tls && tlsTargets.length > 0) {
+    const certificate = makeBenchCertificate(scratch);
+    if ('unavailable' in certificate) {
+      settings.tlsSkipped = certificate.unavailable;
+      log(`skipping the HTTPS rounds: ${certificate.unavailable}`);
+    } else {
+      results.https = [];
+      const tlsRunning: Running[] = [];
+      for (const target of tlsTargets) {
+        const info = results.targets.find((candidate) => candidate.name === target.name);
+        if (!info) continue;
+        try {
+          const { child, port } = await launch(target, certificate);
+          tlsRunning.push({ target, info, child, port, tls: true });
+        } catch (error) {
+          info.tlsError = `did not start with TLS: ${(error as Error).message}`;
+          log(`${target.name}: ${info.tlsError}`);
+        }
+      }
+      await sleep(1500);
+      const failTls = async (r: Running, phase: string, error: unknown): Promise<void> => {
+        const message = error instanceof Error ? error.message : JSON.stringify(error);
+        r.info.tlsError ??= `${phase} failed: ${message}`;
+        log(`${r.target.name}: HTTPS ${phase} failed: ${message}`);
+        await stop(r.child);
+      };
+      const tlsAlive = (r: Running): boolean => {
+        if (r.child.hasExited()) r.info.tlsError ??= 'exited during the HTTPS rounds';
+        return r.info.tlsError === undefined;
+      };
+      for (const r of tlsRunning) {
+        await checkHttp(r.port, settings.backends, certificate.cert).catch((error: unknown) =>
+          failTls(r, 'correctness check', error),
+        );
+      }
+      if (settings.warmupSeconds > 0) {
+        for (const r of tlsRunning.filter(tlsAlive)) {
+          await httpRun(r, 0, settings.warmupSeconds).catch((error: unknown) =>
+            failTls(r, 'warm-up', error),
+          );
+        }
+      }
+      for (let round = 1; round <= settings.rounds; round++) {
+        for (const r of tlsRunning.filter(tlsAlive)) {
+          try {
+            const run = await httpRun(r, round, settings.httpSeconds);
+            results.https.push(run);
+            log(
+              `HTTPS round ${round} ${r.target.name}: ${Math.round(run.rps)} req/s, ` +
+                `CPU ${run.cpuPer10k.toFixed(3)} s/10k`,
+            );
+          } catch (error) {
+            await failTls(r, `round ${round}`, error);
+          }
+        }
+      }
+      for (const r of tlsRunning) await stop(r.child);
+    }
   }
 
   // Memory per proxied WebSocket, each target freshly started and warmed with 50 pairs.

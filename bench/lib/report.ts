@@ -52,10 +52,13 @@ function httpErrors(run: HttpRun): string | undefined {
   return parts.length > 0 ? `round ${run.round}: ${parts.join(', ')}` : undefined;
 }
 
-export function summarizeHttp(results: Results): HttpSummary[] {
+/** Per target, the plain HTTP rounds or (`tls`) the HTTPS rounds. */
+export function summarizeHttp(results: Results, tls = false): HttpSummary[] {
+  const all = tls ? (results.https ?? []) : results.http;
   return results.targets
     .map((target) => {
-      const runs = results.http.filter((run) => run.target === target.name);
+      const runs = all.filter((run) => run.target === target.name);
+      const error = tls ? target.tlsError : target.error;
       return {
         target: target.name,
         rounds: runs.length,
@@ -71,9 +74,10 @@ export function summarizeHttp(results: Results): HttpSummary[] {
         backendCpuPercent: median(runs.map((r) => r.backendCpuPercent)),
         generatorCpuPercent: median(runs.map((r) => r.generatorCpuPercent)),
         peakRssKiB: max(runs.map((r) => r.peakRssKiB)),
-        idleRssKiB: target.idleRssKiB,
+        // Measured on the plain instance only.
+        idleRssKiB: tls ? Number.NaN : target.idleRssKiB,
         errors: [
-          ...(target.error ? [target.error] : []),
+          ...(error ? [error] : []),
           ...runs.map(httpErrors).filter((e): e is string => e !== undefined),
         ],
       };
@@ -193,6 +197,7 @@ export function cpuRoundRatios(
 
 interface Ratios {
   http?: string;
+  https?: string;
   websocket?: string;
   wsMemory?: string;
 }
@@ -203,6 +208,10 @@ export function headlineRatios(results: Results): Ratios {
     http: ratios(
       'req/s',
       summarizeHttp(results).map((h) => ({ target: h.target, value: h.rpsMedian })),
+    ),
+    https: ratios(
+      'req/s over TLS',
+      summarizeHttp(results, true).map((h) => ({ target: h.target, value: h.rpsMedian })),
     ),
     websocket: ratios(
       'round trips/s',
@@ -237,6 +246,70 @@ function wsMemoryRows(results: Results): WsMemory[] {
   );
 }
 
+const CPU_NOTE =
+  'CPU % is of one core. A proxy well below 100 % was held back by something else (the backends, ' +
+  'the load generator, the cores they all share), so its req/s understates it: compare CPU per 10k requests. ' +
+  'User / sys splits that CPU into user mode and kernel (syscalls, and on loopback the receiving side of each write).';
+
+function httpTable(http: HttpSummary[], s: Results['settings']): string {
+  return table(
+    [
+      'target',
+      'req/s median (min–max)',
+      'p50 ms',
+      'p99 ms',
+      'proxy CPU s / 10k req',
+      'user / sys',
+      'proxy CPU %',
+      'backends CPU %',
+      `${s.loadGenerator} CPU %`,
+      'peak RSS MiB',
+      'idle RSS MiB',
+    ],
+    http.map((h) => [
+      h.errors.length > 0 ? `${h.target} ⚠` : h.target,
+      `${int(h.rpsMedian)} (${int(h.rpsMin)}–${int(h.rpsMax)})`,
+      fixed(h.p50Ms, 2),
+      fixed(h.p99Ms, 2),
+      fixed(h.cpuPer10k, 3),
+      split(h),
+      fixed(h.cpuPercent, 0),
+      fixed(h.backendCpuPercent, 0),
+      fixed(h.generatorCpuPercent, 0),
+      mib(h.peakRssKiB),
+      mib(h.idleRssKiB),
+    ]),
+  );
+}
+
+/** The HTTPS rounds' table and ratios, or why they did not run; nothing when not asked for. */
+function httpsSection(results: Results): string[] {
+  const s = results.settings;
+  const https = summarizeHttp(results, true);
+  if (s.tlsSkipped !== undefined) {
+    return ['', '### HTTPS (HTTP/1.1 over TLS)', '', `Not run: ${s.tlsSkipped}.`];
+  }
+  if (https.length === 0) return [];
+  const out = [
+    '',
+    '### HTTPS (HTTP/1.1 over TLS)',
+    '',
+    `The same load over TLS to the proxy: every target serves one self-signed ECDSA P-256 certificate ` +
+      `for 127.0.0.1 and ${s.loadGenerator} keeps its ${s.httpConnections} connections alive, so what is ` +
+      'measured is the encryption of requests and responses, not handshakes. Backends stay plain HTTP.',
+    '',
+    httpTable(https, s),
+  ];
+  const { https: rps } = headlineRatios(results);
+  if (rps) out.push('', rps);
+  const cpu = cpuRoundRatios(results.https ?? [], 'CPU per request over TLS');
+  if (cpu) out.push('', cpu);
+  for (const h of https.filter((x) => x.errors.length > 0)) {
+    out.push('', `⚠ ${h.target}: ${oneLine(h.errors.join('; '))}`);
+  }
+  return out;
+}
+
 export interface MarkdownOptions {
   /** Path of the chart to show under the machine line; no chart when absent. */
   chart?: string;
@@ -266,42 +339,8 @@ export function markdown(results: Results, options: MarkdownOptions = {}): strin
       `Latencies and CPU are medians over the rounds; peak RSS is the largest ${s.peakRssScope === 'run' ? 'per-run VmHWM' : 'VmHWM since start'}.`,
     '',
   );
-  out.push(
-    table(
-      [
-        'target',
-        'req/s median (min–max)',
-        'p50 ms',
-        'p99 ms',
-        'proxy CPU s / 10k req',
-        'user / sys',
-        'proxy CPU %',
-        'backends CPU %',
-        `${s.loadGenerator} CPU %`,
-        'peak RSS MiB',
-        'idle RSS MiB',
-      ],
-      http.map((h) => [
-        h.errors.length > 0 ? `${h.target} ⚠` : h.target,
-        `${int(h.rpsMedian)} (${int(h.rpsMin)}–${int(h.rpsMax)})`,
-        fixed(h.p50Ms, 2),
-        fixed(h.p99Ms, 2),
-        fixed(h.cpuPer10k, 3),
-        split(h),
-        fixed(h.cpuPercent, 0),
-        fixed(h.backendCpuPercent, 0),
-        fixed(h.generatorCpuPercent, 0),
-        mib(h.peakRssKiB),
-        mib(h.idleRssKiB),
-      ]),
-    ),
-  );
-  out.push(
-    '',
-    'CPU % is of one core. A proxy well below 100 % was held back by something else (the backends, ' +
-      'the load generator, the cores they all share), so its req/s understates it: compare CPU per 10k requests. ' +
-      'User / sys splits that CPU into user mode and kernel (syscalls, and on loopback the receiving side of each write).',
-  );
+  out.push(httpTable(http, s));
+  out.push('', CPU_NOTE);
   if (headline.http) out.push('', headline.http);
   const httpCpu = cpuRoundRatios(results.http, 'CPU per request');
   if (httpCpu) out.push('', httpCpu);
@@ -313,6 +352,7 @@ export function markdown(results: Results, options: MarkdownOptions = {}): strin
   } else {
     out.push('', 'No target had a non-2xx response or a socket error.');
   }
+  out.push(...httpsSection(results));
 
   if (ws.length > 0) {
     out.push(
@@ -415,8 +455,10 @@ const chartImage = (path: string): string => `![Median HTTP requests per second]
 
 /** The README's part of a run: the chart and the headline ratios; the tables live elsewhere. */
 export function readmeSummary(results: Results, chart: string): string {
-  const { http, websocket, wsMemory } = headlineRatios(results);
-  const lines = [http, websocket, wsMemory].filter((line): line is string => line !== undefined);
+  const { http, https, websocket, wsMemory } = headlineRatios(results);
+  const lines = [http, https, websocket, wsMemory].filter(
+    (line): line is string => line !== undefined,
+  );
   return [chartImage(chart), ...lines].join('\n\n') + '\n';
 }
 

@@ -29,6 +29,8 @@ export interface Settings {
   backendBodyBytes: number;
   /** 'run' when VmHWM was reset before each run, 'lifetime' when that was not allowed. */
   peakRssScope: 'run' | 'lifetime';
+  /** Why the HTTPS rounds did not run, when they were asked for. */
+  tlsSkipped?: string;
 }
 
 export interface TargetInfo {
@@ -39,6 +41,8 @@ export interface TargetInfo {
   idleRssKiB: number;
   /** Set when the target failed to start, answer correctly, or died during the runs. */
   error?: string;
+  /** The same for its HTTPS rounds. */
+  tlsError?: string;
 }
 
 export interface HttpRun extends HttpLoadResult {
@@ -115,6 +119,8 @@ export interface Results {
   http: HttpRun[];
   websocket: WsRun[];
   wsMemory: WsMemory[];
+  /** HTTP/1.1 over TLS, the same load as `http`; absent when the HTTPS rounds did not run. */
+  https?: HttpRun[];
 }
 
 /** Results read from a saved file, with what older files lack filled in. */

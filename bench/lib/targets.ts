@@ -18,12 +18,24 @@ export interface TargetContext {
   root: string;
   /** Folder of the compiled harness. */
   jsDir: string;
+  /** Listen with TLS (HTTP/1.1) using this certificate; plain HTTP when absent. */
+  tls?: BenchCertificate;
+}
+
+/** One self-signed certificate for 127.0.0.1 shared by every target: PEM files. */
+export interface BenchCertificate {
+  cert: string;
+  key: string;
+  /** Certificate and key in one file, as HAProxy takes them. */
+  combined: string;
 }
 
 export interface Target {
   name: string;
   /** Proxies WebSocket upgrades. */
   websocket: boolean;
+  /** Serves HTTPS when started with `tls` (the benchmark's TLS rounds). */
+  tls: boolean;
   /** Undefined when it can run on this machine, else why it cannot. */
   unavailable: (root: string) => string | undefined;
   version: (root: string) => string;
@@ -57,10 +69,17 @@ function gitDescription(root: string): string {
   return dirty ? `${commit} + uncommitted changes in src/` : commit;
 }
 
-function nodeTarget(name: string, script: string, pkg: string, websocket: boolean): Target {
+function nodeTarget(
+  name: string,
+  script: string,
+  pkg: string,
+  websocket: boolean,
+  tls = false,
+): Target {
   return {
     name,
     websocket,
+    tls,
     unavailable: (root) =>
       existsSync(peerModulePath(root, pkg)) ? undefined : `${pkg} is not installed`,
     version: (root) => `${pkg} ${packageVersion(root, pkg)}`,
@@ -74,8 +93,9 @@ function nodeTarget(name: string, script: string, pkg: string, websocket: boolea
           String(ctx.port),
           '--backends',
           ctx.backends.join(','),
+          ...(ctx.tls ? ['--tls-cert', ctx.tls.cert, '--tls-key', ctx.tls.key] : []),
         ],
-        join(ctx.dir, `${name}-${ctx.port}.log`),
+        join(ctx.dir, `${name}-${ctx.port}${ctx.tls ? '-tls' : ''}.log`),
         { cwd: ctx.root, jsonLines: true },
       ),
   };
@@ -90,6 +110,7 @@ export function rxproxyTarget(name: string, build?: string, extraIni = ''): Targ
   return {
     name,
     websocket: true,
+    tls: true,
     unavailable: (root) =>
       existsSync(join(folder(root), 'dist', 'cli.js'))
         ? undefined
@@ -104,6 +125,7 @@ export function rxproxyTarget(name: string, build?: string, extraIni = ''): Targ
         '[frontend]',
         'host=127.0.0.1',
         `port=${ctx.port}`,
+        ...(ctx.tls ? [`tls_cert=${ctx.tls.cert}`, `tls_key=${ctx.tls.key}`] : []),
         'log_level=warn',
         '',
         '[http]',
@@ -120,7 +142,7 @@ export function rxproxyTarget(name: string, build?: string, extraIni = ''): Targ
         '',
         extraIni,
       ].join('\n');
-      const file = join(ctx.dir, `${name}-${ctx.port}.ini`);
+      const file = join(ctx.dir, `${name}-${ctx.port}${ctx.tls ? '-tls' : ''}.ini`);
       writeFileSync(file, ini);
       const env = { ...process.env };
       delete env.LOG_LEVEL;
@@ -128,7 +150,7 @@ export function rxproxyTarget(name: string, build?: string, extraIni = ''): Targ
         name,
         process.execPath,
         [join(folder(ctx.root), 'dist', 'cli.js'), '--config', file],
-        join(ctx.dir, `${name}-${ctx.port}.log`),
+        join(ctx.dir, `${name}-${ctx.port}${ctx.tls ? '-tls' : ''}.log`),
         { cwd: ctx.root, env },
       );
     },
@@ -163,6 +185,7 @@ export const nodeHttpProxy = nodeTarget(
   'http-proxy-target.js',
   'http-proxy',
   true,
+  true,
 );
 /** node:http + undici + a socket pipe for WebSockets, and nothing else: the floor of a Node proxy. */
 export const nodeFloor: Target = {
@@ -183,12 +206,16 @@ export const fastify: Target = {
 export const nginx: Target = {
   name: 'nginx',
   websocket: true,
+  tls: true,
   unavailable: () =>
     which('nginx') ? undefined : 'nginx is not installed (bench/install-peers.sh)',
   version: () =>
     versionLine(which('nginx') ?? 'nginx', ['-v'], /nginx\/(\S+)/).replace(/^/, 'nginx '),
   start: (ctx) => {
     const prefix = join(ctx.dir, `nginx-${ctx.port}`);
+    const tls = ctx.tls
+      ? `\n    ssl_certificate ${ctx.tls.cert};\n    ssl_certificate_key ${ctx.tls.key};`
+      : '';
     mkdirSync(join(prefix, 'logs'), { recursive: true });
     const upstreams = ctx.backends.map((hostPort) => `    server ${hostPort};`).join('\n');
     const conf = `daemon off;
@@ -224,7 +251,7 @@ ${upstreams}
   }
 
   server {
-    listen 127.0.0.1:${ctx.port};
+    listen 127.0.0.1:${ctx.port}${ctx.tls ? ' ssl' : ''};${tls}
     location / {
       proxy_pass http://backends;
       proxy_http_version 1.1;
@@ -253,6 +280,7 @@ ${upstreams}
 export const haproxy: Target = {
   name: 'haproxy',
   websocket: true,
+  tls: true,
   unavailable: () =>
     which('haproxy') ? undefined : 'haproxy is not installed (bench/install-peers.sh)',
   version: () =>
@@ -276,7 +304,7 @@ defaults
   timeout tunnel 1h
 
 frontend bench
-  bind 127.0.0.1:${ctx.port}
+  bind 127.0.0.1:${ctx.port}${ctx.tls ? ` ssl crt ${ctx.tls.combined} alpn http/1.1` : ''}
   default_backend backends
 
 backend backends

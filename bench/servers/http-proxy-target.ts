@@ -1,7 +1,10 @@
 // node-http-proxy in front of the backends: round-robin per request and per WebSocket upgrade,
-// upstream keep-alive through one http.Agent (keepAlive, maxSockets 64 per backend).
+// upstream keep-alive through one http.Agent (keepAlive, maxSockets 64 per backend). With
+// --tls-cert and --tls-key it listens with HTTPS (HTTP/1.1).
 
-import { Agent, createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { Agent, createServer, type RequestListener } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import httpProxy from 'http-proxy';
 import { arg, listen, numArg } from '../lib/child-io';
@@ -27,7 +30,12 @@ proxy.on('error', (_error, _req, res) => {
   }
 });
 
-const server = createServer((req, res) => proxy.web(req, res, { target: pick() }));
+const handle: RequestListener = (req, res) => proxy.web(req, res, { target: pick() });
+const cert = arg('tls-cert', '');
+const key = arg('tls-key', '');
+const server = cert
+  ? createTlsServer({ cert: readFileSync(cert), key: readFileSync(key) }, handle)
+  : createServer(handle);
 server.on('upgrade', (req, socket: Socket, head: Buffer) => {
   socket.on('error', () => socket.destroy());
   proxy.ws(req, socket, head, { target: pick() });

@@ -136,4 +136,17 @@ describe('benchmark report blocks', () => {
       .find((line) => line.startsWith('|rxproxy|'));
     expect(row).toMatch(/\|\d\.\d{3} \/ \d\.\d{3}\|/);
   });
+
+  it('renders the HTTPS rounds in their own table, or why they did not run', () => {
+    const https = latest.http.map((run) => ({ ...run, rps: run.rps / 2 }));
+    const withTls = markdown({ ...latest, https });
+    expect(withTls).toContain('### HTTPS (HTTP/1.1 over TLS)');
+    expect(withTls).toMatch(/rxproxy \/ nginx req\/s over TLS: \d\.\d\d×/);
+    expect(markdown(latest)).not.toContain('### HTTPS');
+    const skipped = markdown({
+      ...latest,
+      settings: { ...latest.settings, tlsSkipped: 'openssl is not installed' },
+    });
+    expect(skipped).toContain('Not run: openssl is not installed.');
+  });
 });
