@@ -282,4 +282,23 @@ describe('redirect_http_port', () => {
     await running.stop();
     await expect(curlHead(`http://127.0.0.1:${second}/r`)).rejects.toThrow();
   });
+
+  it('keeps answering after a reload that keeps its port, and stops when the key is removed', async () => {
+    const app = await backend('app');
+    const port = await freePort();
+    const leaf = certs.issue('redirect-keep', ['proxy.test'], 90);
+    const tls = `tls_cert=${leaf.certFile}\ntls_key=${leaf.keyFile}\n`;
+    const sections = `[http]\nserver1=${app.address}\n`;
+    const running = await proxy(sections, `${tls}redirect_http_port=${port}\n`);
+    await running.proxy.reload(
+      configFromIni(
+        iniWith(sections, `${tls}tls_min_version=TLSv1.3\nredirect_http_port=${port}\n`),
+      ),
+    );
+    const kept = await curlHead(`http://127.0.0.1:${port}/k?v=2`);
+    expect(kept.status).toBe('308');
+    expect(kept.location).toBe(`https://127.0.0.1:${running.proxy.address?.port}/k?v=2`);
+    await running.proxy.reload(configFromIni(iniWith(sections, tls)));
+    await expect(curlHead(`http://127.0.0.1:${port}/k`)).rejects.toThrow();
+  });
 });
