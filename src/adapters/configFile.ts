@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'ini';
 import { buildConfig, findDuplicateKeys, type ConfigResult, type Environment } from '../config';
-import { readCertificateFile } from './certificateFile';
-import { readCertificateFolder, readKeyPair } from './serverCertificates';
+import { readCertificateFile, readCertificateFolder, readKeyPair } from './serverCertificates';
 
 export type LoadResult = ConfigResult | { readonly ok: false; readonly notFound: true };
 

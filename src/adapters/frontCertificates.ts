@@ -18,6 +18,8 @@ type Emit = (event: ProxyEvent) => void;
 
 interface Loaded {
   readonly certificate: ServerCertificate;
+  /** The PEM text loaded: the default certificate's is the server's own. */
+  content: KeyPairContent;
   context: SecureContext;
   /** The names of the loaded certificate (a renewal may change them). */
   hostnames: readonly string[];
@@ -60,8 +62,9 @@ export class FrontCertificates {
       const digest = digestOf(certificate);
       const pair = loadKeyPair(certificate.certFile, certificate.keyFile);
       if (!pair.ok) throw new Error(pair.errors.join('; '));
-      const context = this.contextOf(pair.content);
-      return { certificate, context, hostnames: pair.hostnames, digest, pending: undefined };
+      const { content, hostnames } = pair;
+      const context = createSecureContext(this.contextOptions(content));
+      return { certificate, content, context, hostnames, digest, pending: undefined };
     });
     this.choose = this.chooser();
   }
@@ -72,19 +75,16 @@ export class FrontCertificates {
     );
   }
 
-  private contextOf(content: KeyPairContent): SecureContext {
-    return createSecureContext({ ...content, minVersion: this.frontend.tlsMinVersion });
+  private contextOptions(content: KeyPairContent) {
+    return { ...content, minVersion: this.frontend.tlsMinVersion };
   }
 
   /** The options of the HTTPS server: the default certificate, SNI, versions, ALPN. */
   serverOptions(handshakeTimeoutMs: number): ServerOptions {
     const first = this.loaded[0];
     if (!first) throw new Error('no certificate for the front door');
-    const pair = loadKeyPair(first.certificate.certFile, first.certificate.keyFile);
-    if (!pair.ok) throw new Error(pair.errors.join('; '));
     return {
-      ...pair.content,
-      minVersion: this.frontend.tlsMinVersion,
+      ...this.contextOptions(first.content),
       ALPNProtocols: ALPN_PROTOCOLS,
       handshakeTimeout: handshakeTimeoutMs,
       SNICallback: (servername, done) => done(null, (this.choose(servername) ?? first).context),
@@ -134,12 +134,11 @@ export class FrontCertificates {
       });
       return;
     }
-    entry.context = this.contextOf(pair.content);
+    entry.content = pair.content;
+    entry.context = createSecureContext(this.contextOptions(pair.content));
     entry.hostnames = pair.hostnames;
     this.choose = this.chooser();
-    if (entry === this.loaded[0]) {
-      this.server?.setSecureContext({ ...pair.content, minVersion: this.frontend.tlsMinVersion });
-    }
+    if (entry === this.loaded[0]) this.server?.setSecureContext(this.contextOptions(pair.content));
     const { validTo } = pair;
     this.emit({ type: 'certificate-reload', outcome: 'reloaded', name, certFile, validTo });
     const warning = expiryWarning({ name, certFile, validTo });

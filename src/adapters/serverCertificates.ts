@@ -1,9 +1,10 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CertificateFolderReader, KeyPairReader } from '../config';
+import type { CertificateFolderReader, CertificateReader, KeyPairReader } from '../config';
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/;
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+const NO_PEM_CERTIFICATE = 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)';
 
 function readText(path: string, errors: string[]): string | undefined {
   try {
@@ -15,9 +16,9 @@ function readText(path: string, errors: string[]): string | undefined {
 }
 
 function parseCertificate(path: string, text: string, errors: string[]) {
-  const pem = PEM_CERTIFICATE.exec(text)?.[0];
+  const pem = text.match(PEM_CERTIFICATE)?.[0];
   if (pem === undefined) {
-    errors.push(`${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    errors.push(`${path} ${NO_PEM_CERTIFICATE}`);
     return undefined;
   }
   try {
@@ -118,4 +119,22 @@ export const readCertificateFolder: CertificateFolderReader = (dir) => {
       keyFile: join(dir, `${name}.key`),
     })),
   };
+};
+
+/** A `tls_ca` file: every PEM certificate in it, each checked to parse; at least one. */
+export const readCertificateFile: CertificateReader = (path) => {
+  const errors: string[] = [];
+  const text = readText(path, errors);
+  if (text === undefined) return { ok: false, error: errors.join('; ') };
+  const certificates = text.match(PEM_CERTIFICATE) ?? [];
+  if (certificates.length === 0) return { ok: false, error: `${path} ${NO_PEM_CERTIFICATE}` };
+  for (const [index, pem] of certificates.entries()) {
+    try {
+      new X509Certificate(pem);
+    } catch (error) {
+      const message = (error as Error).message;
+      return { ok: false, error: `${path}: certificate ${index + 1} is not valid: ${message}` };
+    }
+  }
+  return { ok: true, value: certificates };
 };
