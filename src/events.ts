@@ -58,6 +58,8 @@ export type ProxyEvent =
       readonly remoteAddress: string | undefined;
       /** A failed TLS handshake on the front door (no HTTP was read). */
       readonly tls?: true;
+      /** An HTTP/2 connection closed for a protocol error or abuse (a stream flood, rapid resets). */
+      readonly http2?: true;
       /** The reason the proxy answered with, when it could still answer. */
       readonly rejected?: RejectReason;
     }

@@ -4,7 +4,13 @@ import { Subject, defer, filter, lastValueFrom, map, startWith, type Observable 
 import { HttpExchange, type ExchangeContext, type ExchangeOutcome } from './adapters/httpExchange';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { createFrontend, type FrontDoor } from './adapters/httpFrontend';
+import {
+  closeAllConnections,
+  closeIdleConnections,
+  createFrontend,
+  setHeaderTimeout,
+  type FrontDoor,
+} from './adapters/httpFrontend';
 import { FrontCertificates, expiryWarning } from './adapters/frontCertificates';
 import { createHttpsRedirect } from './adapters/httpsRedirect';
 import { PendingLine } from './adapters/pendingLine';
@@ -368,7 +374,11 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     };
     if (frontend.certificates.length === 0) return createFrontend(handlers);
     const certificates = new FrontCertificates(frontend, emit);
-    const door = createFrontend(handlers, certificates.serverOptions(frontend.headerTimeoutMs));
+    const door = createFrontend(
+      handlers,
+      certificates.serverOptions(frontend.headerTimeoutMs),
+      frontend.http2 ? { maxConcurrentStreams: frontend.h2MaxConcurrentStreams } : undefined,
+    );
     certificates.attach(door as HttpsServer);
     return door;
   };
@@ -426,7 +436,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       target.once('error', onError);
       target.listen(port, host, () => {
         target.off('error', onError);
-        target.on('error', (error) =>
+        target.on('error', (error: Error) =>
           events.next({ type: 'internal-error', source: 'frontend', message: error.message }),
         );
         resolve(target.address() as AddressInfo);
@@ -468,12 +478,12 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     events.next({ type: 'draining', inFlight, timeoutMs: config.frontend.drainTimeoutMs });
     const doors = [server, ...retiredServers];
     const closed = Promise.all([...doors.map(closeServer), closeRedirect(redirect)]);
-    for (const door of doors) door.closeIdleConnections();
+    for (const door of doors) closeIdleConnections(door);
     const [outcome] = await Promise.all([
       lastValueFrom(drainOutcome(inFlight$, config.frontend.drainTimeoutMs)),
       wsProxy.closeAll(Math.min(2000, config.frontend.drainTimeoutMs)),
     ]);
-    for (const door of doors) door.closeAllConnections();
+    for (const door of doors) closeAllConnections(door);
     await closed;
     await release();
     events.next({ type: 'stopped', drained: outcome.drained, abandoned: outcome.remaining });
@@ -636,13 +646,13 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
         address = bound.doorAddress;
         retiredServers.add(old);
         void closeServer(old).then(() => retiredServers.delete(old));
-        old.closeIdleConnections();
+        closeIdleConnections(old);
         events.next({ type: 'listening', host: address.address, port: address.port });
         const oldRedirect = redirect;
         redirect = bound.nextRedirect;
         if (oldRedirect !== redirect) void closeRedirect(oldRedirect);
       } else {
-        server.headersTimeout = next.frontend.headerTimeoutMs;
+        setHeaderTimeout(server, next.frontend.headerTimeoutMs);
       }
       if (changes.admin.keys.length > 0) {
         const old = admin;

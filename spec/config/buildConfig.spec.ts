@@ -30,6 +30,8 @@ describe('buildConfig', () => {
       tlsMinVersion: 'TLSv1.2',
       certificates: [],
       redirectHttpPort: undefined,
+      http2: true,
+      h2MaxConcurrentStreams: 128,
     });
     expect(config.websocket?.algorithm).toBe('round-robin');
     expect(config.websocket?.servers.map((server) => server.address)).toEqual([

@@ -11,8 +11,6 @@ export const EXPIRY_WARNING_DAYS = 30;
 const DAY_MS = 86_400_000;
 /** How often the certificate files are compared with what is loaded. */
 export const CERTIFICATE_POLL_MS = 1000;
-/** What the front door offers by ALPN; `h2` joins here when HTTP/2 is built. */
-const ALPN_PROTOCOLS = ['http/1.1'];
 
 type Emit = (event: ProxyEvent) => void;
 
@@ -85,7 +83,8 @@ export class FrontCertificates {
     if (!first) throw new Error('no certificate for the front door');
     return {
       ...this.contextOptions(first.content),
-      ALPNProtocols: ALPN_PROTOCOLS,
+      // With HTTP/2 on, the server offers `h2` first itself.
+      ALPNProtocols: this.frontend.http2 ? ['h2', 'http/1.1'] : ['http/1.1'],
       handshakeTimeout: handshakeTimeoutMs,
       SNICallback: (servername, done) => done(null, (this.choose(servername) ?? first).context),
     };

@@ -1,8 +1,8 @@
 import {
   createServer,
+  Server,
   ServerResponse,
   type IncomingMessage,
-  type Server,
   type ServerOptions,
 } from 'node:http';
 import {
@@ -10,6 +10,7 @@ import {
   type Server as TlsServer,
   type ServerOptions as TlsOptions,
 } from 'node:https';
+import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { isWebSocketUpgrade } from '../forwarding/upgrade';
 import type { Socket } from 'node:net';
@@ -18,8 +19,17 @@ import {
   BAD_REQUEST,
   HEADER_TIMEOUT,
   HEADERS_TOO_LARGE,
+  METHOD_NOT_ALLOWED,
   type ProxyAnswer,
 } from '../forwarding/failures';
+import { ExtendedConnectSocket } from './extendedConnect';
+import {
+  createHttp2Server,
+  Http1ShapedRequest,
+  type Http2Response,
+  type Http2Sessions,
+} from './http2Front';
+import { answer } from './proxyAnswer';
 import { rejectRaw } from './rawResponse';
 
 type ClientErrorEvent = Extract<ProxyEvent, { type: 'client-error' }>;
@@ -66,24 +76,73 @@ function serveAsPlainRequest(
   onRequest(req, res);
 }
 
-export type FrontDoor = Server | TlsServer;
+export type FrontDoor = Server | TlsServer | Http2SecureServer;
 
+/** HTTP/2 on the front door: ALPN `h2` beside `http/1.1`. */
+export interface FrontendHttp2 {
+  readonly maxConcurrentStreams: number;
+}
+
+/** How long an idle keep-alive connection (an HTTP/2 one without streams too) is kept. */
+const KEEP_ALIVE_TIMEOUT_MS = 75_000;
+
+/** The HTTP/2 connections of the front doors that speak it. */
+const http2Sessions = new WeakMap<FrontDoor, Http2Sessions>();
+
+/** Closes idle connections; HTTP/2 ones get a GOAWAY and finish the streams under way. */
+export function closeIdleConnections(door: FrontDoor): void {
+  // An HTTP/2 front door has it too, for its HTTP/1.1 connections.
+  (door as Server).closeIdleConnections();
+  http2Sessions.get(door)?.closeIdle();
+}
+
+/** A reload's new header_timeout for the front door's HTTP/1.1 connections. */
+export function setHeaderTimeout(door: FrontDoor, timeoutMs: number): void {
+  (door as Server).headersTimeout = timeoutMs;
+}
+
+/** Closes every connection, busy or not. */
+export function closeAllConnections(door: FrontDoor): void {
+  const sessions = http2Sessions.get(door);
+  if (!sessions) {
+    (door as Server).closeAllConnections();
+    return;
+  }
+  sessions.closeAll();
+  // Node's HTTP/1.1 code serves the connections that chose http/1.1, tracked from `listening` on.
+  if (door.listening || sessions.size > 0) {
+    try {
+      Server.prototype.closeAllConnections.call(door);
+    } catch {
+      // A front door that never listened has no HTTP/1.1 connection to close.
+    }
+  }
+}
 /**
  * The client-facing HTTP server, over TLS when `tls` is given. Requests that the parser rejects
  * never reach a backend: they get a JSON 400 (431 for oversized headers, 408 for slow ones) and
  * the connection is closed. A failed TLS handshake (plain HTTP, garbage, a client that stalls
  * past the header timeout) closes that connection and is reported as a `client-error`.
  */
-export function createFrontend(handlers: FrontendHandlers, tls?: TlsOptions): FrontDoor {
-  const options: ServerOptions = {
+export function createFrontend(
+  handlers: FrontendHandlers,
+  tls?: TlsOptions,
+  http2?: FrontendHttp2,
+): FrontDoor {
+  const options = {
     // Uploads may legitimately take long; upstream phases have their own timeouts.
     requestTimeout: 0,
-    keepAliveTimeout: 75_000,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     headersTimeout: handlers.headerTimeoutMs,
     // Node checks header deadlines on this period; keep it well under the timeout.
     connectionsCheckingInterval: Math.max(50, Math.min(1000, handlers.headerTimeoutMs / 4)),
-  };
-  const server: FrontDoor = tls ? createTlsServer({ ...options, ...tls }) : createServer(options);
+  } satisfies ServerOptions;
+  const server: FrontDoor =
+    tls && http2
+      ? createHttp2Door(handlers, tls, http2, options)
+      : tls
+        ? createTlsServer({ ...options, ...tls })
+        : createServer(options);
   if (tls) {
     server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: Socket) => {
       handlers.onClientError({
@@ -96,7 +155,7 @@ export function createFrontend(handlers: FrontendHandlers, tls?: TlsOptions): Fr
       socket.destroy();
     });
   }
-  server.on('request', handlers.onRequest);
+  server.on('request', handlers.onRequest as (req: unknown, res: unknown) => void);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     if (isWebSocketUpgrade(req)) handlers.onUpgrade(req, socket, head);
@@ -118,6 +177,58 @@ export function createFrontend(handlers: FrontendHandlers, tls?: TlsOptions): Fr
       return;
     }
     rejectRaw(socket, reply);
+  });
+  return server;
+}
+
+/**
+ * The HTTP/2 front door. Node's HTTP/1.1 code serves the connections that chose http/1.1, with
+ * the same timeouts as the `https` front door (set as properties: this server reads them so).
+ * HTTP/2 requests reach `onRequest` shaped as HTTP/1.1 ones; an extended CONNECT for a WebSocket
+ * reaches `onUpgrade` with the stream as its connection; another CONNECT is answered 405.
+ */
+function createHttp2Door(
+  handlers: FrontendHandlers,
+  tls: TlsOptions,
+  http2: FrontendHttp2,
+  options: Required<
+    Pick<
+      ServerOptions,
+      'requestTimeout' | 'keepAliveTimeout' | 'headersTimeout' | 'connectionsCheckingInterval'
+    >
+  >,
+): Http2SecureServer {
+  const { server, sessions } = createHttp2Server(tls, {
+    maxConcurrentStreams: http2.maxConcurrentStreams,
+    idleTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+    onSessionError: (error: NodeJS.ErrnoException, session: ServerHttp2Session) =>
+      handlers.onClientError({
+        type: 'client-error',
+        code: error.code ?? 'UNKNOWN',
+        message: error.message,
+        remoteAddress: session.socket?.remoteAddress,
+        http2: true,
+      }),
+  });
+  Object.assign(server, options, { requireHostHeader: true });
+  // Node's own handler would answer TLS failures a second time, as 'clientError'.
+  server.removeAllListeners('tlsClientError');
+  http2Sessions.set(server, sessions);
+  server.on('connect', (req: object, second: Duplex | Http2Response) => {
+    if (!(req instanceof Http1ShapedRequest)) {
+      // HTTP/1.1 CONNECT: rxproxy is no forward proxy (as on the plain front door).
+      (second as Duplex).destroy();
+      return;
+    }
+    const res = second as Http2Response;
+    if (req.extendedProtocol !== 'websocket') {
+      answer(res as unknown as ServerResponse, METHOD_NOT_ALLOWED);
+      return;
+    }
+    const socket = new ExtendedConnectSocket(res.stream);
+    socket.on('error', () => socket.destroy());
+    // The request reads as the HTTP/1.1 upgrade it stands for (see Http1ShapedRequest).
+    handlers.onUpgrade(req as unknown as IncomingMessage, socket, Buffer.alloc(0));
   });
   return server;
 }

@@ -5,7 +5,14 @@ type AddProblem = (key: string, message: string) => void;
 
 export type FrontendTlsSettings = Pick<
   FrontendConfig,
-  'tlsCert' | 'tlsKey' | 'tlsCertDir' | 'tlsMinVersion' | 'certificates' | 'redirectHttpPort'
+  | 'tlsCert'
+  | 'tlsKey'
+  | 'tlsCertDir'
+  | 'tlsMinVersion'
+  | 'certificates'
+  | 'redirectHttpPort'
+  | 'http2'
+  | 'h2MaxConcurrentStreams'
 >;
 
 /** Without readers of its own, a config cannot name certificate files. */
@@ -63,8 +70,10 @@ export function readFrontendTls(
       'needs TLS on the front door (tls_cert and tls_key, or tls_cert_dir)',
     );
   }
-  if (written.has('tls_min_version') && !tls) {
-    add('tls_min_version', 'needs TLS on the front door (tls_cert and tls_key, or tls_cert_dir)');
+  for (const key of ['tls_min_version', 'http2', 'h2_max_concurrent_streams']) {
+    if (written.has(key) && !tls) {
+      add(key, 'needs TLS on the front door (tls_cert and tls_key, or tls_cert_dir)');
+    }
   }
   return {
     tlsCert,
@@ -73,5 +82,7 @@ export function readFrontendTls(
     tlsMinVersion: (written.get('tls_min_version') as TlsVersion | undefined) ?? 'TLSv1.2',
     certificates,
     redirectHttpPort,
+    http2: (written.get('http2') as boolean | undefined) ?? true,
+    h2MaxConcurrentStreams: (written.get('h2_max_concurrent_streams') as number | undefined) ?? 128,
   };
 }

@@ -129,9 +129,10 @@ function hooksKeys(running: HooksConfig, next: HooksConfig): HooksKey[] {
 }
 
 const movesListener = (keys: readonly string[]) => keys.includes('host') || keys.includes('port');
-/** The front door's TLS settings and redirect listener are bound with it. */
+/** The front door's TLS and HTTP/2 settings and its redirect listener are bound with it. */
+const FRONT_DOOR_KEYS = new Set(['redirect_http_port', 'http2', 'h2_max_concurrent_streams']);
 const movesFrontend = (keys: readonly string[]) =>
-  movesListener(keys) || keys.some((key) => key.startsWith('tls_') || key === 'redirect_http_port');
+  movesListener(keys) || keys.some((key) => key.startsWith('tls_') || FRONT_DOOR_KEYS.has(key));
 
 /**
  * What it takes to go from the running config to the next one: add / update / remove commands

@@ -113,6 +113,8 @@ const ROWS: readonly Row[] = [
   ['tls_cert_dir', 'frontend', FRONTEND, '', 'text', 'rxproxy', optional(parseModulePath)],
   ['tls_min_version', 'frontend', FRONTEND, 'TLSv1.2', 'text', 'rxproxy', parseTlsVersion],
   ['redirect_http_port', 'frontend', FRONTEND, '', 'port', 'rxproxy', optional(port)],
+  ['http2', 'frontend', FRONTEND, 'true', 'boolean', 'rxproxy', parseBoolean],
+  ['h2_max_concurrent_streams', 'frontend', FRONTEND, '128', 'count', 'rxproxy', atLeastOne],
 
   ['enable_health_check', 'pool', POOLS, 'false', 'boolean', 'original', parseBoolean],
   ['health_check_interval', 'pool', POOLS, '10', 'seconds', 'original', positiveDuration],

@@ -30,6 +30,8 @@ export const FRONTEND_KEYS = {
   // A certificate whose files changed by the time of a reload counts as a change of `tls_cert`.
   certificates: 'tls_cert',
   redirectHttpPort: 'redirect_http_port',
+  http2: 'http2',
+  h2MaxConcurrentStreams: 'h2_max_concurrent_streams',
 } as const satisfies Record<keyof FrontendConfig, string>;
 
 /** Every PoolConfig field but `kind` and `servers`. */

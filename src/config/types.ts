@@ -53,6 +53,10 @@ export interface FrontendConfig {
   readonly certificates: readonly ServerCertificate[];
   /** A plain listener answering 308 to the HTTPS URL; undefined: none. */
   readonly redirectHttpPort: number | undefined;
+  /** With TLS on, ALPN offers `h2` besides `http/1.1`. */
+  readonly http2: boolean;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS of each HTTP/2 connection. */
+  readonly h2MaxConcurrentStreams: number;
 }
 
 export const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;

@@ -35,6 +35,12 @@ export const BAD_REQUEST: ProxyAnswer = {
   error: 'bad request',
   reason: 'bad_request',
 };
+/** A CONNECT over HTTP/2 that is not a WebSocket's (RFC 8441): rxproxy is no forward proxy. */
+export const METHOD_NOT_ALLOWED: ProxyAnswer = {
+  status: 405,
+  error: 'method not allowed',
+  reason: 'bad_request',
+};
 /** A request body that stalled. */
 export const REQUEST_TIMEOUT: ProxyAnswer = {
   status: 408,

@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import {
+  Http2ServerRequest,
+  Http2ServerResponse,
+  createSecureServer,
+  type Http2SecureServer,
+  type SecureServerOptions,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { ReadableOptions } from 'node:stream';
+import { http1HeaderMap, http1RawHeaders } from '../forwarding/h2Headers';
+
+/**
+ * An HTTP/2 request carrying the headers of its HTTP/1.1 equivalent, which is what the exchange,
+ * hooks and the backend see. An extended CONNECT for a WebSocket (RFC 8441) reads as the
+ * HTTP/1.1 upgrade it stands for, with a key of its own (the client's accept value is never
+ * sent over HTTP/2).
+ */
+export class Http1ShapedRequest extends Http2ServerRequest {
+  /** `:protocol` of an extended CONNECT (RFC 8441), e.g. `websocket`. */
+  readonly extendedProtocol: string | undefined;
+
+  constructor(
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    options: ReadableOptions,
+    rawHeaders: readonly string[],
+  ) {
+    super(stream, headers, options, rawHeaders);
+    const protocol = headers[':protocol'];
+    this.extendedProtocol = typeof protocol === 'string' ? protocol : undefined;
+    const connect = headers[':method'] === 'CONNECT';
+    const unsizedBody =
+      !connect && !stream.endAfterHeaders && headers['content-length'] === undefined;
+    const raw = http1RawHeaders(rawHeaders, unsizedBody);
+    const map = http1HeaderMap(headers, unsizedBody);
+    if (connect && this.extendedProtocol === 'websocket') {
+      const key = randomBytes(16).toString('base64');
+      raw.push('upgrade', 'websocket', 'connection', 'Upgrade', 'sec-websocket-key', key);
+      map.upgrade = 'websocket';
+      map.connection = 'Upgrade';
+      map['sec-websocket-key'] = key;
+    }
+    // Own properties in front of the prototype's getters, which Node's own code does not use.
+    Object.defineProperty(this, 'rawHeaders', { value: raw, enumerable: true });
+    Object.defineProperty(this, 'headers', { value: map, enumerable: true });
+  }
+}
+
+/**
+ * Header pairs as an HTTP/2 response takes them, repeats as arrays, without `connection`, which
+ * the exchange adds while draining (a GOAWAY does that in HTTP/2).
+ */
+function http2Headers(pairs: readonly string[]): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = (pairs[i] ?? '').toLowerCase();
+    if (name === 'connection') continue;
+    const value = pairs[i + 1] ?? '';
+    const previous = headers[name];
+    if (previous === undefined) headers[name] = value;
+    else if (Array.isArray(previous)) previous.push(value);
+    else headers[name] = [String(previous), value];
+  }
+  return headers;
+}
+
+const isPairs = (headers: OutgoingHttpHeaders | readonly string[]): headers is readonly string[] =>
+  Array.isArray(headers);
+
+const isPairList = (
+  trailers: OutgoingHttpHeaders | readonly [string, string][],
+): trailers is readonly [string, string][] => Array.isArray(trailers);
+
+/**
+ * An HTTP/2 response taking what the exchange writes for HTTP/1.1: the reason phrase is dropped
+ * (HTTP/2 has none), so is `connection`, and `destroyed` says whether the stream is gone.
+ */
+export class Http2Response extends Http2ServerResponse<Http1ShapedRequest> {
+  constructor(stream: ServerHttp2Stream) {
+    super(stream);
+    Object.defineProperty(this, 'destroyed', { get: () => this.stream.destroyed });
+  }
+
+  override writeHead(
+    statusCode: number,
+    statusOrHeaders?: string | OutgoingHttpHeaders | readonly string[],
+    headers?: OutgoingHttpHeaders | readonly string[],
+  ): this {
+    const given = typeof statusOrHeaders === 'string' ? headers : statusOrHeaders;
+    if (given === undefined) return super.writeHead(statusCode);
+    return super.writeHead(statusCode, isPairs(given) ? http2Headers(given) : given);
+  }
+
+  /** Trailers come as `[name, value]` pairs, as an HTTP/1.1 response takes them. */
+  override addTrailers(trailers: OutgoingHttpHeaders | readonly [string, string][]): void {
+    super.addTrailers(isPairList(trailers) ? http2Headers(trailers.flat()) : trailers);
+  }
+}
+
+export interface Http2Settings {
+  /** SETTINGS_MAX_CONCURRENT_STREAMS per connection. */
+  readonly maxConcurrentStreams: number;
+  /** A connection with no open stream this long is closed (GOAWAY), like an idle keep-alive. */
+  readonly idleTimeoutMs: number;
+  /** A connection closed by the proxy for a protocol error or abuse. */
+  readonly onSessionError: (error: NodeJS.ErrnoException, session: ServerHttp2Session) => void;
+}
+
+/** One HTTP/2 connection: how many streams are open on it. */
+class SessionEntry {
+  open = 0;
+  constructor(readonly session: ServerHttp2Session) {}
+}
+
+/** The HTTP/2 connections of a front door, for draining and for closing idle ones. */
+export class Http2Sessions {
+  private readonly sessions = new Set<SessionEntry>();
+
+  constructor(private readonly idleTimeoutMs: number) {}
+
+  add(session: ServerHttp2Session): void {
+    const entry = new SessionEntry(session);
+    this.sessions.add(entry);
+    session.on('stream', (stream: ServerHttp2Stream) => {
+      entry.open++;
+      stream.once('close', () => entry.open--);
+    });
+    session.setTimeout(this.idleTimeoutMs, () => {
+      if (entry.open === 0) session.close();
+    });
+    session.once('close', () => this.sessions.delete(entry));
+  }
+
+  /** GOAWAY to every connection: streams under way complete, new ones go elsewhere. */
+  closeIdle(): void {
+    for (const { session } of this.sessions) if (!session.closed) session.close();
+  }
+
+  closeAll(): void {
+    for (const { session } of this.sessions) session.destroy();
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+}
+
+/**
+ * A TLS server offering `h2` and `http/1.1` by ALPN on one port. HTTP/2 requests arrive as
+ * `Http1ShapedRequest` and `Http2Response`; HTTP/1.1 connections are served by Node's HTTP/1.1
+ * server code as on the `https` front door.
+ */
+export function createHttp2Server(
+  tls: SecureServerOptions,
+  settings: Http2Settings,
+): { server: Http2SecureServer; sessions: Http2Sessions } {
+  const server = createSecureServer({
+    ...tls,
+    allowHTTP1: true,
+    Http2ServerRequest: Http1ShapedRequest,
+    Http2ServerResponse: Http2Response,
+    settings: {
+      maxConcurrentStreams: settings.maxConcurrentStreams,
+      enableConnectProtocol: true,
+    },
+  });
+  const sessions = new Http2Sessions(settings.idleTimeoutMs);
+  server.on('session', (session: ServerHttp2Session) => sessions.add(session));
+  server.on('sessionError', settings.onSessionError);
+  return { server, sessions };
+}
