@@ -10,7 +10,7 @@ import {
   startRawWsBackend,
   type RawPeer,
 } from '../helpers/rawWebSocket';
-import { waitUntil } from '../helpers/waitUntil';
+import { sleep, waitUntil } from '../helpers/waitUntil';
 import { startWsBackend } from '../helpers/wsBackend';
 
 /** Far below the 30 s `ws` waits for the peer's FIN, far above a loopback round trip. */
@@ -59,6 +59,36 @@ describe('WebSocket close handshake with a peer that keeps its TCP side open', (
 
     expect(eventsOf(running, 'websocket-close')).toEqual([
       expect.objectContaining({ closedBy: 'client', code: 4001, reason: 'bye' }),
+    ]);
+  });
+
+  it("passes the backend's answer on to a client that ended its half after its close frame", async () => {
+    const backend = await startRawWsBackend();
+    harness.onCleanup(() => backend.close());
+    const running = await harness.proxy(`[websocket]\nserver1=${backend.address}\n`);
+    const raw = await rawHandshake(running.address.port, harness.onCleanup, { path: '/half' });
+    expect(raw.head).toMatch(/^HTTP\/1\.1 101 /);
+    const [peer] = backend.peers;
+    if (!peer) throw new Error('the backend saw no handshake');
+
+    // As a browser does over HTTP/2: its close frame, then the end of its stream at once.
+    raw.socket.end(clientFrame(CLOSE, closePayload(4003, 'leaving')));
+    const relayed = await frameFrom(peer, CLOSE, PROMPTLY_MS);
+    expect(relayed.payload).toEqual(closePayload(4003, 'leaving'));
+    await sleep(100);
+    expect(raw.endedAt()).toBeUndefined();
+    peer.socket.write(backendFrame(CLOSE, closePayload(4003, 'leaving')));
+
+    const answer = await frameFrom(raw, CLOSE, PROMPTLY_MS);
+    expect(answer.payload).toEqual(closePayload(4003, 'leaving'));
+    await waitUntil(
+      () => raw.endedAt() !== undefined,
+      'the proxy ends the connection',
+      PROMPTLY_MS,
+    );
+    await waitUntil(() => eventsOf(running, 'websocket-close').length === 1, 'the close event');
+    expect(eventsOf(running, 'websocket-close')).toEqual([
+      expect.objectContaining({ closedBy: 'client', code: 4003, reason: 'leaving' }),
     ]);
   });
 

@@ -236,10 +236,16 @@ export class TunnelEndpoint implements TunnelSide {
     this.reads?.resume();
   }
 
-  /** The peer sent its FIN: after its close frame the connection is done, before it it is lost. */
+  /**
+   * The peer sent its FIN: before its close frame the connection is lost. After it, the answer
+   * to that close frame is still passed on if the connection can carry it (a browser ends its
+   * HTTP/2 stream right after its close frame, and reports the close as clean only with the
+   * answer); the connection ends once it has gone, or at the close timeout.
+   */
   private ended(): void {
-    if (this.closeReceived) this.finish();
-    else this.drop();
+    if (!this.closeReceived) this.drop();
+    else if (this.open && this.socket.allowHalfOpen && !this.peer.closeReceived) this.closing();
+    else this.finish();
   }
 
   private closed(): void {
