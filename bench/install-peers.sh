@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# Installs the native peers of the benchmark (nginx, HAProxy, wrk) from Debian's packages.
-# Idempotent: does nothing when all three are already on the PATH. Needs root or passwordless
-# sudo. `npm run bench` also runs without them: it then skips nginx and HAProxy and loads with
-# autocannon instead of wrk.
+# Installs the native peers of the benchmark (nginx, HAProxy, wrk, and h2load from
+# nghttp2-client) from Debian's packages. Idempotent: does nothing when all are already on the
+# PATH. Needs root or passwordless sudo. `npm run bench` also runs without them: it then skips
+# nginx and HAProxy, loads with autocannon instead of wrk, and skips the HTTP/2 rounds.
 set -euo pipefail
 
+# tool:package
+tools=(nginx:nginx haproxy:haproxy wrk:wrk h2load:nghttp2-client)
+
+have() {
+  command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]
+}
+
 missing=()
-for tool in nginx haproxy wrk; do
-  if ! command -v "$tool" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$tool" ]; then
-    missing+=("$tool")
+for entry in "${tools[@]}"; do
+  if ! have "${entry%%:*}"; then
+    missing+=("${entry#*:}")
   fi
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "nginx, haproxy and wrk are already installed"
+  echo "nginx, haproxy, wrk and h2load are already installed"
   exit 0
 fi
 
@@ -32,8 +39,9 @@ ${sudo[@]+"${sudo[@]}"} apt-get update
 ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y --no-install-recommends "${missing[@]}"
 
-for tool in nginx haproxy wrk; do
-  if command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ]; then
+for entry in "${tools[@]}"; do
+  tool="${entry%%:*}"
+  if have "$tool"; then
     echo "ok: $tool"
   else
     echo "error: $tool still missing" >&2

@@ -7,7 +7,7 @@
 //                                 full results are not overwritten
 //
 // Options: --rounds N, --duration S (HTTP), --ws-duration S, --ws-idle N, --warmup S,
-// --targets a,b,c, --load wrk|autocannon, --out DIR; --baseline DIR adds the rxproxy built in
+// --targets a,b,c, --load wrk|autocannon, --out DIR, --tls 0|1, --http2 0|1; --baseline DIR adds the rxproxy built in
 // DIR (e.g. a worktree of the commit before a change) as target rxproxy-baseline, interleaved
 // with rxproxy in each round, results in bench/results/tmp/baseline; --render FILE.json writes
 // the Markdown and SVG again from saved results, next to that file, without measuring.
@@ -19,12 +19,20 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet, Agent } from 'node:http';
 import { get as httpsGet, Agent as HttpsAgent } from 'node:https';
+import { connect as http2Connect } from 'node:http2';
 import { createServer, type AddressInfo } from 'node:net';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { killAllNow, start, stop, stopAll, waitForPort, type Child } from './lib/children';
-import { defaultGenerator, generatorVersion, runHttpLoad, type LoadGenerator } from './lib/load';
+import {
+  defaultGenerator,
+  generatorVersion,
+  runH2load,
+  runHttpLoad,
+  type HttpLoadResult,
+  type LoadGenerator,
+} from './lib/load';
 import {
   CLK_TCK,
   cpuSeconds,
@@ -38,6 +46,7 @@ import { format, resolveConfig } from 'prettier';
 import { markdown, readmeSummary, replaceBenchBlock, svgChart } from './lib/report';
 import {
   parseResults,
+  type Http2Run,
   type HttpRun,
   type Machine,
   type Results,
@@ -59,6 +68,8 @@ import { makeBenchCertificate } from './lib/certificate';
 import { versionLine, which } from './lib/tools';
 
 const root = resolve(__dirname, '..', '..', '..', '..');
+/** h2load's connections in the HTTP/2 rounds; the streams on each make up httpConnections. */
+const HTTP2_CLIENTS = 10;
 const committedResults = join(root, 'bench', 'results');
 const jsDir = __dirname;
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
@@ -89,6 +100,8 @@ interface Options {
   out: string;
   /** HTTPS rounds (HTTP/1.1 over TLS) for the targets that serve it. */
   tls: boolean;
+  /** HTTP/2 rounds (over TLS, from h2load) for the targets that serve it. */
+  http2: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -104,7 +117,7 @@ function parseOptions(argv: string[]): Options {
     process.stdout.write(
       'npm run bench [-- --quick] [--rounds N] [--duration S] [--ws-duration S] [--ws-idle N]\n' +
         '              [--warmup S] [--targets rxproxy,rxproxy-admin,rxproxy-hooks,node-floor,node-http-proxy,fastify,nginx,haproxy]\n' +
-        '              [--load wrk|autocannon] [--out DIR] [--baseline DIR] [--tls 0|1]\n' +
+        '              [--load wrk|autocannon] [--out DIR] [--baseline DIR] [--tls 0|1] [--http2 0|1]\n' +
         'npm run bench -- --render bench/results/latest.json\n',
     );
     process.exit(0);
@@ -121,6 +134,7 @@ function parseOptions(argv: string[]): Options {
     'out',
     'baseline',
     'tls',
+    'http2',
   ];
   for (const key of flags.keys())
     if (!known.includes(key)) throw new Error(`unknown option --${key}`);
@@ -161,6 +175,7 @@ function parseOptions(argv: string[]): Options {
     targets,
     load,
     tls: number('tls', quick ? 0 : 1) > 0,
+    http2: number('http2', quick ? 0 : 1) > 0,
     out: resolve(
       flags.get('out') ??
         (quick
@@ -193,36 +208,89 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+interface Answer {
+  status: number;
+  body: string;
+}
+
+/** `get` (GET /check) until every backend has answered 200 with its JSON. */
+async function checkRoundRobin(backends: number, get: () => Promise<Answer>): Promise<void> {
+  const seen = new Set<string>();
+  for (let i = 0; i < backends * 2; i++) {
+    const { status, body } = await get();
+    if (status !== 200) throw new Error(`GET /check answered ${status}: ${body.slice(0, 200)}`);
+    seen.add((JSON.parse(body) as { backend: string }).backend);
+  }
+  if (seen.size !== backends) {
+    throw new Error(`round-robin reached ${seen.size} of ${backends} backends`);
+  }
+}
+
 /** GETs through the target until every backend has answered 200 with its JSON. */
 async function checkHttp(port: number, backends: number, ca?: string): Promise<void> {
   const agent = ca
     ? new HttpsAgent({ keepAlive: true, maxSockets: 1, ca: readFileSync(ca) })
     : new Agent({ keepAlive: true, maxSockets: 1 });
   const get = ca ? httpsGet : httpGet;
-  const seen = new Set<string>();
   try {
-    for (let i = 0; i < backends * 2; i++) {
-      const { status, body } = await new Promise<{ status: number; body: string }>((done, fail) => {
-        const req = get(
-          { host: '127.0.0.1', port, path: '/check', agent, timeout: 5000 },
-          (res) => {
-            let text = '';
-            res.setEncoding('utf8');
-            res.on('data', (chunk: string) => (text += chunk));
-            res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
-          },
-        );
-        req.on('timeout', () => req.destroy(new Error('timed out')));
-        req.on('error', fail);
-      });
-      if (status !== 200) throw new Error(`GET /check answered ${status}: ${body.slice(0, 200)}`);
-      seen.add((JSON.parse(body) as { backend: string }).backend);
-    }
+    await checkRoundRobin(
+      backends,
+      () =>
+        new Promise<Answer>((done, fail) => {
+          const req = get(
+            { host: '127.0.0.1', port, path: '/check', agent, timeout: 5000 },
+            (res) => {
+              let text = '';
+              res.setEncoding('utf8');
+              res.on('data', (chunk: string) => (text += chunk));
+              res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
+            },
+          );
+          req.on('timeout', () => req.destroy(new Error('timed out')));
+          req.on('error', fail);
+        }),
+    );
   } finally {
     agent.destroy();
   }
-  if (seen.size !== backends) {
-    throw new Error(`round-robin reached ${seen.size} of ${backends} backends`);
+}
+
+/** The same over HTTP/2, on one session that must have negotiated h2 by ALPN. */
+async function checkHttp2(port: number, backends: number, ca: string): Promise<void> {
+  const session = http2Connect(`https://127.0.0.1:${port}`, { ca: readFileSync(ca) });
+  try {
+    await new Promise<void>((done, fail) => {
+      session.once('connect', () => done());
+      session.once('error', (error: Error & { code?: string }) =>
+        fail(
+          error.code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL'
+            ? new Error('ALPN did not select h2: the server has no protocol in common with h2')
+            : error,
+        ),
+      );
+      setTimeout(() => fail(new Error('no HTTP/2 session within 5 s')), 5000).unref();
+    });
+    if (session.alpnProtocol !== 'h2') {
+      throw new Error(`ALPN did not select h2 (negotiated ${session.alpnProtocol || 'nothing'})`);
+    }
+    await checkRoundRobin(
+      backends,
+      () =>
+        new Promise<Answer>((done, fail) => {
+          const stream = session.request({ ':path': '/check' });
+          let status = 0;
+          let text = '';
+          stream.setEncoding('utf8');
+          stream.setTimeout(5000, () => stream.close());
+          stream.on('response', (headers) => (status = Number(headers[':status'] ?? 0)));
+          stream.on('data', (chunk: string) => (text += chunk));
+          stream.on('end', () => done({ status, body: text }));
+          stream.on('close', () => fail(new Error('the stream closed before its end')));
+          stream.on('error', fail);
+        }),
+    );
+  } finally {
+    session.destroy();
   }
 }
 
@@ -383,6 +451,7 @@ async function main(): Promise<void> {
       name: target.name,
       version: target.version(root),
       websocket: target.websocket,
+      http2: target.tls && target.http2,
       idleRssKiB: 0,
     };
     results.targets.push(info);
@@ -421,23 +490,42 @@ async function main(): Promise<void> {
     log(`${r.target.name}: ${phase} failed: ${message}`);
   };
 
-  const httpRun = async (r: Running, round: number, seconds: number): Promise<HttpRun> => {
-    const peakOk = resetPeakRss(r.child.pid);
-    const proxyCpu0 = cpuTimes(r.child.pid);
-    const backendCpu0 = cpuSeconds(backendsChild.pid);
-    const t0 = process.hrtime.bigint();
-    const load = await runHttpLoad({
-      generator: options.load,
-      url: `${r.tls ? 'https' : 'http'}://127.0.0.1:${r.port}/`,
-      connections: settings.httpConnections,
-      seconds,
-      dir: scratch,
-      label: `${r.tls ? 'https' : 'http'}-${r.target.name}-${round}`,
-      root,
-    });
-    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-    const { cpu, userSeconds, systemSeconds } = cpuSince(r.child.pid, proxyCpu0);
-    const backendCpu = cpuSeconds(backendsChild.pid) - backendCpu0;
+  /** The proxy's and the backends' CPU and the wall time from `start` on. */
+  interface Meter {
+    peakOk: boolean;
+    proxyCpu: CpuTimes;
+    backendCpu: number;
+    t0: bigint;
+  }
+  interface Metered {
+    wall: number;
+    cpu: number;
+    userSeconds: number;
+    systemSeconds: number;
+    backendCpu: number;
+    peakOk: boolean;
+  }
+  const startMeter = (r: Running): Meter => ({
+    peakOk: resetPeakRss(r.child.pid),
+    proxyCpu: cpuTimes(r.child.pid),
+    backendCpu: cpuSeconds(backendsChild.pid),
+    t0: process.hrtime.bigint(),
+  });
+  const readMeter = (r: Running, meter: Meter): Metered => ({
+    wall: Number(process.hrtime.bigint() - meter.t0) / 1e9,
+    ...cpuSince(r.child.pid, meter.proxyCpu),
+    backendCpu: cpuSeconds(backendsChild.pid) - meter.backendCpu,
+    peakOk: meter.peakOk,
+  });
+
+  /** One run's record from the load generator's result and what was metered over it. */
+  const httpRecord = async (
+    r: Running,
+    round: number,
+    load: HttpLoadResult & { raw: string; generatorCpuSeconds: number },
+    metered: Metered,
+  ): Promise<HttpRun> => {
+    const { wall, cpu, userSeconds, systemSeconds, backendCpu, peakOk } = metered;
     const peak = peakRssKiB(r.child.pid);
     if (r.child.hasExited() || cpu < 0) throw new Error('the proxy exited during the run');
     if (!peakOk) settings.peakRssScope = 'lifetime';
@@ -457,6 +545,58 @@ async function main(): Promise<void> {
       peakRssKiB: peak,
       backendCounts: await backendStats(),
     };
+  };
+
+  const httpRun = async (r: Running, round: number, seconds: number): Promise<HttpRun> => {
+    const meter = startMeter(r);
+    const load = await runHttpLoad({
+      generator: options.load,
+      url: `${r.tls ? 'https' : 'http'}://127.0.0.1:${r.port}/`,
+      connections: settings.httpConnections,
+      seconds,
+      dir: scratch,
+      label: `${r.tls ? 'https' : 'http'}-${r.target.name}-${round}`,
+      root,
+    });
+    return httpRecord(r, round, load, readMeter(r, meter));
+  };
+
+  /**
+   * One h2load run: CPU and wall time are taken over h2load's measured period only, after its
+   * warm-up on the same connections (the backends' counts include the warm-up's requests).
+   */
+  const http2Run = async (
+    r: Running,
+    round: number,
+    seconds: number,
+    warmupSeconds: number,
+  ): Promise<Http2Run> => {
+    const clients = settings.http2Clients ?? 1;
+    const streams = settings.http2Streams ?? 1;
+    let meter: Meter | undefined;
+    let metered: Metered | undefined;
+    const load = await runH2load({
+      url: `https://127.0.0.1:${r.port}/`,
+      clients,
+      streams,
+      seconds,
+      warmupSeconds,
+      dir: scratch,
+      label: `http2-${r.target.name}-${round}`,
+      onMeasureStart: () => (meter = startMeter(r)),
+      onMeasureEnd: () => (metered = meter && readMeter(r, meter)),
+    });
+    if (!metered) throw new Error('h2load did not report its measured period');
+    // h2load ends its measured period early when every connection has closed (a GOAWAY, or a
+    // server that closes after so many requests): such a run measured nothing like the others.
+    if (load.requests === 0 || metered.wall < seconds * 0.9) {
+      throw new Error(
+        `h2load completed ${load.requests} requests in a measured period of ${metered.wall.toFixed(2)} s of ${seconds} s`,
+      );
+    }
+    const { succeeded, failed, errored, timedOut, protocol, tlsProtocol, cipher, ...base } = load;
+    const counts = { succeeded, failed, errored, timedOut, protocol, tlsProtocol, cipher };
+    return { ...(await httpRecord(r, round, base, metered)), clients, streams, ...counts };
   };
 
   /** A client process that opens `count` idle WebSocket pairs through the target and holds them. */
@@ -624,67 +764,121 @@ async function main(): Promise<void> {
     await stop(r.child);
   }
 
-  // HTTPS rounds: the targets that serve TLS started again with one certificate, the same
-  // HTTP load over HTTP/1.1 with keep-alive (so handshakes are not what is measured).
-  const tlsTargets = usable.filter((target) => target.tls);
-  if (options.tls && tlsTargets.length > 0) {
-    const certificate = makeBenchCertificate(scratch);
-    if ('unavailable' in certificate) {
-      settings.tlsSkipped = certificate.unavailable;
-      log(`skipping the HTTPS rounds: ${certificate.unavailable}`);
-    } else {
-      results.https = [];
-      const tlsRunning: Running[] = [];
-      for (const target of tlsTargets) {
-        const info = results.targets.find((candidate) => candidate.name === target.name);
-        if (!info) continue;
-        try {
-          const { child, port } = await launch(target, certificate);
-          tlsRunning.push({ target, info, child, port, tls: true });
-        } catch (error) {
-          info.tlsError = `did not start with TLS: ${(error as Error).message}`;
-          log(`${target.name}: ${info.tlsError}`);
-        }
+  let certificate: ReturnType<typeof makeBenchCertificate> | undefined;
+
+  /**
+   * One TLS phase: the targets started again with one certificate, checked, warmed up, then the
+   * rounds interleaved. A failure is the target's `error` field for this phase (⚠ in its table).
+   * Skipped, with the reason in `skip`, without a certificate or when `unavailable` says why.
+   */
+  const tlsPhase = async <R extends HttpRun>(phase: {
+    name: string;
+    targets: Target[];
+    unavailable?: string;
+    skip: (reason: string) => void;
+    error: 'tlsError' | 'http2Error';
+    check: (port: number, ca: string) => Promise<void>;
+    /** Round 0 is the unrecorded warm-up. */
+    run: (r: Running, round: number, seconds: number) => Promise<R>;
+    /** Where the runs go, made when the phase runs. */
+    begin: () => R[];
+  }): Promise<void> => {
+    if (phase.targets.length === 0) return;
+    const skip = (reason: string): void => {
+      phase.skip(reason);
+      log(`skipping the ${phase.name} rounds: ${reason}`);
+    };
+    if (phase.unavailable !== undefined) return skip(phase.unavailable);
+    const tls = (certificate ??= makeBenchCertificate(scratch));
+    if ('unavailable' in tls) return skip(tls.unavailable);
+    const record = phase.begin();
+    const phaseRunning: Running[] = [];
+    for (const target of phase.targets) {
+      const info = results.targets.find((candidate) => candidate.name === target.name);
+      if (!info) continue;
+      try {
+        const { child, port } = await launch(target, tls);
+        phaseRunning.push({ target, info, child, port, tls: true });
+      } catch (error) {
+        info[phase.error] = `did not start with TLS: ${(error as Error).message}`;
+        log(`${target.name}: ${info[phase.error]}`);
       }
-      await sleep(1500);
-      const failTls = async (r: Running, phase: string, error: unknown): Promise<void> => {
-        const message = error instanceof Error ? error.message : JSON.stringify(error);
-        r.info.tlsError ??= `${phase} failed: ${message}`;
-        log(`${r.target.name}: HTTPS ${phase} failed: ${message}`);
-        await stop(r.child);
-      };
-      const tlsAlive = (r: Running): boolean => {
-        if (r.child.hasExited()) r.info.tlsError ??= 'exited during the HTTPS rounds';
-        return r.info.tlsError === undefined;
-      };
-      for (const r of tlsRunning) {
-        await checkHttp(r.port, settings.backends, certificate.cert).catch((error: unknown) =>
-          failTls(r, 'correctness check', error),
-        );
-      }
-      if (settings.warmupSeconds > 0) {
-        for (const r of tlsRunning.filter(tlsAlive)) {
-          await httpRun(r, 0, settings.warmupSeconds).catch((error: unknown) =>
-            failTls(r, 'warm-up', error),
-          );
-        }
-      }
-      for (let round = 1; round <= settings.rounds; round++) {
-        for (const r of tlsRunning.filter(tlsAlive)) {
-          try {
-            const run = await httpRun(r, round, settings.httpSeconds);
-            results.https.push(run);
-            log(
-              `HTTPS round ${round} ${r.target.name}: ${Math.round(run.rps)} req/s, ` +
-                `CPU ${run.cpuPer10k.toFixed(3)} s/10k`,
-            );
-          } catch (error) {
-            await failTls(r, `round ${round}`, error);
-          }
-        }
-      }
-      for (const r of tlsRunning) await stop(r.child);
     }
+    await sleep(1500);
+    const failPhase = async (r: Running, step: string, error: unknown): Promise<void> => {
+      const message = error instanceof Error ? error.message : JSON.stringify(error);
+      r.info[phase.error] ??= `${step} failed: ${message}`;
+      log(`${r.target.name}: ${phase.name} ${step} failed: ${message}`);
+      await stop(r.child);
+    };
+    const phaseAlive = (r: Running): boolean => {
+      if (r.child.hasExited()) r.info[phase.error] ??= `exited during the ${phase.name} rounds`;
+      return r.info[phase.error] === undefined;
+    };
+    for (const r of phaseRunning) {
+      await phase
+        .check(r.port, tls.cert)
+        .catch((error: unknown) => failPhase(r, 'correctness check', error));
+    }
+    if (settings.warmupSeconds > 0) {
+      for (const r of phaseRunning.filter(phaseAlive)) {
+        await phase
+          .run(r, 0, settings.warmupSeconds)
+          .catch((error: unknown) => failPhase(r, 'warm-up', error));
+      }
+    }
+    for (let round = 1; round <= settings.rounds; round++) {
+      for (const r of phaseRunning.filter(phaseAlive)) {
+        try {
+          const run = await phase.run(r, round, settings.httpSeconds);
+          record.push(run);
+          log(
+            `${phase.name} round ${round} ${r.target.name}: ${Math.round(run.rps)} req/s, ` +
+              `CPU ${run.cpuPer10k.toFixed(3)} s/10k`,
+          );
+        } catch (error) {
+          await failPhase(r, `round ${round}`, error);
+        }
+      }
+    }
+    for (const r of phaseRunning) await stop(r.child);
+  };
+  // HTTPS rounds: the targets that serve TLS, the same HTTP load over HTTP/1.1 with keep-alive
+  // (so handshakes are not what is measured).
+  if (options.tls) {
+    await tlsPhase({
+      name: 'HTTPS',
+      targets: usable.filter((target) => target.tls),
+      skip: (reason) => (settings.tlsSkipped = reason),
+      error: 'tlsError',
+      check: (port, ca) => checkHttp(port, settings.backends, ca),
+      run: httpRun,
+      begin: () => (results.https = []),
+    });
+  }
+
+  // HTTP/2 rounds: the targets with an HTTP/2 front, h2load over TLS with ALPN h2 only, as many
+  // requests in flight as in the HTTP/1.1 rounds, and a short warm-up inside each run.
+  if (options.http2) {
+    const h2load = which('h2load');
+    const warmup = Math.min(1, settings.warmupSeconds);
+    await tlsPhase({
+      name: 'HTTP/2',
+      targets: usable.filter((target) => target.tls && target.http2),
+      ...(h2load ? {} : { unavailable: 'h2load is not installed (bench/install-peers.sh)' }),
+      skip: (reason) => (settings.http2Skipped = reason),
+      error: 'http2Error',
+      check: (port, ca) => checkHttp2(port, settings.backends, ca),
+      run: (r, round, seconds) => http2Run(r, round, seconds, round === 0 ? 0 : warmup),
+      begin: () => {
+        settings.http2LoadGeneratorVersion =
+          versionLine(h2load ?? 'h2load', ['--version'], /(h2load \S+)/) || 'h2load';
+        settings.http2Clients = HTTP2_CLIENTS;
+        settings.http2Streams = settings.httpConnections / HTTP2_CLIENTS;
+        settings.http2WarmupSeconds = warmup;
+        return (results.http2 = []);
+      },
+    });
   }
 
   // Memory per proxied WebSocket, each target freshly started and warmed with 50 pairs.

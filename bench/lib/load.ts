@@ -1,9 +1,9 @@
-// HTTP load generators: wrk (one thread) and, when wrk is missing, autocannon. Both run as
-// their own process; the result is parsed into one shape.
+// HTTP load generators: wrk (one thread) and, when wrk is missing, autocannon; h2load for the
+// HTTP/2 rounds. Each runs as its own process; the result is parsed into one shape.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { start, stop } from './children';
+import { start, stop, type Child } from './children';
 import { cpuSeconds } from './procfs';
 import { peerModulePath, which } from './tools';
 
@@ -111,6 +111,27 @@ export function generatorVersion(generator: LoadGenerator, root: string): string
   return 'wrk';
 }
 
+/** Waits for the generator to exit; fails after `limitSeconds` + 30 s or on a non-zero exit. */
+async function finish(
+  child: Child,
+  name: string,
+  label: string,
+  limitSeconds: number,
+  out: string,
+): Promise<string> {
+  const timeout = new Promise<'timeout'>((resolve) =>
+    setTimeout(() => resolve('timeout'), (limitSeconds + 30) * 1000).unref(),
+  );
+  const how = await Promise.race([child.exited, timeout]);
+  if (how === 'timeout') {
+    await stop(child);
+    throw new Error(`${name} did not finish in time (${label})`);
+  }
+  const raw = readFileSync(out, 'utf8');
+  if (how !== '0') throw new Error(`${name} exited with ${how}:\n${raw}`);
+  return raw;
+}
+
 /** Runs one load test and returns its parsed result; fails after the duration + 30 s. */
 export async function runHttpLoad(
   options: LoadOptions,
@@ -155,17 +176,183 @@ export async function runHttpLoad(
   const sampler = setInterval(() => {
     if (!child.hasExited()) generatorCpuSeconds = cpuSeconds(child.pid);
   }, 200);
-  const timeout = new Promise<'timeout'>((resolve) =>
-    setTimeout(() => resolve('timeout'), (options.seconds + 30) * 1000).unref(),
+  const raw = await finish(child, options.generator, options.label, options.seconds, out).finally(
+    () => clearInterval(sampler),
   );
-  const how = await Promise.race([child.exited, timeout]);
-  clearInterval(sampler);
-  if (how === 'timeout') {
-    await stop(child);
-    throw new Error(`${options.generator} did not finish in time (${options.label})`);
-  }
-  const raw = readFileSync(out, 'utf8');
-  if (how !== '0') throw new Error(`${options.generator} exited with ${how}:\n${raw}`);
   const result = options.generator === 'wrk' ? parseWrk(raw) : parseAutocannon(raw);
   return { ...result, raw, generatorCpuSeconds };
+}
+
+/**
+ * h2load's request counts of the measured period besides those completed (its "done", which is
+ * `requests`), and what TLS and ALPN it negotiated.
+ */
+export interface H2loadCounts {
+  /** Responses with a 2xx or 3xx status. */
+  succeeded: number;
+  /** Requests that did not succeed: a status of 400 or more, a stream error or a timeout. */
+  failed: number;
+  /** Requests that ended in a stream or connection error. */
+  errored: number;
+  timedOut: number;
+  /** ALPN protocol, TLS version and cipher h2load reported; '' when it reported none. */
+  protocol: string;
+  tlsProtocol: string;
+  cipher: string;
+}
+
+/** Parses h2load's summary; the latencies come from its request log (parseH2loadLog). */
+export function parseH2load(
+  text: string,
+  seconds: number,
+): Omit<HttpLoadResult, 'p50Ms' | 'p99Ms'> & H2loadCounts {
+  const line = (pattern: RegExp): string => pattern.exec(text)?.[1]?.trim() ?? '';
+  const counts =
+    /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(
+      text,
+    );
+  const rps = /finished in [\d.]+\w*, ([\d.]+) req\/s/.exec(text);
+  if (!counts || !rps) throw new Error(`unexpected h2load output:\n${text}`);
+  const count = (i: number): number => Number(counts[i] ?? 0);
+  const status = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(text);
+  return {
+    requests: count(3),
+    seconds,
+    rps: Number(rps[1]),
+    non2xx: Number(status?.[3] ?? 0) + Number(status?.[4] ?? 0),
+    socketErrors: { connect: 0, read: count(6), write: 0, timeout: count(7) },
+    succeeded: count(4),
+    failed: count(5),
+    errored: count(6),
+    timedOut: count(7),
+    protocol: line(/^Application protocol: (.+)$/m),
+    tlsProtocol: line(/^TLS Protocol: (.+)$/m),
+    cipher: line(/^Cipher: (.+)$/m),
+  };
+}
+
+/**
+ * p50 and p99 of h2load's request log (one line per request: start time in µs, status, time
+ * in µs, in the order the requests ended): the last `done` lines, the warm-up's come first.
+ */
+export function parseH2loadLog(text: string, done: number): { p50Ms: number; p99Ms: number } {
+  const lines = text.split('\n').filter((l) => l !== '');
+  const micros = lines
+    .slice(Math.max(0, lines.length - done))
+    .map((l) => Number(l.split('\t')[2]))
+    .filter((n) => Number.isFinite(n))
+    .sort((a, b) => a - b);
+  const at = (q: number): number =>
+    micros.length > 0
+      ? (micros[Math.min(micros.length - 1, Math.floor(q * micros.length))] ?? Number.NaN) / 1000
+      : Number.NaN;
+  return { p50Ms: at(0.5), p99Ms: at(0.99) };
+}
+
+export interface H2loadOptions {
+  url: string;
+  /** Connections, and streams in flight on each. */
+  clients: number;
+  streams: number;
+  /** The measured period, after `warmupSeconds` of unmeasured load on the same connections. */
+  seconds: number;
+  warmupSeconds: number;
+  dir: string;
+  label: string;
+  /** Called when h2load starts and ends its measured period, to take the proxy's CPU then. */
+  onMeasureStart: () => void;
+  onMeasureEnd: () => void;
+}
+
+const MEASURE_START = 'Main benchmark duration is started';
+const MEASURE_END = 'Main benchmark duration is over';
+
+/**
+ * One h2load run over TLS with ALPN `h2` only, so a front that does not offer HTTP/2 fails
+ * rather than being measured over HTTP/1.1. h2load prints when its measured period starts and
+ * ends; its output file is polled for those lines so that the CPU of the proxy and of h2load is
+ * taken over the same period as the requests it counts (within the 20 ms of a poll).
+ */
+export async function runH2load(
+  options: H2loadOptions,
+): Promise<HttpLoadResult & H2loadCounts & { raw: string; generatorCpuSeconds: number }> {
+  const h2load = which('h2load');
+  if (!h2load) throw new Error('h2load is not installed (bench/install-peers.sh)');
+  const out = join(options.dir, `${options.label}.out`);
+  const requestLog = join(options.dir, `${options.label}.requests.tsv`);
+  const child = start(
+    'h2load',
+    h2load,
+    [
+      '--npn-list=h2',
+      // The TLS 1.3 cipher wrk's OpenSSL prefers, and HAProxy's own preference: one cipher for all.
+      '--tls13-ciphers=TLS_AES_256_GCM_SHA384',
+      '-c',
+      String(options.clients),
+      '-m',
+      String(options.streams),
+      '-t',
+      '1',
+      '-D',
+      String(options.seconds),
+      '--warm-up-time',
+      String(options.warmupSeconds),
+      '--log-file',
+      requestLog,
+      options.url,
+    ],
+    out,
+  );
+  let generatorStart = Number.NaN;
+  let generatorEnd = Number.NaN;
+  let generatorLast = Number.NaN;
+  let ticks = 0;
+  const poll = setInterval(() => {
+    if (child.hasExited()) return;
+    if (++ticks % 10 === 0) generatorLast = cpuSeconds(child.pid);
+    let text: string;
+    try {
+      text = readFileSync(out, 'utf8');
+    } catch {
+      return;
+    }
+    if (Number.isNaN(generatorStart) && text.includes(MEASURE_START)) {
+      generatorStart = cpuSeconds(child.pid);
+      options.onMeasureStart();
+    }
+    if (!Number.isNaN(generatorStart) && Number.isNaN(generatorEnd) && text.includes(MEASURE_END)) {
+      generatorEnd = cpuSeconds(child.pid);
+      options.onMeasureEnd();
+    }
+  }, 20);
+  try {
+    const raw = await finish(
+      child,
+      'h2load',
+      options.label,
+      options.seconds + options.warmupSeconds,
+      out,
+    ).finally(() => clearInterval(poll));
+    const summary = parseH2load(raw, options.seconds);
+    if (summary.protocol !== 'h2') {
+      throw new Error(
+        `ALPN did not select h2: h2load negotiated ${summary.protocol ? `"${summary.protocol}"` : 'no protocol'} and made ${summary.requests} requests`,
+      );
+    }
+    if (Number.isNaN(generatorStart)) throw new Error('h2load did not report its measured period');
+    if (Number.isNaN(generatorEnd)) {
+      // h2load exited within a poll of the end of its measured period.
+      generatorEnd = generatorLast;
+      options.onMeasureEnd();
+    }
+    const latency = parseH2loadLog(readFileSync(requestLog, 'utf8'), summary.requests);
+    return {
+      ...summary,
+      ...latency,
+      raw,
+      generatorCpuSeconds: Math.max(0, generatorEnd - generatorStart),
+    };
+  } finally {
+    rmSync(requestLog, { force: true });
+  }
 }

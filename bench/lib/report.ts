@@ -1,6 +1,6 @@
 // Markdown tables and an SVG bar chart from the raw results.
 
-import type { HttpRun, Results, WsMemory, WsMemoryMethod, WsRun } from './results';
+import type { Http2Run, HttpRun, Results, WsMemory, WsMemoryMethod, WsRun } from './results';
 import { max, median, min } from './stats';
 
 export interface HttpSummary {
@@ -52,13 +52,28 @@ function httpErrors(run: HttpRun): string | undefined {
   return parts.length > 0 ? `round ${run.round}: ${parts.join(', ')}` : undefined;
 }
 
-/** Per target, the plain HTTP rounds or (`tls`) the HTTPS rounds. */
-export function summarizeHttp(results: Results, tls = false): HttpSummary[] {
-  const all = tls ? (results.https ?? []) : results.http;
+/** h2load's failed requests of a run, which the HTTP/2 table flags. */
+function http2Errors(run: Http2Run): string | undefined {
+  if (run.failed === 0 && run.errored === 0 && run.timedOut === 0) return undefined;
+  return (
+    `round ${run.round}: ${run.failed} of ${run.requests} requests failed ` +
+    `(${run.non2xx} responses ≥ 400, ${run.errored} errored, ${run.timedOut} timed out)`
+  );
+}
+
+/** Which rounds: plain HTTP/1.1, HTTP/1.1 over TLS, HTTP/2 over TLS. */
+export type HttpKind = 'http' | 'https' | 'http2';
+
+/** Per target, the rounds of one kind. */
+export function summarizeHttp(results: Results, kind: HttpKind = 'http'): HttpSummary[] {
+  const all: HttpRun[] =
+    kind === 'http' ? results.http : ((kind === 'https' ? results.https : results.http2) ?? []);
+  const describe = (run: HttpRun): string | undefined =>
+    kind === 'http2' ? http2Errors(run as Http2Run) : httpErrors(run);
   return results.targets
     .map((target) => {
       const runs = all.filter((run) => run.target === target.name);
-      const error = tls ? target.tlsError : target.error;
+      const error = { http: target.error, https: target.tlsError, http2: target.http2Error }[kind];
       return {
         target: target.name,
         rounds: runs.length,
@@ -75,10 +90,10 @@ export function summarizeHttp(results: Results, tls = false): HttpSummary[] {
         generatorCpuPercent: median(runs.map((r) => r.generatorCpuPercent)),
         peakRssKiB: max(runs.map((r) => r.peakRssKiB)),
         // Measured on the plain instance only.
-        idleRssKiB: tls ? Number.NaN : target.idleRssKiB,
+        idleRssKiB: kind === 'http' ? target.idleRssKiB : Number.NaN,
         errors: [
           ...(error ? [error] : []),
-          ...runs.map(httpErrors).filter((e): e is string => e !== undefined),
+          ...runs.map(describe).filter((e): e is string => e !== undefined),
         ],
       };
     })
@@ -170,34 +185,62 @@ export function variantCosts(results: Results): string[] {
 /** Peers whose CPU per request rxproxy is measured against round by round. */
 const cpuReferences = ['node-floor', 'nginx', 'haproxy'];
 
+interface RoundFigure {
+  round: number;
+  target: string;
+}
+
 /**
- * rxproxy's CPU per request (or round trip) over each reference's, round by round: the median
- * and the spread of the rounds, which say more on a busy machine than the ratio of two medians.
+ * rxproxy's `value` over `reference`'s, round by round: the median and the spread of the
+ * rounds, which say more on a busy machine than the ratio of two medians.
  */
-export function cpuRoundRatios(
-  runs: readonly { round: number; target: string; cpuPer10k: number }[],
-  what: string,
+function roundRatio<R extends RoundFigure>(
+  runs: readonly R[],
+  reference: string,
+  value: (run: R) => number,
+  label: string,
 ): string | undefined {
   const ours = runs.filter((run) => run.target === 'rxproxy');
-  const parts = cpuReferences.flatMap((reference) => {
-    const values = runs
-      .filter((run) => run.target === reference)
-      .flatMap((run) => {
-        const mine = ours.find((candidate) => candidate.round === run.round);
-        return mine && run.cpuPer10k > 0 ? [mine.cpuPer10k / run.cpuPer10k] : [];
-      })
-      .filter((value) => Number.isFinite(value));
-    if (values.length === 0) return [];
-    return [
-      `rxproxy / ${reference} ${what}: ${fixed(median(values), 2)}× (rounds ${fixed(min(values), 2)}–${fixed(max(values), 2)})`,
-    ];
-  });
+  const values = runs
+    .filter((run) => run.target === reference)
+    .flatMap((run) => {
+      const mine = ours.find((candidate) => candidate.round === run.round);
+      return mine && value(run) > 0 ? [value(mine) / value(run)] : [];
+    })
+    .filter((ratio) => Number.isFinite(ratio));
+  if (values.length === 0) return undefined;
+  return `rxproxy / ${reference} ${label}: ${fixed(median(values), 2)}× (rounds ${fixed(min(values), 2)}–${fixed(max(values), 2)})`;
+}
+
+/** rxproxy's CPU per request (or round trip) over each reference's, round by round. */
+export function cpuRoundRatios(
+  runs: readonly (RoundFigure & { cpuPer10k: number })[],
+  what: string,
+): string | undefined {
+  const parts = cpuReferences
+    .map((reference) => roundRatio(runs, reference, (run) => run.cpuPer10k, what))
+    .filter((part): part is string => part !== undefined);
   return parts.length > 0 ? parts.join(' · ') : undefined;
+}
+
+/** rxproxy's req/s over TLS at least this many times node-http-proxy's is the aim. */
+export const TLS_AIM_VS_NODE_HTTP_PROXY = 1.3;
+
+/** rxproxy's req/s over node-http-proxy's in the HTTPS rounds, round by round, and the aim. */
+export function tlsAimRatio(results: Results): string | undefined {
+  const line = roundRatio(
+    results.https ?? [],
+    'node-http-proxy',
+    (run) => run.rps,
+    'req/s over TLS round by round',
+  );
+  return line && `${line}; the aim is at least ${TLS_AIM_VS_NODE_HTTP_PROXY.toFixed(1)}×`;
 }
 
 interface Ratios {
   http?: string;
   https?: string;
+  http2?: string;
   websocket?: string;
   wsMemory?: string;
 }
@@ -211,7 +254,11 @@ export function headlineRatios(results: Results): Ratios {
     ),
     https: ratios(
       'req/s over TLS',
-      summarizeHttp(results, true).map((h) => ({ target: h.target, value: h.rpsMedian })),
+      summarizeHttp(results, 'https').map((h) => ({ target: h.target, value: h.rpsMedian })),
+    ),
+    http2: ratios(
+      'req/s over HTTP/2',
+      summarizeHttp(results, 'http2').map((h) => ({ target: h.target, value: h.rpsMedian })),
     ),
     websocket: ratios(
       'round trips/s',
@@ -251,7 +298,13 @@ const CPU_NOTE =
   'the load generator, the cores they all share), so its req/s understates it: compare CPU per 10k requests. ' +
   'User / sys splits that CPU into user mode and kernel (syscalls, and on loopback the receiving side of each write).';
 
-function httpTable(http: HttpSummary[], s: Results['settings']): string {
+/** Extra columns after the common ones. */
+interface Columns {
+  header: string[];
+  cells: (h: HttpSummary) => string[];
+}
+
+function httpTable(http: HttpSummary[], generator: string, extra?: Columns): string {
   return table(
     [
       'target',
@@ -262,9 +315,10 @@ function httpTable(http: HttpSummary[], s: Results['settings']): string {
       'user / sys',
       'proxy CPU %',
       'backends CPU %',
-      `${s.loadGenerator} CPU %`,
+      `${generator} CPU %`,
       'peak RSS MiB',
       'idle RSS MiB',
+      ...(extra?.header ?? []),
     ],
     http.map((h) => [
       h.errors.length > 0 ? `${h.target} ⚠` : h.target,
@@ -278,14 +332,20 @@ function httpTable(http: HttpSummary[], s: Results['settings']): string {
       fixed(h.generatorCpuPercent, 0),
       mib(h.peakRssKiB),
       mib(h.idleRssKiB),
+      ...(extra?.cells(h) ?? []),
     ]),
   );
 }
 
+const errorLines = (rows: HttpSummary[]): string[] =>
+  rows
+    .filter((x) => x.errors.length > 0)
+    .flatMap((h) => ['', `⚠ ${h.target}: ${oneLine(h.errors.join('; '))}`]);
+
 /** The HTTPS rounds' table and ratios, or why they did not run; nothing when not asked for. */
 function httpsSection(results: Results): string[] {
   const s = results.settings;
-  const https = summarizeHttp(results, true);
+  const https = summarizeHttp(results, 'https');
   if (s.tlsSkipped !== undefined) {
     return ['', '### HTTPS (HTTP/1.1 over TLS)', '', `Not run: ${s.tlsSkipped}.`];
   }
@@ -298,15 +358,72 @@ function httpsSection(results: Results): string[] {
       `for 127.0.0.1 and ${s.loadGenerator} keeps its ${s.httpConnections} connections alive, so what is ` +
       'measured is the encryption of requests and responses, not handshakes. Backends stay plain HTTP.',
     '',
-    httpTable(https, s),
+    httpTable(https, s.loadGenerator),
   ];
   const { https: rps } = headlineRatios(results);
   if (rps) out.push('', rps);
+  const aim = tlsAimRatio(results);
+  if (aim) out.push('', aim);
   const cpu = cpuRoundRatios(results.https ?? [], 'CPU per request over TLS');
   if (cpu) out.push('', cpu);
-  for (const h of https.filter((x) => x.errors.length > 0)) {
-    out.push('', `⚠ ${h.target}: ${oneLine(h.errors.join('; '))}`);
+  out.push(...errorLines(https));
+  return out;
+}
+
+/** `value` of each row over nginx's, or — when either is missing. */
+function versusNginx(
+  rows: HttpSummary[],
+  value: (h: HttpSummary) => number,
+): (h: HttpSummary) => string {
+  const nginx = rows.find((h) => h.target === 'nginx');
+  return (h: HttpSummary): string => {
+    const ratio = nginx ? value(h) / value(nginx) : Number.NaN;
+    return Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '—';
+  };
+}
+
+/** The HTTP/2 rounds' table and ratios, or why they did not run; nothing when not asked for. */
+function http2Section(results: Results): string[] {
+  const s = results.settings;
+  const title = '### HTTP/2 over TLS';
+  if (s.http2Skipped !== undefined) return ['', title, '', `Not run: ${s.http2Skipped}.`];
+  const http2 = summarizeHttp(results, 'http2');
+  if (results.http2 === undefined) return [];
+  const negotiated = [
+    ...new Set(results.http2.map((run) => `${run.tlsProtocol} ${run.cipher}`.trim())),
+  ].filter(Boolean);
+  const clients = s.http2Clients ?? Number.NaN;
+  const streams = s.http2Streams ?? Number.NaN;
+  const rps = versusNginx(http2, (h) => h.rpsMedian);
+  const cpu = versusNginx(http2, (h) => h.cpuPer10k);
+  const out = [
+    '',
+    title,
+    '',
+    `${s.http2LoadGeneratorVersion ?? 'h2load'} with ALPN h2 only, ${clients} connections × ${streams} streams ` +
+      `in flight on each (${clients * streams} requests in flight, as many as the ${s.httpConnections} ` +
+      `connections of the HTTP/1.1 rounds), ${s.httpSeconds} s measured per run after ` +
+      `${s.http2WarmupSeconds ?? 0} s of unmeasured load on the same connections; the proxy's CPU is ` +
+      `taken over the measured period only. Same certificate as the HTTPS rounds` +
+      `${negotiated.length > 0 ? ` (negotiated: ${negotiated.join(', ')})` : ''}; backends stay HTTP/1.1. ` +
+      "Latencies are from h2load's request log. A run with failed requests is flagged ⚠.",
+    '',
+  ];
+  if (http2.length > 0) {
+    out.push(
+      httpTable(http2, 'h2load', {
+        header: ['req/s / nginx', 'CPU per req / nginx'],
+        cells: (h) => [rps(h), cpu(h)],
+      }),
+    );
   }
+  const absent = results.targets.filter((t) => t.http2 === false).map((t) => t.name);
+  if (absent.length > 0) out.push('', `No HTTP/2 front, not measured: ${absent.join(', ')}.`);
+  const { http2: ratio } = headlineRatios(results);
+  if (ratio) out.push('', ratio);
+  const cpuRatio = cpuRoundRatios(results.http2, 'CPU per request over HTTP/2');
+  if (cpuRatio) out.push('', cpuRatio);
+  out.push(...errorLines(http2));
   return out;
 }
 
@@ -339,7 +456,7 @@ export function markdown(results: Results, options: MarkdownOptions = {}): strin
       `Latencies and CPU are medians over the rounds; peak RSS is the largest ${s.peakRssScope === 'run' ? 'per-run VmHWM' : 'VmHWM since start'}.`,
     '',
   );
-  out.push(httpTable(http, s));
+  out.push(httpTable(http, s.loadGenerator));
   out.push('', CPU_NOTE);
   if (headline.http) out.push('', headline.http);
   const httpCpu = cpuRoundRatios(results.http, 'CPU per request');
@@ -353,6 +470,7 @@ export function markdown(results: Results, options: MarkdownOptions = {}): strin
     out.push('', 'No target had a non-2xx response or a socket error.');
   }
   out.push(...httpsSection(results));
+  out.push(...http2Section(results));
 
   if (ws.length > 0) {
     out.push(
@@ -455,8 +573,8 @@ const chartImage = (path: string): string => `![Median HTTP requests per second]
 
 /** The README's part of a run: the chart and the headline ratios; the tables live elsewhere. */
 export function readmeSummary(results: Results, chart: string): string {
-  const { http, https, websocket, wsMemory } = headlineRatios(results);
-  const lines = [http, https, websocket, wsMemory].filter(
+  const { http, https, http2, websocket, wsMemory } = headlineRatios(results);
+  const lines = [http, https, http2, websocket, wsMemory].filter(
     (line): line is string => line !== undefined,
   );
   return [chartImage(chart), ...lines].join('\n\n') + '\n';

@@ -1,6 +1,6 @@
 // The shape of bench/results/latest.json.
 
-import type { HttpLoadResult, LoadGenerator } from './load';
+import type { H2loadCounts, HttpLoadResult, LoadGenerator } from './load';
 
 export interface Machine {
   cpuModel: string;
@@ -31,6 +31,14 @@ export interface Settings {
   peakRssScope: 'run' | 'lifetime';
   /** Why the HTTPS rounds did not run, when they were asked for. */
   tlsSkipped?: string;
+  /** The HTTP/2 rounds' h2load: version, connections, streams in flight on each, and the
+   * unmeasured load before each run's measured period on the same connections. */
+  http2LoadGeneratorVersion?: string;
+  http2Clients?: number;
+  http2Streams?: number;
+  http2WarmupSeconds?: number;
+  /** Why the HTTP/2 rounds did not run, when they were asked for. */
+  http2Skipped?: string;
 }
 
 export interface TargetInfo {
@@ -43,6 +51,10 @@ export interface TargetInfo {
   error?: string;
   /** The same for its HTTPS rounds. */
   tlsError?: string;
+  /** Has an HTTP/2 front (ALPN h2 on its TLS port); absent in results before the HTTP/2 rounds. */
+  http2?: boolean;
+  /** The same as `error` for its HTTP/2 rounds. */
+  http2Error?: string;
 }
 
 export interface HttpRun extends HttpLoadResult {
@@ -64,6 +76,12 @@ export interface HttpRun extends HttpLoadResult {
   backendCounts: number[];
   /** The load generator's own output. */
   output: string;
+}
+
+/** One h2load run: the HttpRun figures over its measured period, and h2load's own counts. */
+export interface Http2Run extends HttpRun, H2loadCounts {
+  clients: number;
+  streams: number;
 }
 
 export interface WsRun {
@@ -121,6 +139,8 @@ export interface Results {
   wsMemory: WsMemory[];
   /** HTTP/1.1 over TLS, the same load as `http`; absent when the HTTPS rounds did not run. */
   https?: HttpRun[];
+  /** HTTP/2 over TLS from h2load; absent when the HTTP/2 rounds did not run. */
+  http2?: Http2Run[];
 }
 
 /** Results read from a saved file, with what older files lack filled in. */

@@ -18,7 +18,10 @@ export interface TargetContext {
   root: string;
   /** Folder of the compiled harness. */
   jsDir: string;
-  /** Listen with TLS (HTTP/1.1) using this certificate; plain HTTP when absent. */
+  /**
+   * Listen with TLS using this certificate, offering HTTP/2 as well by ALPN where the target
+   * has it (`http2`); plain HTTP when absent.
+   */
   tls?: BenchCertificate;
 }
 
@@ -36,6 +39,8 @@ export interface Target {
   websocket: boolean;
   /** Serves HTTPS when started with `tls` (the benchmark's TLS rounds). */
   tls: boolean;
+  /** Also serves HTTP/2 on that TLS port (ALPN h2): the HTTP/2 rounds. */
+  http2: boolean;
   /** Undefined when it can run on this machine, else why it cannot. */
   unavailable: (root: string) => string | undefined;
   version: (root: string) => string;
@@ -80,6 +85,7 @@ function nodeTarget(
     name,
     websocket,
     tls,
+    http2: false,
     unavailable: (root) =>
       existsSync(peerModulePath(root, pkg)) ? undefined : `${pkg} is not installed`,
     version: (root) => `${pkg} ${packageVersion(root, pkg)}`,
@@ -111,6 +117,8 @@ export function rxproxyTarget(name: string, build?: string, extraIni = ''): Targ
     name,
     websocket: true,
     tls: true,
+    // The TLS front door offers h2 unless [frontend] http2=false.
+    http2: true,
     unavailable: (root) =>
       existsSync(join(folder(root), 'dist', 'cli.js'))
         ? undefined
@@ -207,14 +215,24 @@ export const nginx: Target = {
   name: 'nginx',
   websocket: true,
   tls: true,
+  http2: true,
   unavailable: () =>
     which('nginx') ? undefined : 'nginx is not installed (bench/install-peers.sh)',
   version: () =>
     versionLine(which('nginx') ?? 'nginx', ['-v'], /nginx\/(\S+)/).replace(/^/, 'nginx '),
   start: (ctx) => {
     const prefix = join(ctx.dir, `nginx-${ctx.port}`);
+    // nginx 1.22 offers TLS 1.3 only when told to (the other targets do by default), and closes
+    // a connection after keepalive_requests (1000) requests, HTTP/2 included, where h2load does
+    // not reconnect.
     const tls = ctx.tls
-      ? `\n    ssl_certificate ${ctx.tls.cert};\n    ssl_certificate_key ${ctx.tls.key};`
+      ? [
+          '',
+          `    ssl_certificate ${ctx.tls.cert};`,
+          `    ssl_certificate_key ${ctx.tls.key};`,
+          '    ssl_protocols TLSv1.2 TLSv1.3;',
+          '    keepalive_requests 1000000000;',
+        ].join('\n')
       : '';
     mkdirSync(join(prefix, 'logs'), { recursive: true });
     const upstreams = ctx.backends.map((hostPort) => `    server ${hostPort};`).join('\n');
@@ -251,7 +269,7 @@ ${upstreams}
   }
 
   server {
-    listen 127.0.0.1:${ctx.port}${ctx.tls ? ' ssl' : ''};${tls}
+    listen 127.0.0.1:${ctx.port}${ctx.tls ? ' ssl http2' : ''};${tls}
     location / {
       proxy_pass http://backends;
       proxy_http_version 1.1;
@@ -281,6 +299,7 @@ export const haproxy: Target = {
   name: 'haproxy',
   websocket: true,
   tls: true,
+  http2: true,
   unavailable: () =>
     which('haproxy') ? undefined : 'haproxy is not installed (bench/install-peers.sh)',
   version: () =>
@@ -304,7 +323,7 @@ defaults
   timeout tunnel 1h
 
 frontend bench
-  bind 127.0.0.1:${ctx.port}${ctx.tls ? ` ssl crt ${ctx.tls.combined} alpn http/1.1` : ''}
+  bind 127.0.0.1:${ctx.port}${ctx.tls ? ` ssl crt ${ctx.tls.combined} alpn h2,http/1.1` : ''}
   default_backend backends
 
 backend backends
