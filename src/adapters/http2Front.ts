@@ -76,12 +76,18 @@ const isPairList = (
 
 /**
  * An HTTP/2 response taking what the exchange writes for HTTP/1.1: the reason phrase is dropped
- * (HTTP/2 has none), so is `connection`, and `destroyed` says whether the stream is gone.
+ * (HTTP/2 has none), so is `connection`, `destroyed` says whether the stream is gone and
+ * `writableFinished` whether the whole response was sent.
  */
 export class Http2Response extends Http2ServerResponse<Http1ShapedRequest> {
   constructor(stream: ServerHttp2Stream) {
     super(stream);
     Object.defineProperty(this, 'destroyed', { get: () => this.stream.destroyed });
+    // Node ends the writable side of a stream the client reset (RST_STREAM), so the stream's
+    // own writableFinished turns true for a response cut short; `aborted` tells them apart.
+    Object.defineProperty(this, 'writableFinished', {
+      get: () => this.stream.writableFinished && !this.stream.aborted,
+    });
   }
 
   override writeHead(
