@@ -305,6 +305,31 @@ describe('HTTP/2 on the TLS front door', () => {
     expect([after.status, after.body.toString()]).toEqual([200, 'after']);
   });
 
+  it('resets the stream with an error when the backend fails mid-response', async () => {
+    const app = await backend('app', (req, res) => {
+      req.resume();
+      if (req.url === '/after') {
+        res.end('after');
+        return;
+      }
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('partial');
+      setTimeout(() => res.socket?.destroy(), 50);
+    });
+    const running = await tlsProxy(`[http]\nserver1=${app.address}\n`);
+    const session = await h2Session(running);
+    const stream = session.request({ ':path': '/cut' });
+    const outcome = await answerOf(stream).then(
+      (answer) => `ended cleanly after ${answer.body.length} bytes`,
+      (error: NodeJS.ErrnoException) => error.code,
+    );
+    expect(outcome).toBe('ERR_HTTP2_STREAM_ERROR');
+    expect(stream.rstCode).toBe(constants.NGHTTP2_INTERNAL_ERROR);
+    await waitUntil(() => eventsOf(running, 'request').length === 1, 'the request event');
+    expect(eventsOf(running, 'request')[0]).toMatchObject({ url: '/cut', status: 502 });
+    expect((await get(session, '/after')).status).toBe(200);
+  });
+
   /** A WebSocket over an HTTP/2 stream (RFC 8441): the stream, its response head, its frames. */
   interface H2WebSocket {
     readonly stream: ClientHttp2Stream;

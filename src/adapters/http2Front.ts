@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import {
   Http2ServerRequest,
   Http2ServerResponse,
+  constants,
   createSecureServer,
   type Http2SecureServer,
   type SecureServerOptions,
@@ -76,8 +77,8 @@ const isPairList = (
 
 /**
  * An HTTP/2 response taking what the exchange writes for HTTP/1.1: the reason phrase is dropped
- * (HTTP/2 has none), so is `connection`, `destroyed` says whether the stream is gone and
- * `writableFinished` whether the whole response was sent.
+ * (HTTP/2 has none), so is `connection`, `destroyed` says whether the stream is gone,
+ * `writableFinished` whether the whole response was sent, and `destroy` resets the stream.
  */
 export class Http2Response extends Http2ServerResponse<Http1ShapedRequest> {
   constructor(stream: ServerHttp2Stream) {
@@ -98,6 +99,16 @@ export class Http2Response extends Http2ServerResponse<Http1ShapedRequest> {
     const given = typeof statusOrHeaders === 'string' ? headers : statusOrHeaders;
     if (given === undefined) return super.writeHead(statusCode);
     return super.writeHead(statusCode, isPairs(given) ? http2Headers(given) : given);
+  }
+
+  /**
+   * A response cut short. Node resets a stream destroyed without an error with NO_ERROR, which a
+   * client takes for the end of a complete response: INTERNAL_ERROR says it is not one.
+   */
+  override destroy(error?: Error): this {
+    if (!this.stream.closed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    super.destroy(error);
+    return this;
   }
 
   /** Trailers come as `[name, value]` pairs, as an HTTP/1.1 response takes them. */
