@@ -330,6 +330,25 @@ describe('HTTP/2 on the TLS front door', () => {
     expect((await get(session, '/after')).status).toBe(200);
   });
 
+  it('answers an upload past max_body_size with 413 and ends the stream the client still sends on', async () => {
+    const app = await backend('app', answerWithDigest);
+    const running = await tlsProxy(`[http]\nserver1=${app.address}\n`, 'max_body_size=100000\n');
+    const session = await h2Session(running);
+    const stream = session.request({ ':method': 'POST', ':path': '/big' });
+    const answered = answerOf(stream);
+    // More than max_body_size, and never ended: the client would go on sending.
+    void writeAll(stream, chunksOf(4, 64 * 1024)).catch(() => undefined);
+    const answer = await answered;
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body.toString())).toEqual({ error: 'payload too large' });
+    await waitUntil(() => stream.closed, 'the stream is closed');
+    expect(stream.rstCode).toBe(constants.NGHTTP2_NO_ERROR);
+    await waitUntil(() => eventsOf(running, 'request').length === 1, 'the request event');
+    expect(eventsOf(running, 'request')[0]).toMatchObject({ url: '/big', status: 413 });
+    expect(app.received).toEqual([]);
+    expect(session.closed).toBe(false);
+  });
+
   /** A WebSocket over an HTTP/2 stream (RFC 8441): the stream, its response head, its frames. */
   interface H2WebSocket {
     readonly stream: ClientHttp2Stream;

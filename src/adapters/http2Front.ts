@@ -89,6 +89,12 @@ export class Http2Response extends Http2ServerResponse<Http1ShapedRequest> {
     Object.defineProperty(this, 'writableFinished', {
       get: () => this.stream.writableFinished && !this.stream.aborted,
     });
+    // A response complete before the request (a refused or stalled upload): the rest of the body
+    // is not wanted, and the stream would stay open as long as the client sends (RFC 9113 8.1).
+    stream.once('finish', () => {
+      if (!stream.closed && stream.state.remoteClose === 0)
+        stream.close(constants.NGHTTP2_NO_ERROR);
+    });
   }
 
   override writeHead(
