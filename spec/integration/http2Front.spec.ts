@@ -10,6 +10,7 @@ import {
   type IncomingHttpStatusHeader,
   type OutgoingHttpHeaders,
 } from 'node:http2';
+import { connect as connectTls } from 'node:tls';
 import { promisify } from 'node:util';
 import { WebSocket, type ClientOptions } from 'ws';
 import { answerWithDigest } from '../helpers/backend';
@@ -139,6 +140,29 @@ describe('HTTP/2 on the TLS front door', () => {
     const answer = await curl(running, '--http2', '/no/h2');
     expect(answer.version).toBe('1.1');
     expect(JSON.parse(answer.body)).toEqual({ backend: 'app', url: '/no/h2' });
+  });
+
+  it('chooses h2 by ALPN, and http/1.1 with http2 = false', async () => {
+    const app = await backend('app');
+    const sections = `[http]\nserver1=${app.address}\n`;
+    const alpn = (running: RunningProxy) =>
+      new Promise<string | false>((resolve, reject) => {
+        const socket = connectTls(
+          {
+            host: '127.0.0.1',
+            port: running.address.port,
+            ca: certs.ca.cert,
+            ALPNProtocols: ['h2', 'http/1.1'],
+          },
+          () => {
+            resolve(socket.alpnProtocol ?? false);
+            socket.end();
+          },
+        );
+        socket.on('error', reject);
+      });
+    expect(await alpn(await tlsProxy(sections))).toBe('h2');
+    expect(await alpn(await tlsProxy(sections, 'http2=false\n'))).toBe('http/1.1');
   });
 
   it('maps the request head for the backend and drops connection headers from the response', async () => {
@@ -462,6 +486,7 @@ describe('HTTP/2 on the TLS front door', () => {
     expect(ws.head[':status']).toBe(403);
     expect(ws.head.connection).toBeUndefined();
     expect(refusing.upgrades).toHaveLength(1);
+    await waitUntil(() => ws.stream.closed, 'the stream is closed');
     // The session lives on.
     expect(session.closed).toBe(false);
   });
