@@ -10,6 +10,7 @@ import {
   type IncomingHttpStatusHeader,
   type OutgoingHttpHeaders,
 } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { promisify } from 'node:util';
 import { WebSocket, type ClientOptions } from 'ws';
@@ -20,6 +21,7 @@ import { CLOSE, clientFrame, closePayload, framesIn, type Frame } from '../helpe
 import { useTestCertificates } from '../helpers/testCertificates';
 import { waitUntil } from '../helpers/waitUntil';
 import { startWsBackend, type TestWsBackend, type WsBackendOptions } from '../helpers/wsBackend';
+import { createHttp2Server, type Http2Response } from '../../src/adapters/http2Front';
 
 const certs = useTestCertificates();
 const run = promisify(execFile);
@@ -552,6 +554,28 @@ describe('HTTP/2 on the TLS front door', () => {
     await stopped;
     expect(app.received.map((seen) => seen.url)).toEqual(['/slow']);
     expect(eventsOf(running, 'stopped')[0]).toMatchObject({ drained: true });
+  });
+
+  it('closes a connection idle for its timeout, also after a stream that outlived one', async () => {
+    const leaf = certs.issue('h2idle', ['127.0.0.1'], 2);
+    const { server } = createHttp2Server(
+      { key: leaf.key, cert: leaf.cert },
+      { maxConcurrentStreams: 8, idleTimeoutMs: 150, onSessionError: () => undefined },
+    );
+    server.on('request', (_req: unknown, res: Http2Response) => {
+      setTimeout(() => res.end('late'), 400);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    harness.onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    const session = connectH2(`https://127.0.0.1:${port}`, { ca: certs.ca.cert });
+    harness.onCleanup(() => {
+      session.destroy();
+    });
+    const answer = await get(session, '/outlives-the-timeout');
+    expect(answer.body.toString()).toBe('late');
+    expect(session.closed).toBe(false);
+    await waitUntil(() => session.closed, 'the idle connection is closed', 2000);
   });
 
   it('serves 200 concurrent streams on one connection that advertises 128', async () => {

@@ -151,7 +151,10 @@ export class Http2Sessions {
       entry.open++;
       stream.once('close', () => entry.open--);
     });
-    session.setTimeout(this.idleTimeoutMs, () => {
+    // A listener of its own: the callback form listens once, and a connection whose first timeout
+    // found a stream open would never be closed for idleness after it.
+    session.setTimeout(this.idleTimeoutMs);
+    session.on('timeout', () => {
       if (entry.open === 0) session.close();
     });
     session.once('close', () => this.sessions.delete(entry));
