@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -35,6 +36,17 @@ export const answerWithName: BackendHandler = (req, res, name) => {
     });
     res.end(body);
   });
+};
+
+/** Reads the whole body and answers `{"bytes":N,"sha256":HEX}` of what arrived. */
+export const answerWithDigest: BackendHandler = (req, res) => {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  req.on('data', (chunk: Buffer) => {
+    hash.update(chunk);
+    bytes += chunk.length;
+  });
+  req.on('end', () => res.end(JSON.stringify({ bytes, sha256: hash.digest('hex') })));
 };
 
 /** Answers `{"backend":NAME}` after `ms`, unless the client went away first. */

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
-import { rawExchange, unusedPort } from '../helpers/backend';
+import { answerWithDigest, rawExchange, unusedPort } from '../helpers/backend';
 import { useHarness } from '../helpers/harness';
 import { getJson } from '../helpers/proxy';
 
@@ -47,15 +47,7 @@ describe('HTTP forwarding', () => {
   });
 
   it('delivers a 50 MiB upload byte-identical, streamed', async () => {
-    const target = await backend('sink', (req, res) => {
-      const hash = createHash('sha256');
-      let bytes = 0;
-      req.on('data', (chunk: Buffer) => {
-        hash.update(chunk);
-        bytes += chunk.length;
-      });
-      req.on('end', () => res.end(JSON.stringify({ bytes, sha256: hash.digest('hex') })));
-    });
+    const target = await backend('sink', answerWithDigest);
     const running = await proxy(`[http]\nserver1=${target.address}\n`);
     const chunk = randomBytes(1024 * 1024);
     const sent = createHash('sha256');

@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import {
   Http2ServerRequest,
   Http2ServerResponse,
+  constants,
   createSecureServer,
   type Http2SecureServer,
   type SecureServerOptions,
@@ -76,12 +77,24 @@ const isPairList = (
 
 /**
  * An HTTP/2 response taking what the exchange writes for HTTP/1.1: the reason phrase is dropped
- * (HTTP/2 has none), so is `connection`, and `destroyed` says whether the stream is gone.
+ * (HTTP/2 has none), so is `connection`, `destroyed` says whether the stream is gone,
+ * `writableFinished` whether the whole response was sent, and `destroy` resets the stream.
  */
 export class Http2Response extends Http2ServerResponse<Http1ShapedRequest> {
   constructor(stream: ServerHttp2Stream) {
     super(stream);
     Object.defineProperty(this, 'destroyed', { get: () => this.stream.destroyed });
+    // Node ends the writable side of a stream the client reset (RST_STREAM), so the stream's
+    // own writableFinished turns true for a response cut short; `aborted` tells them apart.
+    Object.defineProperty(this, 'writableFinished', {
+      get: () => this.stream.writableFinished && !this.stream.aborted,
+    });
+    // A response complete before the request (a refused or stalled upload): the rest of the body
+    // is not wanted, and the stream would stay open as long as the client sends (RFC 9113 8.1).
+    stream.once('finish', () => {
+      if (!stream.closed && stream.state.remoteClose === 0)
+        stream.close(constants.NGHTTP2_NO_ERROR);
+    });
   }
 
   override writeHead(
@@ -92,6 +105,16 @@ export class Http2Response extends Http2ServerResponse<Http1ShapedRequest> {
     const given = typeof statusOrHeaders === 'string' ? headers : statusOrHeaders;
     if (given === undefined) return super.writeHead(statusCode);
     return super.writeHead(statusCode, isPairs(given) ? http2Headers(given) : given);
+  }
+
+  /**
+   * A response cut short. Node resets a stream destroyed without an error with NO_ERROR, which a
+   * client takes for the end of a complete response: INTERNAL_ERROR says it is not one.
+   */
+  override destroy(error?: Error): this {
+    if (!this.stream.closed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    super.destroy(error);
+    return this;
   }
 
   /** Trailers come as `[name, value]` pairs, as an HTTP/1.1 response takes them. */
@@ -128,7 +151,10 @@ export class Http2Sessions {
       entry.open++;
       stream.once('close', () => entry.open--);
     });
-    session.setTimeout(this.idleTimeoutMs, () => {
+    // A listener of its own: the callback form listens once, and a connection whose first timeout
+    // found a stream open would never be closed for idleness after it.
+    session.setTimeout(this.idleTimeoutMs);
+    session.on('timeout', () => {
       if (entry.open === 0) session.close();
     });
     session.once('close', () => this.sessions.delete(entry));
