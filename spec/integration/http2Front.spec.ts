@@ -208,6 +208,32 @@ describe('HTTP/2 on the TLS front door', () => {
     expect(answer.headers['content-type']).toBe('text/plain');
   });
 
+  it('answers 400 to a host header naming another authority, and takes a host that agrees', async () => {
+    const app = await backend('app', (req, res) => res.end('ok'));
+    const running = await tlsProxy(`[http]\nserver1=${app.address}\n`);
+    const session = await h2Session(running);
+    const refused = await get(session, '/x', {
+      ':authority': 'app.proxy.test',
+      host: 'admin.internal',
+    });
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.body.toString())).toEqual({ error: 'bad request' });
+    expect(app.received).toHaveLength(0);
+    expect(eventsOf(running, 'client-error')).toContainEqual(
+      expect.objectContaining({
+        code: 'ERR_HTTP2_HOST_MISMATCH',
+        http2: true,
+        rejected: 'bad_request',
+      }),
+    );
+    const agreed = await get(session, '/y', {
+      ':authority': 'App.Proxy.Test',
+      host: 'app.proxy.test',
+    });
+    expect(agreed.status).toBe(200);
+    expect(app.received[0]?.headers.host).toBe('App.Proxy.Test');
+  });
+
   it('streams an upload without content-length to the backend chunked and byte-exact', async () => {
     const app = await backend('app', answerWithDigest);
     const running = await tlsProxy(`[http]\nserver1=${app.address}\n`);

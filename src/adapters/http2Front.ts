@@ -11,7 +11,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { ReadableOptions } from 'node:stream';
-import { http1HeaderMap, http1RawHeaders } from '../forwarding/h2Headers';
+import { conflictingHost, http1HeaderMap, http1RawHeaders } from '../forwarding/h2Headers';
 
 /**
  * An HTTP/2 request carrying the headers of its HTTP/1.1 equivalent, which is what the exchange,
@@ -22,6 +22,8 @@ import { http1HeaderMap, http1RawHeaders } from '../forwarding/h2Headers';
 export class Http1ShapedRequest extends Http2ServerRequest {
   /** `:protocol` of an extended CONNECT (RFC 8441), e.g. `websocket`. */
   readonly extendedProtocol: string | undefined;
+  /** A `host` header that names another authority than `:authority` (answered 400). */
+  readonly malformed: boolean;
 
   constructor(
     stream: ServerHttp2Stream,
@@ -32,6 +34,7 @@ export class Http1ShapedRequest extends Http2ServerRequest {
     super(stream, headers, options, rawHeaders);
     const protocol = headers[':protocol'];
     this.extendedProtocol = typeof protocol === 'string' ? protocol : undefined;
+    this.malformed = conflictingHost(headers);
     const connect = headers[':method'] === 'CONNECT';
     const unsizedBody =
       !connect && !stream.endAfterHeaders && headers['content-length'] === undefined;

@@ -155,7 +155,7 @@ export function createFrontend(
       socket.destroy();
     });
   }
-  server.on('request', handlers.onRequest as (req: unknown, res: unknown) => void);
+  if (!(tls && http2)) server.on('request', handlers.onRequest);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     if (isWebSocketUpgrade(req)) handlers.onUpgrade(req, socket, head);
@@ -214,6 +214,23 @@ function createHttp2Door(
   // Node's own handler would answer TLS failures a second time, as 'clientError'.
   server.removeAllListeners('tlsClientError');
   http2Sessions.set(server, sessions);
+  /** A request whose `host` names another authority than `:authority` gets 400 (RFC 9113 8.3.1). */
+  const refusedAsMalformed = (req: object, res: Http2Response | ServerResponse): boolean => {
+    if (!(req instanceof Http1ShapedRequest) || !req.malformed) return false;
+    handlers.onClientError({
+      type: 'client-error',
+      code: 'ERR_HTTP2_HOST_MISMATCH',
+      message: 'the host header names another authority than :authority',
+      remoteAddress: req.socket.remoteAddress,
+      http2: true,
+      rejected: BAD_REQUEST.reason,
+    });
+    answer(res as ServerResponse, BAD_REQUEST);
+    return true;
+  };
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!refusedAsMalformed(req, res)) handlers.onRequest(req, res);
+  });
   server.on('connect', (req: object, second: Duplex | Http2Response) => {
     if (!(req instanceof Http1ShapedRequest)) {
       // HTTP/1.1 CONNECT: rxproxy is no forward proxy (as on the plain front door).
@@ -221,6 +238,7 @@ function createHttp2Door(
       return;
     }
     const res = second as Http2Response;
+    if (refusedAsMalformed(req, res)) return;
     if (req.extendedProtocol !== 'websocket') {
       answer(res as unknown as ServerResponse, METHOD_NOT_ALLOWED);
       return;

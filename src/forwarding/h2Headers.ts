@@ -2,14 +2,15 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 /**
  * An HTTP/2 request's headers as an HTTP/1.1 backend expects them (RFC 9113 8.3.1, 8.2.3):
- * pseudo-headers out, `Host` from `:authority` (a `host` the client also sent wins, as the
- * request has one authority), the cookie crumbs joined into one header with "; ", and a body
- * with no declared length marked `transfer-encoding: chunked` so that it is forwarded as one.
+ * pseudo-headers out, `Host` from `:authority` (a `host` header is used only without one; one
+ * that names another authority makes the request malformed, see `conflictingHost`), the cookie
+ * crumbs joined into one header with "; ", and a body with no declared length marked
+ * `transfer-encoding: chunked` so that it is forwarded as one.
  */
 export function http1RawHeaders(rawHeaders: readonly string[], unsizedBody: boolean): string[] {
   const headers: string[] = [];
   let authority: string | undefined;
-  let hasHost = false;
+  let host: string | undefined;
   let cookie: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] ?? '';
@@ -22,10 +23,14 @@ export function http1RawHeaders(rawHeaders: readonly string[], unsizedBody: bool
       cookie = cookie === undefined ? value : `${cookie}; ${value}`;
       continue;
     }
-    if (name === 'host') hasHost = true;
+    if (name === 'host') {
+      host ??= value;
+      continue;
+    }
     headers.push(name, value);
   }
-  if (!hasHost && authority !== undefined) headers.unshift('host', authority);
+  const hostValue = authority ?? host;
+  if (hostValue !== undefined) headers.unshift('host', hostValue);
   if (cookie !== undefined) headers.push('cookie', cookie);
   if (unsizedBody) headers.push('transfer-encoding', 'chunked');
   return headers;
@@ -41,9 +46,24 @@ export function http1HeaderMap(
     if (!name.startsWith(':')) map[name] = headers[name];
   }
   const authority = headers[':authority'];
-  if (map.host === undefined && typeof authority === 'string') map.host = authority;
+  if (typeof authority === 'string') map.host = authority;
   if (unsizedBody) map['transfer-encoding'] = 'chunked';
   return map;
+}
+
+/**
+ * A `host` header naming another authority than `:authority`: RFC 9113 8.3.1 has the server
+ * treat the request as malformed, so that no part of the proxy routes by one name and the
+ * backend by another.
+ */
+export function conflictingHost(headers: IncomingHttpHeaders): boolean {
+  const authority = headers[':authority'];
+  const host = headers.host;
+  return (
+    typeof authority === 'string' &&
+    typeof host === 'string' &&
+    host.toLowerCase() !== authority.toLowerCase()
+  );
 }
 
 /**
