@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import {
   Http2ServerRequest,
   Http2ServerResponse,
+  constants,
   createSecureServer,
   type Http2SecureServer,
   type SecureServerOptions,
@@ -76,12 +77,21 @@ const isPairList = (
 
 /**
  * An HTTP/2 response taking what the exchange writes for HTTP/1.1: the reason phrase is dropped
- * (HTTP/2 has none), so is `connection`, and `destroyed` says whether the stream is gone.
+ * (HTTP/2 has none), so is `connection`, `destroyed` says whether the stream is gone and
+ * `writableFinished` whether the response was sent in full.
  */
 export class Http2Response extends Http2ServerResponse<Http1ShapedRequest> {
   constructor(stream: ServerHttp2Stream) {
     super(stream);
     Object.defineProperty(this, 'destroyed', { get: () => this.stream.destroyed });
+    // A stream reset by the client (RST_STREAM) reads as finished in Node even when nothing was
+    // answered, which would keep the request to the backend running for a client that left.
+    Object.defineProperty(this, 'writableFinished', {
+      get: () =>
+        this.writableEnded &&
+        this.stream.writableFinished &&
+        (this.stream.rstCode ?? constants.NGHTTP2_NO_ERROR) === constants.NGHTTP2_NO_ERROR,
+    });
   }
 
   override writeHead(
@@ -105,8 +115,14 @@ export interface Http2Settings {
   readonly maxConcurrentStreams: number;
   /** A connection with no open stream this long is closed (GOAWAY), like an idle keep-alive. */
   readonly idleTimeoutMs: number;
-  /** A connection closed by the proxy for a protocol error or abuse. */
-  readonly onSessionError: (error: NodeJS.ErrnoException, session: ServerHttp2Session) => void;
+  /**
+   * A connection closed by the proxy for a protocol error or abuse, with the client's address
+   * (read when it connected: the session has let go of its socket by then).
+   */
+  readonly onSessionError: (
+    error: NodeJS.ErrnoException,
+    remoteAddress: string | undefined,
+  ) => void;
 }
 
 /** One HTTP/2 connection: how many streams are open on it. */
@@ -168,7 +184,13 @@ export function createHttp2Server(
     },
   });
   const sessions = new Http2Sessions(settings.idleTimeoutMs);
-  server.on('session', (session: ServerHttp2Session) => sessions.add(session));
-  server.on('sessionError', settings.onSessionError);
+  const addresses = new WeakMap<ServerHttp2Session, string | undefined>();
+  server.on('session', (session: ServerHttp2Session) => {
+    addresses.set(session, session.socket.remoteAddress);
+    sessions.add(session);
+  });
+  server.on('sessionError', (error: NodeJS.ErrnoException, session: ServerHttp2Session) =>
+    settings.onSessionError(error, addresses.get(session)),
+  );
   return { server, sessions };
 }
