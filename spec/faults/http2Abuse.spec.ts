@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { connect as connectHttp2, constants } from 'node:http2';
 import type { ServerResponse } from 'node:http';
 import { Agent, request } from 'undici';
+import { createHttp2Server, type Http2Response } from '../../src/adapters/http2Front';
 import { answerWithName, type BackendHandler } from '../helpers/backend';
 import { useHarness } from '../helpers/harness';
 import { eventsOf, type RunningProxy } from '../helpers/proxy';
@@ -17,7 +19,7 @@ import {
   type RawHttp2,
 } from '../helpers/rawHttp2';
 import { useTestCertificates } from '../helpers/testCertificates';
-import { waitUntil } from '../helpers/waitUntil';
+import { sleep, waitUntil } from '../helpers/waitUntil';
 
 const certs = useTestCertificates();
 
@@ -206,7 +208,8 @@ describe('HTTP/2 abuse on the TLS front door', () => {
     expect(app.received).toEqual([]);
     await expectOthersServed(running);
     // Node writes the GOAWAY but leaves the socket open (nghttp2 stops reading; nothing reaches
-    // JavaScript, no 'sessionError'): the client closes it, or the idle timer, or the stop.
+    // JavaScript, no 'sessionError'): the client closes it, or the idle timer (a PING first when
+    // streams are open, see below), or the stop.
     const stopping = Date.now();
     await running.stop();
     await client.waitForClose(1000);
@@ -244,5 +247,68 @@ describe('HTTP/2 abuse on the TLS front door', () => {
     expect(eventsOf(running, 'request')[0]).toMatchObject({ url: '/hold/one', status: 499 });
     expect(session.closed).toBe(false);
     await expectOthersServed(running);
+  });
+});
+
+describe('idle HTTP/2 connections with open streams', () => {
+  const IDLE_MS = 300;
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+  });
+
+  /** The HTTP/2 server of the front door on its own, with a short idle time; never answers. */
+  async function server() {
+    const leaf = certs.issue('idle', ['proxy.test'], 90);
+    const { server: door, sessions } = createHttp2Server(
+      { key: leaf.key, cert: leaf.cert },
+      { maxConcurrentStreams: 8, idleTimeoutMs: IDLE_MS, onSessionError: () => undefined },
+    );
+    const requests: Http2Response[] = [];
+    door.on('request', (_req: unknown, res: Http2Response) => requests.push(res));
+    await new Promise<void>((resolve) => door.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      sessions.closeAll();
+      door.close();
+    });
+    return { port: (door.address() as AddressInfo).port, sessions, requests };
+  }
+
+  it('disconnects one whose session ended in a protocol error, closing its streams', async () => {
+    const { port, sessions, requests } = await server();
+    const client = await connectRawHttp2(port, certs.ca.cert);
+    cleanups.push(() => client.destroy());
+    await waitUntil(() => client.frames.some((read) => read.type === FRAME.SETTINGS), 'SETTINGS');
+    client.write(headersFrame(1, hpackLiterals(getHeaders('/held'))));
+    await waitUntil(() => requests.length === 1, 'the request');
+    client.write(frame(FRAME.DATA, 0, 1, Buffer.alloc(20_000)));
+    await waitUntil(() => client.goAway() !== undefined, 'a GOAWAY');
+    expect(client.goAway()?.errorCode).toBe(H2_ERROR.FRAME_SIZE_ERROR);
+    // Node reads nothing more and the stream stays open: without the PING it would stay so.
+    await client.waitForClose(IDLE_MS * 2 + 2000);
+    await waitUntil(
+      () => sessions.size === 0 && requests[0]?.destroyed === true,
+      'the session ends',
+    );
+  });
+
+  it('keeps one whose client answers PINGs while its request waits', async () => {
+    const { port, requests } = await server();
+    const session = connectHttp2(`https://127.0.0.1:${port}`, {
+      ca: certs.ca.cert,
+      servername: 'proxy.test',
+    });
+    cleanups.push(() => session.destroy());
+    const stream = session.request({ ':path': '/held', ':authority': 'proxy.test' });
+    stream.end();
+    const status = new Promise<number>((resolve) =>
+      stream.on('response', (headers) => resolve(Number(headers[':status']))),
+    );
+    stream.resume();
+    await waitUntil(() => requests.length === 1, 'the request');
+    await sleep(IDLE_MS * 4);
+    expect(session.closed).toBe(false);
+    requests[0]?.writeHead(200).end('late');
+    expect(await status).toBe(200);
   });
 });

@@ -125,11 +125,15 @@ export interface Http2Settings {
   ) => void;
 }
 
-/** One HTTP/2 connection: how many streams are open on it. */
+/** One HTTP/2 connection: how many streams are open on it, whether a PING is out. */
 class SessionEntry {
   open = 0;
+  probing = false;
   constructor(readonly session: ServerHttp2Session) {}
 }
+
+/** Longest wait for the answer to the PING sent to an idle connection with open streams. */
+const MAX_PING_WAIT_MS = 10_000;
 
 /** The HTTP/2 connections of a front door, for draining and for closing idle ones. */
 export class Http2Sessions {
@@ -146,8 +150,32 @@ export class Http2Sessions {
     });
     session.setTimeout(this.idleTimeoutMs, () => {
       if (entry.open === 0) session.close();
+      else this.probe(entry);
     });
     session.once('close', () => this.sessions.delete(entry));
+  }
+
+  /**
+   * Open streams but nothing read or written for the idle time: a long request, or a connection
+   * that is dead. After a protocol error nghttp2 sends GOAWAY and Node stops reading the socket
+   * without telling JavaScript, so its streams never close, not even when the client goes. A
+   * client that answers a PING keeps its connection; one that does not is disconnected.
+   */
+  private probe(entry: SessionEntry): void {
+    const { session } = entry;
+    if (entry.probing || session.destroyed) return;
+    entry.probing = true;
+    const timer = setTimeout(
+      () => session.destroy(),
+      Math.min(this.idleTimeoutMs, MAX_PING_WAIT_MS),
+    );
+    timer.unref();
+    session.once('close', () => clearTimeout(timer));
+    session.ping((error) => {
+      clearTimeout(timer);
+      entry.probing = false;
+      if (error) session.destroy();
+    });
   }
 
   /** GOAWAY to every connection: streams under way complete, new ones go elsewhere. */
