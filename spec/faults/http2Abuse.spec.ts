@@ -146,6 +146,28 @@ describe('HTTP/2 abuse on the TLS front door', () => {
     await expectOthersServed(running);
   });
 
+  it('refuses streams beyond the limit sent before its SETTINGS are acknowledged', async () => {
+    const { app, running, raw } = await start('h2_max_concurrent_streams=4');
+    const client = await raw();
+    const ids = Array.from({ length: 20 }, (_, i) => 2 * i + 1);
+    client.write(
+      Buffer.concat(ids.map((id) => headersFrame(id, hpackLiterals(getHeaders(`/quick/${id}`))))),
+    );
+    // Until the client acknowledges the SETTINGS, nghttp2 refuses the streams beyond the new
+    // limit one by one (RST_STREAM REFUSED_STREAM, safe to retry) and serves the first four.
+    await waitUntil(() => client.answered().length === 4 && client.resets().size === 16, 'answers');
+    expect([...client.answered()].sort((a, b) => a - b)).toEqual([1, 3, 5, 7]);
+    expect([...client.resets().keys()]).toEqual(ids.slice(4));
+    expect(new Set(client.resets().values())).toEqual(new Set([H2_ERROR.REFUSED_STREAM]));
+    expect(app.received.map((seen) => seen.url).sort()).toEqual(
+      ['/quick/1', '/quick/3', '/quick/5', '/quick/7'].sort(),
+    );
+    expect(client.goAway()).toBeUndefined();
+    expect(client.closed).toBe(false);
+    expect(eventsOf(running, 'client-error')).toEqual([]);
+    await expectOthersServed(running);
+  });
+
   it('bounds the upstream work of a rapid reset flood', async () => {
     const { app, backend, running, raw } = await start();
     const client = await raw();
