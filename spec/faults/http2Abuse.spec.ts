@@ -16,6 +16,8 @@ import {
   headersFrame,
   hpackLiterals,
   rstStreamFrame,
+  settingsFrame,
+  END_STREAM_FLAG,
   type RawHttp2,
 } from '../helpers/rawHttp2';
 import { useTestCertificates } from '../helpers/testCertificates';
@@ -236,6 +238,64 @@ describe('HTTP/2 abuse on the TLS front door', () => {
     await running.stop();
     await client.waitForClose(1000);
     expect(Date.now() - stopping).toBeLessThan(2000);
+  });
+
+  const pings = (count: number) =>
+    Buffer.concat(Array.from({ length: count }, () => frame(FRAME.PING, 0, 0, Buffer.alloc(8))));
+  const settingsFrames = (count: number) =>
+    Buffer.concat(Array.from({ length: count }, () => settingsFrame([[0x3, 100]])));
+  const continuations = (count: number) =>
+    Buffer.concat([
+      frame(FRAME.HEADERS, END_STREAM_FLAG, 1, hpackLiterals(getHeaders('/continued'))),
+      ...Array.from({ length: count }, () =>
+        frame(FRAME.CONTINUATION, 0, 1, hpackLiterals([['x-pad', 'y'.repeat(200)]])),
+      ),
+    ]);
+
+  // Node (nghttp2) ends these sessions itself, reported as 'sessionError' ERR_HTTP2_ERROR:
+  // "Too many CONTINUATION frames following a HEADER frame" (GOAWAY INTERNAL_ERROR), and for
+  // PINGs or SETTINGS that are never read back "Flooding was detected in this HTTP/2 session".
+  it.each<[string, () => Buffer, RegExp]>([
+    ['a CONTINUATION flood', () => continuations(2000), /CONTINUATION/],
+    ['50 000 PINGs whose answers are not read', () => pings(50_000), /Flooding/],
+    [
+      '20 000 SETTINGS whose acknowledgements are not read',
+      () => settingsFrames(20_000),
+      /Flooding/,
+    ],
+  ])('closes the connection of %s', async (_name, bytes, message) => {
+    const { app, running, raw } = await start();
+    const client = await raw();
+    await settled(client);
+    client.socket.pause();
+    client.write(bytes());
+    await sleep(300);
+    client.socket.resume();
+    await client.waitForClose(3000);
+    expect(eventsOf(running, 'client-error')).toEqual([
+      expect.objectContaining({
+        code: 'ERR_HTTP2_ERROR',
+        message: expect.stringMatching(message) as string,
+        http2: true,
+      }),
+    ]);
+    expect(app.received).toEqual([]);
+    await expectOthersServed(running);
+  });
+
+  it('resets a stream with more header fields than Node takes, keeping the connection', async () => {
+    const { app, running, raw } = await start();
+    const client = await raw();
+    await settled(client);
+    const fields = Array.from({ length: 1000 }, (_, i): [string, string] => [`x-${i}`, 'v']);
+    client.write(headersFrame(1, hpackLiterals([...getHeaders('/many'), ...fields])));
+    await waitUntil(() => client.resets().size === 1, 'a RST_STREAM');
+    expect(client.resets().get(1)).toBe(H2_ERROR.ENHANCE_YOUR_CALM);
+    client.write(headersFrame(3, hpackLiterals(getHeaders('/after'))));
+    await waitUntil(() => client.answered().includes(3), 'the next stream is answered');
+    expect(app.received.map((seen) => seen.url)).toEqual(['/after']);
+    expect(client.closed).toBe(false);
+    await expectOthersServed(running);
   });
 
   it('keeps serving beside a silent HTTP/2 connection and closes it on stop', async () => {

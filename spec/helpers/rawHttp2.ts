@@ -9,6 +9,7 @@ export const FRAME = {
   PING: 0x6,
   GOAWAY: 0x7,
   WINDOW_UPDATE: 0x8,
+  CONTINUATION: 0x9,
 } as const;
 
 /** Error codes (RFC 9113 7). */
@@ -23,7 +24,9 @@ export const H2_ERROR = {
   ENHANCE_YOUR_CALM: 0xb,
 } as const;
 
-const END_STREAM = 0x1;
+/** HEADERS / DATA flag: the last frame of the stream from this side. */
+export const END_STREAM_FLAG = 0x1;
+const END_STREAM = END_STREAM_FLAG;
 const ACK = 0x1;
 const END_HEADERS = 0x4;
 
