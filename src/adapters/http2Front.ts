@@ -113,7 +113,10 @@ export class Http2Response extends Http2ServerResponse<Http1ShapedRequest> {
 export interface Http2Settings {
   /** SETTINGS_MAX_CONCURRENT_STREAMS per connection. */
   readonly maxConcurrentStreams: number;
-  /** A connection with no open stream this long is closed (GOAWAY), like an idle keep-alive. */
+  /**
+   * A connection with no open stream this long is closed (GOAWAY), like an idle keep-alive; one
+   * with open streams gets a PING and is closed unless it answers.
+   */
   readonly idleTimeoutMs: number;
   /**
    * A connection closed by the proxy for a protocol error or abuse, with the client's address
@@ -170,7 +173,7 @@ export class Http2Sessions {
       Math.min(this.idleTimeoutMs, MAX_PING_WAIT_MS),
     );
     timer.unref();
-    session.once('close', () => clearTimeout(timer));
+    // Answered, or cancelled with an error when the session ends first.
     session.ping((error) => {
       clearTimeout(timer);
       entry.probing = false;
