@@ -88,9 +88,14 @@ export class Http2Response extends Http2ServerResponse<Http1ShapedRequest> {
     super(stream);
     Object.defineProperty(this, 'destroyed', { get: () => this.stream.destroyed });
     // Node ends the writable side of a stream the client reset (RST_STREAM), so the stream's
-    // own writableFinished turns true for a response cut short; `aborted` tells them apart.
+    // own writableFinished turns true for a response cut short, with nothing answered at times:
+    // `aborted` and the reset code tell them apart.
     Object.defineProperty(this, 'writableFinished', {
-      get: () => this.stream.writableFinished && !this.stream.aborted,
+      get: () =>
+        this.writableEnded &&
+        this.stream.writableFinished &&
+        !this.stream.aborted &&
+        (this.stream.rstCode ?? constants.NGHTTP2_NO_ERROR) === constants.NGHTTP2_NO_ERROR,
     });
     // A response complete before the request (a refused or stalled upload): the rest of the body
     // is not wanted, and the stream would stay open as long as the client sends (RFC 9113 8.1).
@@ -129,17 +134,30 @@ export class Http2Response extends Http2ServerResponse<Http1ShapedRequest> {
 export interface Http2Settings {
   /** SETTINGS_MAX_CONCURRENT_STREAMS per connection. */
   readonly maxConcurrentStreams: number;
-  /** A connection with no open stream this long is closed (GOAWAY), like an idle keep-alive. */
+  /**
+   * A connection with no open stream this long is closed (GOAWAY), like an idle keep-alive; one
+   * with open streams gets a PING and is closed unless it answers.
+   */
   readonly idleTimeoutMs: number;
-  /** A connection closed by the proxy for a protocol error or abuse. */
-  readonly onSessionError: (error: NodeJS.ErrnoException, session: ServerHttp2Session) => void;
+  /**
+   * A connection closed by the proxy for a protocol error or abuse, with the client's address
+   * (read when it connected: the session has let go of its socket by then).
+   */
+  readonly onSessionError: (
+    error: NodeJS.ErrnoException,
+    remoteAddress: string | undefined,
+  ) => void;
 }
 
-/** One HTTP/2 connection: how many streams are open on it. */
+/** One HTTP/2 connection: how many streams are open on it, whether a PING is out. */
 class SessionEntry {
   open = 0;
+  probing = false;
   constructor(readonly session: ServerHttp2Session) {}
 }
+
+/** Longest wait for the answer to the PING sent to an idle connection with open streams. */
+const MAX_PING_WAIT_MS = 10_000;
 
 /** The HTTP/2 connections of a front door, for draining and for closing idle ones. */
 export class Http2Sessions {
@@ -159,8 +177,32 @@ export class Http2Sessions {
     session.setTimeout(this.idleTimeoutMs);
     session.on('timeout', () => {
       if (entry.open === 0) session.close();
+      else this.probe(entry);
     });
     session.once('close', () => this.sessions.delete(entry));
+  }
+
+  /**
+   * Open streams but nothing read or written for the idle time: a long request, or a connection
+   * that is dead. After a protocol error nghttp2 sends GOAWAY and Node stops reading the socket
+   * without telling JavaScript, so its streams never close, not even when the client goes. A
+   * client that answers a PING keeps its connection; one that does not is disconnected.
+   */
+  private probe(entry: SessionEntry): void {
+    const { session } = entry;
+    if (entry.probing || session.destroyed) return;
+    entry.probing = true;
+    const timer = setTimeout(
+      () => session.destroy(),
+      Math.min(this.idleTimeoutMs, MAX_PING_WAIT_MS),
+    );
+    timer.unref();
+    // Answered, or cancelled with an error when the session ends first.
+    session.ping((error) => {
+      clearTimeout(timer);
+      entry.probing = false;
+      if (error) session.destroy();
+    });
   }
 
   /** GOAWAY to every connection: streams under way complete, new ones go elsewhere. */
@@ -197,7 +239,13 @@ export function createHttp2Server(
     },
   });
   const sessions = new Http2Sessions(settings.idleTimeoutMs);
-  server.on('session', (session: ServerHttp2Session) => sessions.add(session));
-  server.on('sessionError', settings.onSessionError);
+  const addresses = new WeakMap<ServerHttp2Session, string | undefined>();
+  server.on('session', (session: ServerHttp2Session) => {
+    addresses.set(session, session.socket.remoteAddress);
+    sessions.add(session);
+  });
+  server.on('sessionError', (error: NodeJS.ErrnoException, session: ServerHttp2Session) =>
+    settings.onSessionError(error, addresses.get(session)),
+  );
   return { server, sessions };
 }

@@ -10,7 +10,7 @@ import {
   type Server as TlsServer,
   type ServerOptions as TlsOptions,
 } from 'node:https';
-import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
+import type { Http2SecureServer } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { isWebSocketUpgrade } from '../forwarding/upgrade';
 import type { Socket } from 'node:net';
@@ -201,12 +201,12 @@ function createHttp2Door(
   const { server, sessions } = createHttp2Server(tls, {
     maxConcurrentStreams: http2.maxConcurrentStreams,
     idleTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
-    onSessionError: (error: NodeJS.ErrnoException, session: ServerHttp2Session) =>
+    onSessionError: (error: NodeJS.ErrnoException, remoteAddress: string | undefined) =>
       handlers.onClientError({
         type: 'client-error',
         code: error.code ?? 'UNKNOWN',
         message: error.message,
-        remoteAddress: session.socket?.remoteAddress,
+        remoteAddress,
         http2: true,
       }),
   });

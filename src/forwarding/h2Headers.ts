@@ -88,7 +88,7 @@ const NOT_FOR_H2 = new Set([
 /** Parses `HTTP/1.1 NNN text\r\nName: value\r\n...` (without the blank line). */
 export function http2ResponseHead(head: string): ParsedHead | undefined {
   const lines = head.split('\r\n');
-  const match = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '');
+  const match = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(lines[0] ?? '');
   if (!match) return undefined;
   const code = Number(match[1]);
   const headers: Record<string, string | string[]> = {};
