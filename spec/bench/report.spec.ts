@@ -45,13 +45,17 @@ describe('benchmark report blocks', () => {
 
   it('gives the README the chart and the headline ratios, no table', () => {
     const summary = readmeSummary(latest, 'bench/results/latest.svg');
-    const { http, websocket, wsMemory } = headlineRatios(latest);
-    expect(summary.split('\n\n').map((part) => part.trim())).toEqual([
-      '![Median HTTP requests per second](bench/results/latest.svg)',
-      http,
-      websocket,
-      wsMemory,
-    ]);
+    const { http, https, http2, websocket, wsMemory } = headlineRatios(latest);
+    expect(summary.split('\n\n').map((part) => part.trim())).toEqual(
+      [
+        '![Median HTTP requests per second](bench/results/latest.svg)',
+        http,
+        https,
+        http2,
+        websocket,
+        wsMemory,
+      ].filter((line) => line !== undefined),
+    );
     expect(summary).not.toContain('|');
   });
 
@@ -142,7 +146,7 @@ describe('benchmark report blocks', () => {
     const withTls = markdown({ ...latest, https });
     expect(withTls).toContain('### HTTPS (HTTP/1.1 over TLS)');
     expect(withTls).toMatch(/rxproxy \/ nginx req\/s over TLS: \d\.\d\d×/);
-    expect(markdown(latest)).not.toContain('### HTTPS');
+    expect(markdown({ ...latest, https: [] })).not.toContain('### HTTPS');
     const skipped = markdown({
       ...latest,
       settings: { ...latest.settings, tlsSkipped: 'openssl is not installed' },
