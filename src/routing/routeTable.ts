@@ -52,6 +52,22 @@ class PrefixTree<R extends RouteRule> {
     node.routes.sort((a, b) => priorityOf(b) - priorityOf(a));
   }
 
+  /** Every route whose prefix `path` starts with (whole segments), shortest prefix first. */
+  matching(path: string): { route: R; depth: number }[] {
+    const found: { route: R; depth: number }[] = [];
+    let node: PrefixNode<R> | undefined = this.root;
+    let depth = 0;
+    for (const segment of path.split('/')) {
+      if (segment === '') continue;
+      for (const route of node.routes) found.push({ route, depth });
+      node = node.children.get(segment);
+      if (!node) return found;
+      depth++;
+    }
+    for (const route of node.routes) found.push({ route, depth });
+    return found;
+  }
+
   /** The route with the highest priority, then the longest prefix, over `path`'s segments. */
   best(path: string): { route: R; depth: number } | undefined {
     let found: { route: R; depth: number } | undefined;
@@ -145,6 +161,40 @@ export class RouteTable<R extends RouteRule> {
     const route = best.route;
     return route && { route, hostKind: best.kind, host: best.host };
   }
+
+  /** Every route the request matches, in the order of the rules: the first is `match`'s. */
+  candidates(hostHeader: string | undefined, path: string): RouteCandidate<R>[] {
+    const host = hostOf(hostHeader);
+    const queryAt = path.indexOf('?');
+    const bare = queryAt < 0 ? path : path.slice(0, queryAt);
+    const found: RouteCandidate<R>[] = [];
+    const add = (tree: PrefixTree<R> | undefined, hostKind: HostKind, entry?: string) => {
+      for (const { route, depth } of tree?.matching(bare) ?? []) {
+        found.push({ route, hostKind, host: entry, depth });
+      }
+    };
+    if (host !== '') {
+      add(this.exact.get(host), 'exact', host);
+      for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
+        const suffix = host.slice(dot + 1);
+        add(this.wildcard.get(suffix), 'wildcard', `*.${suffix}`);
+      }
+    }
+    add(this.anyHost, 'any');
+    // Stable: a longer wildcard was added first and stays first among equals.
+    return found.sort(
+      (a, b) =>
+        priorityOf(b.route) - priorityOf(a.route) ||
+        HOST_RANK[b.hostKind] - HOST_RANK[a.hostKind] ||
+        b.depth - a.depth,
+    );
+  }
+}
+
+/** A route a request matches, with what ranks it: for explaining a choice, not for routing. */
+export interface RouteCandidate<R extends RouteRule> extends RouteMatch<R> {
+  /** Path segments its prefix covers. */
+  readonly depth: number;
 }
 
 /** The best match so far while the buckets of a request are looked at. */
