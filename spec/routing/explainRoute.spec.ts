@@ -1,12 +1,6 @@
 import { explainRoute } from '../../src/routing/explainRoute';
-import { RouteTable, type RouteRule } from '../../src/routing/routeTable';
-
-const route = (
-  name: string,
-  hosts: string[] = [],
-  pathPrefix?: string,
-  priority?: number,
-): RouteRule => ({ name, hosts, pathPrefix, priority });
+import { RouteTable } from '../../src/routing/routeTable';
+import { route } from '../helpers/routeRules';
 
 const table = new RouteTable([
   route('api', ['api.example.com'], '/api'),

@@ -1,11 +1,5 @@
 import { RouteTable, hostOf, routeTies, type RouteRule } from '../../src/routing/routeTable';
-
-const route = (
-  name: string,
-  hosts: string[] = [],
-  pathPrefix?: string,
-  priority?: number,
-): RouteRule => ({ name, hosts, pathPrefix, priority });
+import { route } from '../helpers/routeRules';
 
 const matchName = (routes: RouteRule[], host: string | undefined, path: string) =>
   new RouteTable(routes).match(host, path)?.route.name;
