@@ -13,15 +13,10 @@ import {
 } from './adapters/httpFrontend';
 import { FrontCertificates, expiryWarning } from './adapters/frontCertificates';
 import { createHttpsRedirect } from './adapters/httpsRedirect';
-import { PendingLine } from './adapters/pendingLine';
-import { upstreamError } from './adapters/upstreamWorker';
-import { WorkerPool } from './adapters/workerPool';
-import { MemoryBudget } from './adapters/requestBody';
 import { WsBackend, WsProxy } from './adapters/wsProxy';
 import { createHealthProber } from './adapters/healthProbe';
 import { BackendGroup } from './backendGroup';
 import type { RandomSource } from './balancing';
-import { hashKeyOf } from './forwarding/hashKey';
 import {
   describeChanges,
   formatProblem,
@@ -38,15 +33,14 @@ import { drainOutcome, type DrainOutcome } from './streams/drainOutcome';
 import { deliverEvents } from './adapters/eventsHook';
 import { randomUUID } from 'node:crypto';
 import { builtinHooks, exchangeHooks, healthySetHook } from './composeHooks';
+import { HttpPoolRuntime, hashKeyFor } from './composeHttpPool';
 import { forwardedClient } from './forwarding/clientAddress';
 import { cidrMatcher } from './net/cidr';
 import type { ProxyHooks } from './hooks/types';
 import type { LiveState } from './observability/liveState';
 import { createAdmin } from './composeAdmin';
-import { workerPoolScaling } from './composePools';
 import { ServerSet } from './serverSet';
 import { stickyCookieOf } from './forwarding/stickyCookie';
-import type { TrafficOutcome } from './operators/outlierEjection';
 import type { AdminServer, ReloadAnswer } from './adapters/adminServer';
 import { livePool } from './observability/livePools';
 
@@ -172,10 +166,10 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   const events = new Subject<ProxyEvent>();
   const emit = (event: ProxyEvent) => events.next(event);
   let config = initial;
-  let pool = httpPool(config);
+  const initialPool = httpPool(config);
   // Upgrades go to the [websocket] servers, or to the [http] ones when there is no [websocket].
   const shared = sharesOnePool(config);
-  let wsPool = shared ? pool : (config.websocket ?? pool);
+  let wsPool = shared ? initialPool : (config.websocket ?? initialPool);
   let moduleHooks = options.moduleHooks;
   const hookSetsOf = (hooksConfig: Config['hooks']) =>
     [builtinHooks(hooksConfig, randomUUID), moduleHooks, options.hooks].filter(
@@ -183,75 +177,26 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     );
   let hookSets = hookSetsOf(config.hooks);
   let clientAddress = clientAddressOf(config);
-  /** consistent-hash's key for a request of `forPool`; other algorithms need none. */
-  const hashKeyFor = (forPool: PoolConfig) =>
-    forPool.algorithm === 'consistent-hash'
-      ? (req: IncomingMessage, address: string | undefined) =>
-          hashKeyOf(forPool.hashKey, req, address)
-      : () => undefined;
-  let httpHashKey = hashKeyFor(pool);
   let wsHashKey = hashKeyFor(wsPool);
-  let httpSticky = stickyCookieOf(pool);
   let wsSticky = stickyCookieOf(wsPool);
   const mapSnapshots = healthySetHook(hookSets);
   const snapshotHook = mapSnapshots ? { mapSnapshots } : {};
   let eventHooks = hookSets.flatMap((set) =>
     set.events ? [deliverEvents(events, set.events, emit)] : [],
   );
-  const line = new PendingLine(pool.maxPending);
   const random = options.random ? { random: options.random } : {};
   let started = false;
 
-  const workerPools = new ServerSet<WorkerPool>(
-    {
-      create: (server, forPool) => {
-        const backend = new WorkerPool(server, forPool, {
-          emit,
-          ...(forPool.maxPending > 0 ? { line } : {}),
-          onConnectFailure: (member) => reportHttpOutcome(member, false, 'connection'),
-        });
-        if (started) void backend.start(workerPoolScaling(backend));
-        return backend;
-      },
-      update: (backend, server, forPool) => backend.reconfigure(server, forPool),
-      // In-flight and queued requests finish, for up to drain_timeout; then the workers close.
-      drain: (backend, done) => {
-        const deadline = Date.now() + config.frontend.drainTimeoutMs;
-        const timer = setInterval(() => {
-          if (backend.load === 0 || Date.now() >= deadline) {
-            clearInterval(timer);
-            done();
-          }
-        }, 50);
-        return () => clearInterval(timer);
-      },
-      destroy: (backend) => backend.destroy(),
-    },
-    pool,
-  );
-  /** Outcomes of a member that drains after its address changed say nothing of the new one. */
-  const reportHttpOutcome = (
-    member: WorkerPool,
-    ok: boolean,
-    failure?: TrafficOutcome['failure'],
-  ): void => {
-    if (workerPools.get(member.name) === member) httpGroup.reportOutcome(member.name, ok, failure);
-  };
-  const httpProber = createHealthProber(() => pool);
-  const httpGroup: BackendGroup<WorkerPool> = new BackendGroup(pool, workerPools.members, {
-    probe: httpProber.probe,
+  const http = new HttpPoolRuntime(initialPool, {
     emit,
     ...random,
-    ...snapshotHook,
-    // A backend back in rotation gets a connection attempt now and serves the line.
-    onSnapshot: () => {
-      for (const backend of workerPools.members) {
-        if (!httpGroup.isInRotation(backend.name)) continue;
-        backend.tryConnectingNow();
-        backend.serveLine();
-      }
-    },
+    ...(mapSnapshots ? { mapSnapshots } : {}),
+    drainTimeoutMs: () => config.frontend.drainTimeoutMs,
+    started: () => started,
+    maxBodySize: () => config.frontend.maxBodySize,
+    bodyTimeoutMs: () => config.frontend.bodyTimeoutMs,
   });
+  const { workerPools, group: httpGroup } = http;
   const wsBackends = new ServerSet<WsBackend>(
     {
       create: (server) => new WsBackend(server),
@@ -307,16 +252,9 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   let address: AddressInfo | undefined;
   let stopping: Promise<DrainOutcome> | undefined;
 
-  const bodyLimitsOf = (budget: MemoryBudget) => ({
-    bufferSize: pool.requestBufferSize,
-    maxBodySize: config.frontend.maxBodySize,
-    timeoutMs: config.frontend.bodyTimeoutMs,
-    budget,
-  });
-  let body = bodyLimitsOf(new MemoryBudget(pool.requestBufferTotal));
   const context: ExchangeContext = {
     get pool() {
-      return pool;
+      return http.pool;
     },
     member: (name) => workerPools.get(name),
     get hooks() {
@@ -326,24 +264,24 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     healthyCount: () => httpGroup.healthyCount,
     isInRotation: (backend) => httpGroup.isInRotation(backend),
     get line() {
-      return pool.maxPending > 0 ? line : undefined;
+      return http.pool.maxPending > 0 ? http.line : undefined;
     },
-    hashKeyOf: (req, address) => httpHashKey(req, address),
+    hashKeyOf: (req, address) => http.hashKey(req, address),
     get sticky() {
-      return httpSticky;
+      return http.sticky;
     },
-    reportOutcome: reportHttpOutcome,
+    reportOutcome: (member, ok, failure) => http.reportOutcome(member, ok, failure),
     clientAddress: (req) => clientAddress(req),
     draining: () => draining,
     get body() {
-      return body;
+      return http.body;
     },
-    onRetry: (backend, code) => emit({ type: 'retry', pool: pool.kind, backend, code }),
+    onRetry: (backend, code) => emit({ type: 'retry', pool: http.pool.kind, backend, code }),
     onFinished: (outcome: ExchangeOutcome) => {
       inFlight--;
       events.next({
         type: 'request',
-        pool: pool.kind,
+        pool: http.pool.kind,
         method: outcome.req.method ?? '',
         url: outcome.req.url ?? '',
         backend: outcome.backend,
@@ -394,7 +332,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
 
   const views = () => {
     const httpView = {
-      config: pool,
+      config: http.pool,
       snapshot: () => httpGroup.snapshot,
       drained: (name: string) => httpGroup.isDrained(name),
       workers: (name: string) => workerPools.get(name),
@@ -529,13 +467,10 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   let admin: AdminServer | undefined = createAdmin(config, live, events, adminCommands);
 
   async function release(): Promise<void> {
-    line.close(upstreamError('SHUTTING_DOWN', 'the proxy is shutting down'));
-    workerPools.destroyAll();
     wsBackends.destroyAll();
-    httpGroup.stop();
     wsGroup.stop();
     for (const subscription of eventHooks) subscription.unsubscribe();
-    await Promise.all([httpProber.close(), wsProber?.close()]);
+    await Promise.all([http.release(), wsProber?.close()]);
   }
 
   /** A proxy that never listened has nothing to drain: it releases its resources silently. */
@@ -681,18 +616,13 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   function apply(next: Config, commands: readonly ServerCommand[], reloadOptions: ReloadOptions) {
     const previousHooks = config.hooks;
     config = next;
-    pool = httpPool(next);
-    wsPool = shared ? pool : (next.websocket ?? pool);
+    const nextPool = httpPool(next);
+    wsPool = shared ? nextPool : (next.websocket ?? nextPool);
     wsProxy.reconfigure();
     clientAddress = clientAddressOf(next);
-    httpHashKey = hashKeyFor(pool);
     wsHashKey = hashKeyFor(wsPool);
-    httpSticky = stickyCookieOf(pool);
     wsSticky = stickyCookieOf(wsPool);
-    line.capacity = pool.maxPending;
-    body = bodyLimitsOf(body.budget);
-    body.budget.total = pool.requestBufferTotal;
-    workerPools.apply(commandsFor(commands, pool), pool);
+    http.apply(nextPool, commandsFor(commands, nextPool));
     wsBackends.apply(commandsFor(commands, wsPool), wsPool);
     for (const command of commands) {
       if (command.kind !== 'remove') continue;
@@ -701,7 +631,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
         group.setWeight(command.server.name, undefined);
       }
     }
-    httpGroup.reconfigure(pool, workerPools.members);
+    http.reconfigureGroup();
     wsGroup.reconfigure(wsPool, wsBackends.members);
     if (reloadOptions.moduleHooks !== undefined || previousHooks !== next.hooks) {
       moduleHooks = reloadOptions.moduleHooks ?? moduleHooks;
@@ -716,11 +646,11 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
 
   function control(poolName: string, name: string, command: ServerControl): ControlResult {
     const groups = [
-      ...(pool.kind === poolName ? [httpGroup] : []),
+      ...(http.pool.kind === poolName ? [httpGroup] : []),
       ...(wsPool.kind === poolName ? [wsGroup] : []),
     ];
     if (groups.length === 0) return 'unknown pool';
-    const known = pool.kind === poolName ? workerPools.get(name) : wsBackends.get(name);
+    const known = http.pool.kind === poolName ? workerPools.get(name) : wsBackends.get(name);
     if (known === undefined) return 'unknown server';
     for (const group of groups) {
       if (command.action === 'weight') group.setWeight(name, command.weight);
@@ -764,11 +694,8 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       }
       warnOfExpiry(config);
       started = true;
-      httpGroup.start();
+      const connected = http.start();
       wsGroup.start();
-      const connected = Promise.all(
-        workerPools.members.map((backend) => backend.start(workerPoolScaling(backend))),
-      );
       await connected;
       serving = true;
       return listening;
