@@ -34,6 +34,11 @@ import { deliverEvents } from './adapters/eventsHook';
 import { randomUUID } from 'node:crypto';
 import { builtinHooks, exchangeHooks, healthySetHook } from './composeHooks';
 import { HttpPoolRuntime, hashKeyFor } from './composeHttpPool';
+import { answer } from './adapters/proxyAnswer';
+import { NO_ROUTE } from './forwarding/failures';
+import { normalizePath } from './routing/normalizePath';
+import { RouteTable } from './routing/routeTable';
+import { stripPathPrefix } from './routing/stripPathPrefix';
 import { forwardedClient } from './forwarding/clientAddress';
 import { cidrMatcher } from './net/cidr';
 import type { ProxyHooks } from './hooks/types';
@@ -148,6 +153,15 @@ const sharesOnePool = (config: Config) => !(config.http && config.websocket);
 /** Restart-only changes: the reload that carries them is refused, listing each. */
 function restartOnlyProblems(running: Config, next: Config): string[] {
   const problems: string[] = [];
+  if (!sameValue(running.pools, next.pools) || !sameValue(running.routes, next.routes)) {
+    problems.push(
+      formatProblem({
+        file: next.file,
+        section: undefined,
+        message: 'changing [pool:NAME] or [route:NAME] sections needs a restart',
+      }),
+    );
+  }
   for (const section of ['http', 'websocket'] as const) {
     if ((running[section] === undefined) !== (next[section] === undefined)) {
       problems.push(
@@ -187,7 +201,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   const random = options.random ? { random: options.random } : {};
   let started = false;
 
-  const http = new HttpPoolRuntime(initialPool, {
+  const httpPoolDeps = {
     emit,
     ...random,
     ...(mapSnapshots ? { mapSnapshots } : {}),
@@ -195,7 +209,15 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     started: () => started,
     maxBodySize: () => config.frontend.maxBodySize,
     bodyTimeoutMs: () => config.frontend.bodyTimeoutMs,
-  });
+  };
+  const http = new HttpPoolRuntime(initialPool, httpPoolDeps);
+  /** The `[pool:NAME]` sections' runtimes. */
+  const namedPools = new Map(
+    Object.entries(config.pools).map(([name, poolConfig]) => [
+      name,
+      new HttpPoolRuntime(poolConfig, httpPoolDeps),
+    ]),
+  );
   const { workerPools, group: httpGroup } = http;
   const wsBackends = new ServerSet<WsBackend>(
     {
@@ -252,36 +274,37 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   let address: AddressInfo | undefined;
   let stopping: Promise<DrainOutcome> | undefined;
 
-  const context: ExchangeContext = {
+  /** What an exchange needs of the pool it goes to; `label` names the pool in events. */
+  const contextOf = (runtime: HttpPoolRuntime, label: () => string): ExchangeContext => ({
     get pool() {
-      return http.pool;
+      return runtime.pool;
     },
-    member: (name) => workerPools.get(name),
+    member: (name) => runtime.workerPools.get(name),
     get hooks() {
       return hooks;
     },
-    pick: (hashKey, excluded) => httpGroup.pick(hashKey, excluded),
-    healthyCount: () => httpGroup.healthyCount,
-    isInRotation: (backend) => httpGroup.isInRotation(backend),
+    pick: (hashKey, excluded) => runtime.group.pick(hashKey, excluded),
+    healthyCount: () => runtime.group.healthyCount,
+    isInRotation: (backend) => runtime.group.isInRotation(backend),
     get line() {
-      return http.pool.maxPending > 0 ? http.line : undefined;
+      return runtime.pool.maxPending > 0 ? runtime.line : undefined;
     },
-    hashKeyOf: (req, address) => http.hashKey(req, address),
+    hashKeyOf: (req, address) => runtime.hashKey(req, address),
     get sticky() {
-      return http.sticky;
+      return runtime.sticky;
     },
-    reportOutcome: (member, ok, failure) => http.reportOutcome(member, ok, failure),
+    reportOutcome: (member, ok, failure) => runtime.reportOutcome(member, ok, failure),
     clientAddress: (req) => clientAddress(req),
     draining: () => draining,
     get body() {
-      return http.body;
+      return runtime.body;
     },
-    onRetry: (backend, code) => emit({ type: 'retry', pool: http.pool.kind, backend, code }),
+    onRetry: (backend, code) => emit({ type: 'retry', pool: label(), backend, code }),
     onFinished: (outcome: ExchangeOutcome) => {
       inFlight--;
       events.next({
         type: 'request',
-        pool: http.pool.kind,
+        pool: label(),
         method: outcome.req.method ?? '',
         url: outcome.req.url ?? '',
         backend: outcome.backend,
@@ -292,11 +315,35 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
         ...(outcome.meta && metaFields(outcome.meta)),
       });
     },
+  });
+  const context = contextOf(http, () => http.pool.kind);
+  const namedContexts = new Map(
+    [...namedPools].map(([name, runtime]) => [name, contextOf(runtime, () => name)]),
+  );
+  let routes = new RouteTable(config.routes);
+
+  /** The pool of a request: its route's, else the default (`[http]`); undefined: none. */
+  const routedContext = (req: IncomingMessage): ExchangeContext | undefined => {
+    if (config.routes.length === 0) return context;
+    const path = normalizePath(req.url ?? '/');
+    const match = routes.match(req.headers.host, path);
+    if (!match) {
+      req.url = path;
+      return context;
+    }
+    const { route } = match;
+    req.url = route.stripPathPrefix ? stripPathPrefix(path, route.pathPrefix ?? '/') : path;
+    return route.pool === 'http' ? context : namedContexts.get(route.pool);
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const routed = routedContext(req);
+    if (!routed) {
+      answer(res, NO_ROUTE);
+      return;
+    }
     inFlight++;
-    new HttpExchange(req, res, context).start();
+    new HttpExchange(req, res, routed).start();
   };
 
   /** The front door for `frontend`: over TLS with its certificates, polled while it listens. */
@@ -470,7 +517,10 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     wsBackends.destroyAll();
     wsGroup.stop();
     for (const subscription of eventHooks) subscription.unsubscribe();
-    await Promise.all([http.release(), wsProber?.close()]);
+    await Promise.all([
+      ...[http, ...namedPools.values()].map((runtime) => runtime.release()),
+      wsProber?.close(),
+    ]);
   }
 
   /** A proxy that never listened has nothing to drain: it releases its resources silently. */
@@ -694,7 +744,9 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       }
       warnOfExpiry(config);
       started = true;
-      const connected = http.start();
+      const connected = Promise.all(
+        [http, ...namedPools.values()].map((runtime) => runtime.start()),
+      );
       wsGroup.start();
       await connected;
       serving = true;
