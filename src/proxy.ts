@@ -320,7 +320,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   const namedContexts = new Map(
     [...namedPools].map(([name, runtime]) => [name, contextOf(runtime, () => name)]),
   );
-  let routes = new RouteTable(config.routes);
+  const routes = new RouteTable(config.routes);
 
   /** The pool of a request: its route's, else the default (`[http]`); undefined: none. */
   const routedContext = (req: IncomingMessage): ExchangeContext | undefined => {
