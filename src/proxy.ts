@@ -26,6 +26,7 @@ import {
   type Config,
   type FrontendConfig,
   type PoolConfig,
+  type RouteConfig,
   type ServerCommand,
 } from './config';
 import type { ProxyEvent } from './events';
@@ -38,6 +39,8 @@ import { answer } from './adapters/proxyAnswer';
 import { NO_ROUTE } from './forwarding/failures';
 import { normalizePath } from './routing/normalizePath';
 import { RouteTable } from './routing/routeTable';
+import { FollowingWsPool } from './composeWsPool';
+import { rejectRaw } from './adapters/rawResponse';
 import { stripPathPrefix } from './routing/stripPathPrefix';
 import { forwardedClient } from './forwarding/clientAddress';
 import { cidrMatcher } from './net/cidr';
@@ -244,6 +247,19 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     ...(wsProber ? { probe: wsProber.probe, ...snapshotHook } : { leader: httpGroup }),
   });
   let hooks = exchangeHooks(hookSets, { timeoutMs: config.hooks.hookTimeoutMs, emit });
+  /** WebSocket upgrades routed to a `[pool:NAME]`. */
+  const namedWs = new Map(
+    [...namedPools].map(([name, runtime]) => [
+      name,
+      new FollowingWsPool(runtime, {
+        emit,
+        ...random,
+        drainTimeoutMs: () => config.frontend.drainTimeoutMs,
+        clientAddress: (req) => clientAddress(req),
+        hooks: () => hooks,
+      }),
+    ]),
+  );
   const wsProxy = new WsProxy({
     get pool() {
       return wsPool;
@@ -322,18 +338,24 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   );
   const routes = new RouteTable(config.routes);
 
-  /** The pool of a request: its route's, else the default (`[http]`); undefined: none. */
-  const routedContext = (req: IncomingMessage): ExchangeContext | undefined => {
-    if (config.routes.length === 0) return context;
+  /** The route a request takes, its url normalised (and its prefix stripped); none: the default. */
+  const routeFor = (req: IncomingMessage): RouteConfig | undefined => {
+    if (config.routes.length === 0) return undefined;
     const path = normalizePath(req.url ?? '/');
-    const match = routes.match(req.headers.host, path);
-    if (!match) {
-      req.url = path;
-      return context;
-    }
-    const { route } = match;
-    req.url = route.stripPathPrefix ? stripPathPrefix(path, route.pathPrefix ?? '/') : path;
-    return route.pool === 'http' ? context : namedContexts.get(route.pool);
+    const route = routes.match(req.headers.host, path)?.route;
+    req.url = route?.stripPathPrefix ? stripPathPrefix(path, route.pathPrefix ?? '/') : path;
+    return route;
+  };
+  const routedContext = (req: IncomingMessage): ExchangeContext | undefined => {
+    const route = routeFor(req);
+    return !route || route.pool === 'http' ? context : namedContexts.get(route.pool);
+  };
+  const routedWsProxy = (req: IncomingMessage): WsProxy | undefined => {
+    const route = routeFor(req);
+    const name = route?.websocketPool;
+    return name === undefined || name === 'http' || name === 'websocket'
+      ? wsProxy
+      : namedWs.get(name)?.proxy;
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -352,8 +374,13 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       headerTimeoutMs: frontend.headerTimeoutMs,
       onRequest,
       onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        if (draining) socket.destroy();
-        else wsProxy.handleUpgrade(req, socket, head);
+        if (draining) {
+          socket.destroy();
+          return;
+        }
+        const proxy = routedWsProxy(req);
+        if (proxy) proxy.handleUpgrade(req, socket, head);
+        else rejectRaw(socket, NO_ROUTE);
       },
       onClientError: (event: ProxyEvent) => events.next(event),
     };
@@ -466,7 +493,9 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     for (const door of doors) closeIdleConnections(door);
     const [outcome] = await Promise.all([
       lastValueFrom(drainOutcome(inFlight$, config.frontend.drainTimeoutMs)),
-      wsProxy.closeAll(Math.min(2000, config.frontend.drainTimeoutMs)),
+      ...[wsProxy, ...[...namedWs.values()].map((pool) => pool.proxy)].map((proxy) =>
+        proxy.closeAll(Math.min(2000, config.frontend.drainTimeoutMs)),
+      ),
     ]);
     for (const door of doors) closeAllConnections(door);
     await closed;
@@ -516,6 +545,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   async function release(): Promise<void> {
     wsBackends.destroyAll();
     wsGroup.stop();
+    for (const pool of namedWs.values()) pool.release();
     for (const subscription of eventHooks) subscription.unsubscribe();
     await Promise.all([
       ...[http, ...namedPools.values()].map((runtime) => runtime.release()),
@@ -748,6 +778,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
         [http, ...namedPools.values()].map((runtime) => runtime.start()),
       );
       wsGroup.start();
+      for (const pool of namedWs.values()) pool.start();
       await connected;
       serving = true;
       return listening;

@@ -1,6 +1,8 @@
 import { request } from 'undici';
 import { useHarness } from '../helpers/harness';
 import { eventsOf } from '../helpers/proxy';
+import { echoOf, openRecording } from '../helpers/wsClient';
+import { startWsBackend, type TestWsBackend } from '../helpers/wsBackend';
 
 describe('routes to named pools (HTTP)', () => {
   const harness = useHarness();
@@ -40,5 +42,38 @@ pool=chat
       'http',
       'chat',
     ]);
+  });
+
+  it('routes WebSocket upgrades like requests, to the route websocket_pool', async () => {
+    const started: TestWsBackend[] = [];
+    const wsBackend = async (name: string) => {
+      const backend = await startWsBackend(name);
+      started.push(backend);
+      return backend;
+    };
+    try {
+      const web = await wsBackend('web');
+      const chat = await wsBackend('chat');
+      const running = await harness.proxy(`[http]
+server1=${web.address}
+[pool:chat]
+server1=${chat.address}
+[route:chat]
+path_prefix=/chat
+pool=http
+websocket_pool=chat
+`);
+      const cleanups: (() => void)[] = [];
+      const wsUrl = running.url.replace('http://', 'ws://');
+      const toChat = await openRecording(`${wsUrl}/chat/room1`, (c) => cleanups.push(c));
+      await echoOf(toChat, 'hello');
+      expect(chat.upgrades.map((upgrade) => upgrade.url)).toEqual(['/chat/room1']);
+      const toWeb = await openRecording(`${wsUrl}/other`, (c) => cleanups.push(c));
+      await echoOf(toWeb, 'hi');
+      expect(web.upgrades.map((upgrade) => upgrade.url)).toEqual(['/other']);
+      for (const cleanup of cleanups) cleanup();
+    } finally {
+      for (const backend of started) await backend.close();
+    }
   });
 });
