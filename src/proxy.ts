@@ -247,19 +247,23 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     ...(wsProber ? { probe: wsProber.probe, ...snapshotHook } : { leader: httpGroup }),
   });
   let hooks = exchangeHooks(hookSets, { timeoutMs: config.hooks.hookTimeoutMs, emit });
+  const wsPoolDeps = {
+    emit,
+    ...random,
+    drainTimeoutMs: () => config.frontend.drainTimeoutMs,
+    clientAddress: (req: IncomingMessage) => clientAddress(req),
+    hooks: () => hooks,
+  };
   /** WebSocket upgrades routed to a `[pool:NAME]`. */
   const namedWs = new Map(
-    [...namedPools].map(([name, runtime]) => [
-      name,
-      new FollowingWsPool(runtime, {
-        emit,
-        ...random,
-        drainTimeoutMs: () => config.frontend.drainTimeoutMs,
-        clientAddress: (req) => clientAddress(req),
-        hooks: () => hooks,
-      }),
-    ]),
+    [...namedPools].map(([name, runtime]) => [name, new FollowingWsPool(runtime, wsPoolDeps)]),
   );
+  /** Upgrades a route sends to `[http]` while `[websocket]` takes the others. */
+  const httpWs =
+    !shared && config.routes.some((route) => route.websocketPool === 'http')
+      ? new FollowingWsPool(http, wsPoolDeps)
+      : undefined;
+  const routedWsPools = [...namedWs.values(), ...(httpWs ? [httpWs] : [])];
   const wsProxy = new WsProxy({
     get pool() {
       return wsPool;
@@ -348,14 +352,13 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   };
   const routedContext = (req: IncomingMessage): ExchangeContext | undefined => {
     const route = routeFor(req);
-    return !route || route.pool === 'http' ? context : namedContexts.get(route.pool);
+    return !route || route.pool === http.pool.kind ? context : namedContexts.get(route.pool);
   };
   const routedWsProxy = (req: IncomingMessage): WsProxy | undefined => {
     const route = routeFor(req);
     const name = route?.websocketPool;
-    return name === undefined || name === 'http' || name === 'websocket'
-      ? wsProxy
-      : namedWs.get(name)?.proxy;
+    if (name === undefined || name === wsPool.kind) return wsProxy;
+    return (name === 'http' ? httpWs : namedWs.get(name))?.proxy;
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -493,7 +496,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     for (const door of doors) closeIdleConnections(door);
     const [outcome] = await Promise.all([
       lastValueFrom(drainOutcome(inFlight$, config.frontend.drainTimeoutMs)),
-      ...[wsProxy, ...[...namedWs.values()].map((pool) => pool.proxy)].map((proxy) =>
+      ...[wsProxy, ...routedWsPools.map((pool) => pool.proxy)].map((proxy) =>
         proxy.closeAll(Math.min(2000, config.frontend.drainTimeoutMs)),
       ),
     ]);
@@ -545,7 +548,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   async function release(): Promise<void> {
     wsBackends.destroyAll();
     wsGroup.stop();
-    for (const pool of namedWs.values()) pool.release();
+    for (const pool of routedWsPools) pool.release();
     for (const subscription of eventHooks) subscription.unsubscribe();
     await Promise.all([
       ...[http, ...namedPools.values()].map((runtime) => runtime.release()),
@@ -778,7 +781,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
         [http, ...namedPools.values()].map((runtime) => runtime.start()),
       );
       wsGroup.start();
-      for (const pool of namedWs.values()) pool.start();
+      for (const pool of routedWsPools) pool.start();
       await connected;
       serving = true;
       return listening;

@@ -120,4 +120,19 @@ pool=api
       'proxy.ini: [route:tie2]: ties with [route:tie1]: the same priority, path_prefix and an overlapping host; give one a priority',
     ]);
   });
+
+  it('refuses the [websocket] pool for HTTP requests when [http] exists', () => {
+    expect(
+      problemLines(
+        parse(`[websocket]
+server1=127.0.0.1:9002
+[route:ws]
+path_prefix=/ws
+pool=websocket
+`),
+      ),
+    ).toEqual([
+      'proxy.ini: [route:ws] pool: the [websocket] pool takes WebSocket upgrades only: name it in websocket_pool',
+    ]);
+  });
 });

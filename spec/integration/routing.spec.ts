@@ -54,14 +54,20 @@ pool=chat
     try {
       const web = await wsBackend('web');
       const chat = await wsBackend('chat');
+      const sockets = await wsBackend('sockets');
       const running = await harness.proxy(`[http]
 server1=${web.address}
 [pool:chat]
 server1=${chat.address}
+[websocket]
+server1=${sockets.address}
 [route:chat]
 path_prefix=/chat
 pool=http
 websocket_pool=chat
+[route:plain]
+path_prefix=/plain
+pool=http
 `);
       const cleanups: (() => void)[] = [];
       const wsUrl = running.url.replace('http://', 'ws://');
@@ -70,7 +76,11 @@ websocket_pool=chat
       expect(chat.upgrades.map((upgrade) => upgrade.url)).toEqual(['/chat/room1']);
       const toWeb = await openRecording(`${wsUrl}/other`, (c) => cleanups.push(c));
       await echoOf(toWeb, 'hi');
-      expect(web.upgrades.map((upgrade) => upgrade.url)).toEqual(['/other']);
+      expect(sockets.upgrades.map((upgrade) => upgrade.url)).toEqual(['/other']);
+      // websocket_pool defaults to pool: upgrades under /plain go to [http]'s servers.
+      const toHttp = await openRecording(`${wsUrl}/plain/x`, (c) => cleanups.push(c));
+      await echoOf(toHttp, 'plain');
+      expect(web.upgrades.map((upgrade) => upgrade.url)).toEqual(['/plain/x']);
       for (const cleanup of cleanups) cleanup();
     } finally {
       for (const backend of started) await backend.close();

@@ -40,6 +40,13 @@ export function readRoutes(
         add(label, key, `names no pool "${value}" (${[...poolNames].join(', ')})`);
       }
     }
+    if (pool === 'websocket' && poolNames.has('http')) {
+      add(
+        label,
+        'pool',
+        'the [websocket] pool takes WebSocket upgrades only: name it in websocket_pool',
+      );
+    }
     const pathPrefix = values.get('path_prefix') as string | undefined;
     const stripPathPrefix = (values.get('strip_path_prefix') as boolean | undefined) ?? false;
     if (stripPathPrefix && pathPrefix === undefined) {
