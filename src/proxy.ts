@@ -26,6 +26,7 @@ import {
   type Config,
   type FrontendConfig,
   type PoolConfig,
+  type RouteConfig,
   type ServerCommand,
 } from './config';
 import type { ProxyEvent } from './events';
@@ -34,6 +35,13 @@ import { deliverEvents } from './adapters/eventsHook';
 import { randomUUID } from 'node:crypto';
 import { builtinHooks, exchangeHooks, healthySetHook } from './composeHooks';
 import { HttpPoolRuntime, hashKeyFor } from './composeHttpPool';
+import { answer } from './adapters/proxyAnswer';
+import { NO_ROUTE } from './forwarding/failures';
+import { normalizePath } from './routing/normalizePath';
+import { RouteTable } from './routing/routeTable';
+import { FollowingWsPool } from './composeWsPool';
+import { rejectRaw } from './adapters/rawResponse';
+import { stripPathPrefix } from './routing/stripPathPrefix';
 import { forwardedClient } from './forwarding/clientAddress';
 import { cidrMatcher } from './net/cidr';
 import type { ProxyHooks } from './hooks/types';
@@ -148,6 +156,15 @@ const sharesOnePool = (config: Config) => !(config.http && config.websocket);
 /** Restart-only changes: the reload that carries them is refused, listing each. */
 function restartOnlyProblems(running: Config, next: Config): string[] {
   const problems: string[] = [];
+  if (!sameValue(running.pools, next.pools) || !sameValue(running.routes, next.routes)) {
+    problems.push(
+      formatProblem({
+        file: next.file,
+        section: undefined,
+        message: 'changing [pool:NAME] or [route:NAME] sections needs a restart',
+      }),
+    );
+  }
   for (const section of ['http', 'websocket'] as const) {
     if ((running[section] === undefined) !== (next[section] === undefined)) {
       problems.push(
@@ -187,7 +204,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   const random = options.random ? { random: options.random } : {};
   let started = false;
 
-  const http = new HttpPoolRuntime(initialPool, {
+  const httpPoolDeps = {
     emit,
     ...random,
     ...(mapSnapshots ? { mapSnapshots } : {}),
@@ -195,7 +212,15 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     started: () => started,
     maxBodySize: () => config.frontend.maxBodySize,
     bodyTimeoutMs: () => config.frontend.bodyTimeoutMs,
-  });
+  };
+  const http = new HttpPoolRuntime(initialPool, httpPoolDeps);
+  /** The `[pool:NAME]` sections' runtimes. */
+  const namedPools = new Map(
+    Object.entries(config.pools).map(([name, poolConfig]) => [
+      name,
+      new HttpPoolRuntime(poolConfig, httpPoolDeps),
+    ]),
+  );
   const { workerPools, group: httpGroup } = http;
   const wsBackends = new ServerSet<WsBackend>(
     {
@@ -222,6 +247,23 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     ...(wsProber ? { probe: wsProber.probe, ...snapshotHook } : { leader: httpGroup }),
   });
   let hooks = exchangeHooks(hookSets, { timeoutMs: config.hooks.hookTimeoutMs, emit });
+  const wsPoolDeps = {
+    emit,
+    ...random,
+    drainTimeoutMs: () => config.frontend.drainTimeoutMs,
+    clientAddress: (req: IncomingMessage) => clientAddress(req),
+    hooks: () => hooks,
+  };
+  /** WebSocket upgrades routed to a `[pool:NAME]`. */
+  const namedWs = new Map(
+    [...namedPools].map(([name, runtime]) => [name, new FollowingWsPool(runtime, wsPoolDeps)]),
+  );
+  /** Upgrades a route sends to `[http]` while `[websocket]` takes the others. */
+  const httpWs =
+    !shared && config.routes.some((route) => route.websocketPool === 'http')
+      ? new FollowingWsPool(http, wsPoolDeps)
+      : undefined;
+  const routedWsPools = [...namedWs.values(), ...(httpWs ? [httpWs] : [])];
   const wsProxy = new WsProxy({
     get pool() {
       return wsPool;
@@ -252,36 +294,37 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   let address: AddressInfo | undefined;
   let stopping: Promise<DrainOutcome> | undefined;
 
-  const context: ExchangeContext = {
+  /** What an exchange needs of the pool it goes to; `label` names the pool in events. */
+  const contextOf = (runtime: HttpPoolRuntime, label: () => string): ExchangeContext => ({
     get pool() {
-      return http.pool;
+      return runtime.pool;
     },
-    member: (name) => workerPools.get(name),
+    member: (name) => runtime.workerPools.get(name),
     get hooks() {
       return hooks;
     },
-    pick: (hashKey, excluded) => httpGroup.pick(hashKey, excluded),
-    healthyCount: () => httpGroup.healthyCount,
-    isInRotation: (backend) => httpGroup.isInRotation(backend),
+    pick: (hashKey, excluded) => runtime.group.pick(hashKey, excluded),
+    healthyCount: () => runtime.group.healthyCount,
+    isInRotation: (backend) => runtime.group.isInRotation(backend),
     get line() {
-      return http.pool.maxPending > 0 ? http.line : undefined;
+      return runtime.pool.maxPending > 0 ? runtime.line : undefined;
     },
-    hashKeyOf: (req, address) => http.hashKey(req, address),
+    hashKeyOf: (req, address) => runtime.hashKey(req, address),
     get sticky() {
-      return http.sticky;
+      return runtime.sticky;
     },
-    reportOutcome: (member, ok, failure) => http.reportOutcome(member, ok, failure),
+    reportOutcome: (member, ok, failure) => runtime.reportOutcome(member, ok, failure),
     clientAddress: (req) => clientAddress(req),
     draining: () => draining,
     get body() {
-      return http.body;
+      return runtime.body;
     },
-    onRetry: (backend, code) => emit({ type: 'retry', pool: http.pool.kind, backend, code }),
+    onRetry: (backend, code) => emit({ type: 'retry', pool: label(), backend, code }),
     onFinished: (outcome: ExchangeOutcome) => {
       inFlight--;
       events.next({
         type: 'request',
-        pool: http.pool.kind,
+        pool: label(),
         method: outcome.req.method ?? '',
         url: outcome.req.url ?? '',
         backend: outcome.backend,
@@ -292,11 +335,40 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
         ...(outcome.meta && metaFields(outcome.meta)),
       });
     },
+  });
+  const context = contextOf(http, () => http.pool.kind);
+  const namedContexts = new Map(
+    [...namedPools].map(([name, runtime]) => [name, contextOf(runtime, () => name)]),
+  );
+  const routes = new RouteTable(config.routes);
+
+  /** The route a request takes, its url normalised (and its prefix stripped); none: the default. */
+  const routeFor = (req: IncomingMessage): RouteConfig | undefined => {
+    if (config.routes.length === 0) return undefined;
+    const path = normalizePath(req.url ?? '/');
+    const route = routes.match(req.headers.host, path)?.route;
+    req.url = route?.stripPathPrefix ? stripPathPrefix(path, route.pathPrefix ?? '/') : path;
+    return route;
+  };
+  const routedContext = (req: IncomingMessage): ExchangeContext | undefined => {
+    const route = routeFor(req);
+    return !route || route.pool === http.pool.kind ? context : namedContexts.get(route.pool);
+  };
+  const routedWsProxy = (req: IncomingMessage): WsProxy | undefined => {
+    const route = routeFor(req);
+    const name = route?.websocketPool;
+    if (name === undefined || name === wsPool.kind) return wsProxy;
+    return (name === 'http' ? httpWs : namedWs.get(name))?.proxy;
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const routed = routedContext(req);
+    if (!routed) {
+      answer(res, NO_ROUTE);
+      return;
+    }
     inFlight++;
-    new HttpExchange(req, res, context).start();
+    new HttpExchange(req, res, routed).start();
   };
 
   /** The front door for `frontend`: over TLS with its certificates, polled while it listens. */
@@ -305,8 +377,13 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       headerTimeoutMs: frontend.headerTimeoutMs,
       onRequest,
       onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        if (draining) socket.destroy();
-        else wsProxy.handleUpgrade(req, socket, head);
+        if (draining) {
+          socket.destroy();
+          return;
+        }
+        const proxy = routedWsProxy(req);
+        if (proxy) proxy.handleUpgrade(req, socket, head);
+        else rejectRaw(socket, NO_ROUTE);
       },
       onClientError: (event: ProxyEvent) => events.next(event),
     };
@@ -419,7 +496,9 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     for (const door of doors) closeIdleConnections(door);
     const [outcome] = await Promise.all([
       lastValueFrom(drainOutcome(inFlight$, config.frontend.drainTimeoutMs)),
-      wsProxy.closeAll(Math.min(2000, config.frontend.drainTimeoutMs)),
+      ...[wsProxy, ...routedWsPools.map((pool) => pool.proxy)].map((proxy) =>
+        proxy.closeAll(Math.min(2000, config.frontend.drainTimeoutMs)),
+      ),
     ]);
     for (const door of doors) closeAllConnections(door);
     await closed;
@@ -469,8 +548,12 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   async function release(): Promise<void> {
     wsBackends.destroyAll();
     wsGroup.stop();
+    for (const pool of routedWsPools) pool.release();
     for (const subscription of eventHooks) subscription.unsubscribe();
-    await Promise.all([http.release(), wsProber?.close()]);
+    await Promise.all([
+      ...[http, ...namedPools.values()].map((runtime) => runtime.release()),
+      wsProber?.close(),
+    ]);
   }
 
   /** A proxy that never listened has nothing to drain: it releases its resources silently. */
@@ -694,8 +777,11 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       }
       warnOfExpiry(config);
       started = true;
-      const connected = http.start();
+      const connected = Promise.all(
+        [http, ...namedPools.values()].map((runtime) => runtime.start()),
+      );
       wsGroup.start();
+      for (const pool of routedWsPools) pool.start();
       await connected;
       serving = true;
       return listening;

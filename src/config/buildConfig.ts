@@ -1,6 +1,7 @@
 import { expandEnv, type Environment } from './expandEnv';
 import {
   KEY_SPECS,
+  NAMED_SECTIONS,
   SECTIONS,
   defaultOf,
   specFor,
@@ -9,6 +10,8 @@ import {
   type SectionName,
 } from './schema';
 import { readHooks } from './readHooks';
+import { readRoutes } from './readRoutes';
+import { POOL_NAME } from './routeValues';
 import { NO_TLS_FILES, readFrontendTls } from './frontendTls';
 import { didYouMean } from './suggest';
 import { resolveFrom } from './hookValues';
@@ -80,6 +83,7 @@ function serverEntry(values: SectionValues, number: number): Map<string, unknown
 function plainKeyScope(section: SectionName, key: string): { scope: KeyScope; specKey: string } {
   if (section === 'frontend') return { scope: 'frontend', specKey: key };
   if (section === 'admin') return { scope: 'admin', specKey: key };
+  if (section === 'route') return { scope: 'route', specKey: key };
   if (section !== 'hooks') return { scope: 'pool', specKey: key };
   const numbered = NUMBERED_KEY.exec(key)?.[1];
   return numbered !== undefined && specFor(section, 'numbered', numbered)
@@ -92,20 +96,24 @@ function readSection(
   entries: Readonly<Record<string, unknown>>,
   env: Environment,
   problems: ProblemList,
+  label: string = section,
 ): SectionValues {
   const values: SectionValues = { given: new Set(), pool: new Map(), servers: new Map() };
   for (const [key, value] of Object.entries(entries)) {
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      problems.add(`${section}.${key}`, undefined, 'unknown section');
+      problems.add(`${label}.${key}`, undefined, 'unknown section');
       continue;
     }
     const text = rawText(value);
     if (text === undefined) {
-      problems.add(section, key, 'is given as a list; write it once as key=value');
+      problems.add(label, key, 'is given as a list; write it once as key=value');
       continue;
     }
     values.given.add(key);
-    const serverMatch = section === 'http' || section === 'websocket' ? SERVER_KEY.exec(key) : null;
+    const serverMatch =
+      section === 'http' || section === 'websocket' || section === 'pool'
+        ? SERVER_KEY.exec(key)
+        : null;
     const { scope, specKey } = serverMatch
       ? { scope: 'server' as const, specKey: serverMatch[2] ?? '' }
       : plainKeyScope(section, key);
@@ -113,14 +121,14 @@ function readSection(
     const server = scope === 'server' ? serverEntry(values, Number(serverMatch?.[1])) : undefined;
     if (!spec) {
       const suggestion = didYouMean(key, candidateNames(section, serverNumberIn(key)));
-      problems.add(section, key, `unknown key${suggestion}`);
+      problems.add(label, key, `unknown key${suggestion}`);
       continue;
     }
     const expanded = expandEnv(text, env);
     const parsed = expanded.ok ? spec.parse(expanded.value.trim()) : expanded;
     if (!parsed.ok) {
       for (const message of [parsed.error, ...(parsed.moreErrors ?? [])]) {
-        problems.add(section, key, message);
+        problems.add(label, key, message);
       }
       continue;
     }
@@ -181,6 +189,7 @@ function readAdmin(settings: ReadonlyMap<string, unknown>): AdminConfig {
 
 function readServer(
   section: SectionName,
+  label: string,
   number: number,
   keys: Map<string, unknown>,
   values: SectionValues,
@@ -196,12 +205,12 @@ function readServer(
     addr &&
     (plain.host !== addr.host || plain.port !== addr.port || plain.tls !== addr.tls)
   ) {
-    problems.add(section, `${name}_addr`, `conflicts with ${name}=${formatAddress(plain)}`);
+    problems.add(label, `${name}_addr`, `conflicts with ${name}=${formatAddress(plain)}`);
   }
   const address = addr ?? plain;
   const addressGiven = values.given.has(name) || values.given.has(`${name}_addr`);
   if (!address && !addressGiven) {
-    problems.add(section, name, `has settings but no address (add ${name}=host:port)`);
+    problems.add(label, name, `has settings but no address (add ${name}=host:port)`);
   }
   const setting = (key: string): number =>
     (keys.get(key) as number | undefined) ??
@@ -217,7 +226,7 @@ function readServer(
         ? `${name}_max_workers`
         : 'min_workers';
     problems.add(
-      section,
+      label,
       key,
       `min_workers (${minWorkers}) is greater than max_workers (${maxWorkers}) for ${name}`,
     );
@@ -243,7 +252,7 @@ function readServer(
  * either way); undefined when `tls_ca` cannot be used.
  */
 function readTls(
-  kind: 'http' | 'websocket',
+  label: string,
   values: SectionValues,
   problems: ProblemList,
   readCertificates: CertificateReader,
@@ -252,7 +261,7 @@ function readTls(
   const caFile = written === undefined ? undefined : resolveFrom(problems.file, written);
   const certificates = caFile === undefined ? undefined : readCertificates(caFile);
   if (certificates && !certificates.ok) {
-    problems.add(kind, 'tls_ca', certificates.error);
+    problems.add(label, 'tls_ca', certificates.error);
     return undefined;
   }
   return {
@@ -269,22 +278,25 @@ function formatAddress(address: Address): string {
     : `${address.host}:${address.port}`;
 }
 
+/** A pool section: `[http]`, `[websocket]`, or `[pool:NAME]` (an HTTP pool WebSockets may use). */
 function readPool(
   kind: 'http' | 'websocket',
   values: SectionValues,
   problems: ProblemList,
   readCertificates: CertificateReader,
+  section: SectionName = kind,
+  label: string = kind,
 ): PoolConfig {
-  const tls = readTls(kind, values, problems, readCertificates);
+  const tls = readTls(label, values, problems, readCertificates);
   const servers = [...values.servers.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([number, keys]) => readServer(kind, number, keys, values, problems, tls))
+    .map(([number, keys]) => readServer(section, label, number, keys, values, problems, tls))
     .filter((server): server is ServerConfig => server !== undefined);
   if (values.servers.size === 0) {
-    problems.add(kind, undefined, 'no servers (add server1=host:port)');
+    problems.add(label, undefined, 'no servers (add server1=host:port)');
   }
   const setting = <T>(key: string): T =>
-    (values.pool.get(key) as T | undefined) ?? defaultOf<T>(kind, 'pool', key);
+    (values.pool.get(key) as T | undefined) ?? defaultOf<T>(section, 'pool', key);
   return {
     kind,
     algorithm: setting<Algorithm>('algorithm'),
@@ -353,13 +365,31 @@ export function buildConfig(
   const problems = new ProblemList(file);
   problems.items.push(...earlierProblems);
   const sections = new Map<SectionName, SectionValues>();
+  /** `[pool:NAME]` and `[route:NAME]` sections by kind, then name. */
+  const named = { pool: new Map<string, SectionValues>(), route: new Map<string, SectionValues>() };
   for (const [name, entries] of Object.entries(raw)) {
+    const kindAndName = /^(pool|route):(.*)$/.exec(name);
     if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) {
       problems.add(
         undefined,
         name,
         `key outside any section (put it under [frontend], [http], [websocket], [hooks] or [admin])`,
       );
+    } else if (kindAndName) {
+      const kind = kindAndName[1] as (typeof NAMED_SECTIONS)[number];
+      const sectionName = kindAndName[2] ?? '';
+      if (!POOL_NAME.test(sectionName)) {
+        problems.add(
+          name,
+          undefined,
+          `"${sectionName}" is not a ${kind} name (letters, digits, "-" and "_")`,
+        );
+      } else if (kind === 'pool' && (sectionName === 'http' || sectionName === 'websocket')) {
+        problems.add(name, undefined, `the pool "${sectionName}" is the [${sectionName}] section`);
+      } else {
+        const values = readSection(kind, entries as Record<string, unknown>, env, problems, name);
+        named[kind].set(sectionName, values);
+      }
     } else if ((SECTIONS as readonly string[]).includes(name)) {
       const section = name as SectionName;
       sections.set(
@@ -367,7 +397,8 @@ export function buildConfig(
         readSection(section, entries as Record<string, unknown>, env, problems),
       );
     } else {
-      problems.add(name, undefined, `unknown section${didYouMean(name, SECTIONS)}`);
+      const known = [...SECTIONS, 'pool:NAME', 'route:NAME'];
+      problems.add(name, undefined, `unknown section${didYouMean(name, known)}`);
     }
   }
   const frontend = readFrontend(sections.get('frontend'), problems, tlsFiles);
@@ -376,6 +407,10 @@ export function buildConfig(
   const http = httpValues && readPool('http', httpValues, problems, readCertificates);
   const websocket =
     websocketValues && readPool('websocket', websocketValues, problems, readCertificates);
+  const pools: Record<string, PoolConfig> = {};
+  for (const [name, values] of named.pool) {
+    pools[name] = readPool('http', values, problems, readCertificates, 'pool', `pool:${name}`);
+  }
   if (!httpValues && !websocketValues) {
     problems.add(
       undefined,
@@ -383,11 +418,22 @@ export function buildConfig(
       'no [http] or [websocket] section: there is nothing to proxy to',
     );
   }
+  const poolNames = new Set([
+    ...(httpValues ? ['http'] : []),
+    ...(websocketValues ? ['websocket'] : []),
+    ...Object.keys(pools),
+  ]);
+  const routeValues = new Map(
+    [...named.route].map(([name, values]) => [name, { values: values.pool, given: values.given }]),
+  );
+  const routes = readRoutes(routeValues, poolNames, (section, key, message) =>
+    problems.add(section, key, message),
+  );
   if (problems.items.length > 0 || !frontend) {
     return { ok: false, problems: problems.items };
   }
   const hooks = readHooks(sections.get('hooks')?.pool ?? new Map(), file);
   const admin = readAdmin(sections.get('admin')?.pool ?? new Map());
-  const config: Config = { file, frontend, http, websocket, hooks, admin };
+  const config: Config = { file, frontend, http, websocket, pools, routes, hooks, admin };
   return { ok: true, config: deepFreeze(config) };
 }

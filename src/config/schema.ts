@@ -28,15 +28,18 @@ import {
   parseStripPrefix,
 } from './hookValues';
 import { DEFAULT_METRICS_BUCKETS, parseBuckets, parseToken } from './adminValues';
+import { parsePathPrefix, parsePoolName, parsePriority, parseRouteHosts } from './routeValues';
 
 export const SECTIONS = ['frontend', 'http', 'websocket', 'hooks', 'admin'] as const;
-export type SectionName = (typeof SECTIONS)[number];
+/** Sections written with a name: `[pool:NAME]`, `[route:NAME]`. */
+export const NAMED_SECTIONS = ['pool', 'route'] as const;
+export type SectionName = (typeof SECTIONS)[number] | (typeof NAMED_SECTIONS)[number];
 
 /**
  * Where a key lives: `frontend`, `pool`, `hooks` and `admin` keys are written as they are; `server` keys
  * are written `serverN_<key>` (or plain `serverN` for the address); `numbered` keys `<key>N`.
  */
-export type KeyScope = 'frontend' | 'pool' | 'server' | 'hooks' | 'numbered' | 'admin';
+export type KeyScope = 'frontend' | 'pool' | 'server' | 'hooks' | 'numbered' | 'admin' | 'route';
 
 export type Unit =
   | 'seconds'
@@ -65,8 +68,9 @@ export interface KeySpec {
   readonly parse: (text: string) => Parsed<unknown>;
 }
 
-const POOLS: readonly SectionName[] = ['http', 'websocket'];
-const HTTP: readonly SectionName[] = ['http'];
+const POOLS: readonly SectionName[] = ['http', 'websocket', 'pool'];
+const HTTP: readonly SectionName[] = ['http', 'pool'];
+const ROUTE: readonly SectionName[] = ['route'];
 const FRONTEND: readonly SectionName[] = ['frontend'];
 const HOOKS: readonly SectionName[] = ['hooks'];
 const ADMIN: readonly SectionName[] = ['admin'];
@@ -177,6 +181,13 @@ const ROWS: readonly Row[] = [
   ['strip_prefix', 'hooks', HOOKS, '', 'text', 'rxproxy', optional(parseStripPrefix)],
   ['request_header', 'numbered', HOOKS, undefined, 'text', 'rxproxy', parseHeaderLine],
   ['response_header', 'numbered', HOOKS, undefined, 'text', 'rxproxy', parseHeaderLine],
+
+  ['host', 'route', ROUTE, '', 'text', 'rxproxy', parseRouteHosts],
+  ['path_prefix', 'route', ROUTE, '', 'text', 'rxproxy', optional(parsePathPrefix)],
+  ['strip_path_prefix', 'route', ROUTE, 'false', 'boolean', 'rxproxy', parseBoolean],
+  ['pool', 'route', ROUTE, undefined, 'text', 'rxproxy', parsePoolName],
+  ['websocket_pool', 'route', ROUTE, '', 'text', 'rxproxy', optional(parsePoolName)],
+  ['priority', 'route', ROUTE, '', 'count', 'rxproxy', optional(parsePriority)],
 
   ['host', 'admin', ADMIN, '127.0.0.1', 'text', 'rxproxy', parseHost],
   ['port', 'admin', ADMIN, '', 'port', 'rxproxy', optional(port)],

@@ -221,9 +221,30 @@ export interface Config {
   readonly frontend: FrontendConfig;
   readonly http: PoolConfig | undefined;
   readonly websocket: PoolConfig | undefined;
+  /** The `[pool:NAME]` sections by name (`http` and `websocket` are the two above). */
+  readonly pools: Readonly<Record<string, PoolConfig>>;
+  /** The `[route:NAME]` sections, in file order; none: every request takes the default route. */
+  readonly routes: readonly RouteConfig[];
   /** Always present; every hook is off by default. */
   readonly hooks: HooksConfig;
   readonly admin: AdminConfig;
+}
+
+/** A `[route:NAME]` section. */
+export interface RouteConfig {
+  readonly name: string;
+  /** Exact names and `*.domain` wildcards, lower case; empty: any host. */
+  readonly hosts: readonly string[];
+  /** Starts with `/`, no trailing `/`; undefined: every path. */
+  readonly pathPrefix: string | undefined;
+  /** Remove `pathPrefix` from the path before forwarding. */
+  readonly stripPathPrefix: boolean;
+  /** The pool for HTTP requests: `http`, `websocket` or a `[pool:NAME]`. */
+  readonly pool: string;
+  /** The pool for WebSocket upgrades; `pool` unless written. */
+  readonly websocketPool: string;
+  /** Higher first; undefined counts as 0. */
+  readonly priority: number | undefined;
 }
 
 /** The `[admin]` listener: health endpoints, status, metrics, events and the dashboard. */

@@ -41,6 +41,8 @@ export const METHOD_NOT_ALLOWED: ProxyAnswer = {
   error: 'method not allowed',
   reason: 'bad_request',
 };
+/** No route takes the request and there is no default pool. */
+export const NO_ROUTE: ProxyAnswer = { status: 404, error: 'no route', reason: 'no_route' };
 /** A request body that stalled. */
 export const REQUEST_TIMEOUT: ProxyAnswer = {
   status: 408,

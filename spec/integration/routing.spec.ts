@@ -1,0 +1,89 @@
+import { request } from 'undici';
+import { useHarness } from '../helpers/harness';
+import { eventsOf } from '../helpers/proxy';
+import { echoOf, openRecording } from '../helpers/wsClient';
+import { startWsBackend, type TestWsBackend } from '../helpers/wsBackend';
+
+describe('routes to named pools (HTTP)', () => {
+  const harness = useHarness();
+
+  const get = async (url: string, host: string) => {
+    const response = await request(url, { headers: { host }, dispatcher: harness.client });
+    return { status: response.statusCode, body: await response.body.text() };
+  };
+
+  it('sends each request to its route pool, strips a prefix, and falls back to [http]', async () => {
+    const web = await harness.backend('web');
+    const api = await harness.backend('api');
+    const chat = await harness.backend('chat');
+    const running = await harness.proxy(`[http]
+server1=${web.address}
+[pool:api]
+server1=${api.address}
+[pool:chat]
+server1=${chat.address}
+[route:api]
+host=api.example.com
+pool=api
+[route:chat]
+path_prefix=/chat
+strip_path_prefix=true
+pool=chat
+`);
+    expect((await get(`${running.url}/v1/users`, 'API.example.com:8080')).body).toContain('api');
+    expect((await get(`${running.url}/chat/rooms?x=1`, 'www.example.com')).body).toContain('chat');
+    expect(chat.received.at(-1)?.url).toBe('/rooms?x=1');
+    expect((await get(`${running.url}/chatx`, 'www.example.com')).body).toContain('web');
+    expect((await get(`${running.url}/x/../chat`, 'www.example.com')).body).toContain('chat');
+    expect(chat.received.at(-1)?.url).toBe('/');
+    expect(eventsOf(running, 'request').map((event) => event.pool)).toEqual([
+      'api',
+      'chat',
+      'http',
+      'chat',
+    ]);
+  });
+
+  it('routes WebSocket upgrades like requests, to the route websocket_pool', async () => {
+    const started: TestWsBackend[] = [];
+    const wsBackend = async (name: string) => {
+      const backend = await startWsBackend(name);
+      started.push(backend);
+      return backend;
+    };
+    try {
+      const web = await wsBackend('web');
+      const chat = await wsBackend('chat');
+      const sockets = await wsBackend('sockets');
+      const running = await harness.proxy(`[http]
+server1=${web.address}
+[pool:chat]
+server1=${chat.address}
+[websocket]
+server1=${sockets.address}
+[route:chat]
+path_prefix=/chat
+pool=http
+websocket_pool=chat
+[route:plain]
+path_prefix=/plain
+pool=http
+`);
+      const cleanups: (() => void)[] = [];
+      const wsUrl = running.url.replace('http://', 'ws://');
+      const toChat = await openRecording(`${wsUrl}/chat/room1`, (c) => cleanups.push(c));
+      await echoOf(toChat, 'hello');
+      expect(chat.upgrades.map((upgrade) => upgrade.url)).toEqual(['/chat/room1']);
+      const toWeb = await openRecording(`${wsUrl}/other`, (c) => cleanups.push(c));
+      await echoOf(toWeb, 'hi');
+      expect(sockets.upgrades.map((upgrade) => upgrade.url)).toEqual(['/other']);
+      // websocket_pool defaults to pool: upgrades under /plain go to [http]'s servers.
+      const toHttp = await openRecording(`${wsUrl}/plain/x`, (c) => cleanups.push(c));
+      await echoOf(toHttp, 'plain');
+      expect(web.upgrades.map((upgrade) => upgrade.url)).toEqual(['/plain/x']);
+      for (const cleanup of cleanups) cleanup();
+    } finally {
+      for (const backend of started) await backend.close();
+    }
+  });
+});
