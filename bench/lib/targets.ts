@@ -111,7 +111,11 @@ function nodeTarget(
  * rxproxy built in `build` (the checkout itself when undefined): another build, such as the
  * commit before a change, runs as a target of its own so both are measured in one run.
  */
-export function rxproxyTarget(name: string, build?: string, extraIni = ''): Target {
+export function rxproxyTarget(
+  name: string,
+  build?: string,
+  extraIni: string | ((servers: string) => string) = '',
+): Target {
   const folder = (root: string) => build ?? root;
   return {
     name,
@@ -148,7 +152,7 @@ export function rxproxyTarget(name: string, build?: string, extraIni = ''): Targ
         'algorithm=round-robin',
         servers,
         '',
-        extraIni,
+        typeof extraIni === 'string' ? extraIni : extraIni(servers),
       ].join('\n');
       const file = join(ctx.dir, `${name}-${ctx.port}${ctx.tls ? '-tls' : ''}.ini`);
       writeFileSync(file, ini);
@@ -180,6 +184,33 @@ export const rxproxyHooks = rxproxyTarget(
     '',
   ].join('\n'),
 );
+
+/** A `[pool:app]` with the [http] pool's servers and settings, for the routing targets. */
+const appPool = (servers: string) =>
+  ['[pool:app]', 'algorithm=round-robin', servers, 'max_workers=64', 'min_workers=8'].concat([
+    'buffer_size=256',
+    'worker_timeout=60',
+    '',
+  ]);
+
+/** rxproxy with one route taking every request to a pool like [http]: what routing costs. */
+export const rxproxyRoutes1 = rxproxyTarget('rxproxy-routes1', undefined, (servers) =>
+  [...appPool(servers), '[route:app]', 'pool=app', ''].join('\n'),
+);
+
+/**
+ * rxproxy with 1 000 routes (exact hosts, wildcards and path prefixes that the benchmark's
+ * requests do not take, and one that they do): what a large table costs.
+ */
+export const rxproxyRoutes1000 = rxproxyTarget('rxproxy-routes1000', undefined, (servers) => {
+  const routes: string[] = [];
+  for (let i = 1; i < 1000; i++) {
+    const host = i % 3 === 0 ? `h${i}.example.test` : i % 3 === 1 ? `*.w${i}.test` : '';
+    routes.push(`[route:r${i}]`, ...(host ? [`host=${host}`] : []), `path_prefix=/p${i}`);
+    routes.push('pool=app', '');
+  }
+  return [...appPool(servers), ...routes, '[route:app]', 'pool=app', ''].join('\n');
+});
 
 /** rxproxy with the admin listener on: what metrics and status cost a request. */
 export const rxproxyAdmin = rxproxyTarget(
@@ -352,5 +383,5 @@ export const allTargets: Target[] = [
   haproxy,
 ];
 /** Measured only when asked for with --targets. */
-export const optionalTargets: Target[] = [rxproxyHooks];
+export const optionalTargets: Target[] = [rxproxyHooks, rxproxyRoutes1, rxproxyRoutes1000];
 export const quickTargets: Target[] = [rxproxy, nodeHttpProxy, fastify];
