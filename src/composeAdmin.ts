@@ -18,7 +18,7 @@ export function createAdmin(
   config: Config,
   live: LiveState,
   events: Subject<ProxyEvent>,
-  commands: Pick<AdminRoutes, 'control' | 'reload'>,
+  commands: Pick<AdminRoutes, 'control' | 'reload' | 'routing'>,
 ): AdminServer | undefined {
   if (config.admin.port === undefined) return undefined;
   const stats = new TrafficStats(config.admin.metricsBuckets);

@@ -39,6 +39,7 @@ import { answer } from './adapters/proxyAnswer';
 import { NO_ROUTE } from './forwarding/failures';
 import { normalizePath } from './routing/normalizePath';
 import { RouteTable } from './routing/routeTable';
+import { routeMatchReport, routesReport } from './observability/routesReport';
 import { FollowingWsPool } from './composeWsPool';
 import { rejectRaw } from './adapters/rawResponse';
 import { stripPathPrefix } from './routing/stripPathPrefix';
@@ -537,9 +538,16 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     reloading = next.catch(() => undefined);
     return next;
   }
+  /** The pools of what no route takes: requests' first, upgrades' last. */
+  const defaultPools = () => [http.pool.kind, wsPool.kind];
   const adminCommands = {
     control: (poolName: string, name: string, command: ServerControl) =>
       control(poolName, name, command),
+    routing: {
+      list: () => routesReport(config.routes, defaultPools()),
+      match: (host: string | undefined, path: string) =>
+        routeMatchReport(routes, host, path, defaultPools()),
+    },
     ...(options.loadConfig ? { reload: () => reloadFile('admin') } : {}),
   };
 

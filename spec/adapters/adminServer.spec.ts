@@ -28,6 +28,7 @@ describe('admin server /events', () => {
         dashboard: '',
         onError: (message) => errors.push(message),
         control: () => 'ok',
+        routing: { list: () => ({}), match: () => ({}) },
       },
     );
     const { port } = await server.listen();

@@ -86,4 +86,67 @@ pool=http
       for (const backend of started) await backend.close();
     }
   });
+
+  it('lists the routes and explains a match on the admin listener', async () => {
+    const web = await harness.backend('web');
+    const api = await harness.backend('api');
+    const running = await harness.proxy(`[http]
+server1=${web.address}
+[pool:api]
+server1=${api.address}
+[route:api]
+host=api.example.com
+path_prefix=/v1
+pool=api
+[route:all-api]
+host=*.example.com
+pool=api
+[admin]
+host=127.0.0.1
+port=0
+`);
+    const admin = `http://127.0.0.1:${running.proxy.adminAddress?.port ?? 0}`;
+    const listed = await request(`${admin}/routes`, { dispatcher: harness.client });
+    expect(listed.statusCode).toBe(200);
+    expect(await listed.body.json()).toMatchObject({
+      routes: [
+        { name: 'api', hosts: ['api.example.com'], pathPrefix: '/v1', pool: 'api' },
+        { name: 'all-api', hosts: ['*.example.com'], pathPrefix: null, websocketPool: 'api' },
+      ],
+      default: ['http', 'http'],
+    });
+    const query = new URLSearchParams({ host: 'API.example.com:443', path: '/v1/../v1/users?x=1' });
+    const matched = await request(`${admin}/routes/match?${query.toString()}`, {
+      dispatcher: harness.client,
+    });
+    expect(await matched.body.json()).toEqual({
+      host: 'api.example.com',
+      path: '/v1/users',
+      route: 'api',
+      pool: 'api',
+      websocketPool: 'api',
+      candidates: [
+        {
+          route: 'api',
+          hostKind: 'exact',
+          host: 'api.example.com',
+          pathPrefix: '/v1',
+          priority: null,
+          why: 'chosen',
+        },
+        {
+          route: 'all-api',
+          hostKind: 'wildcard',
+          host: '*.example.com',
+          pathPrefix: null,
+          priority: null,
+          why: 'a wildcard host comes after an exact host',
+        },
+      ],
+    });
+    const none = await request(`${admin}/routes/match?host=other.test&path=/`, {
+      dispatcher: harness.client,
+    });
+    expect(await none.body.json()).toMatchObject({ route: null, pool: 'http', candidates: [] });
+  });
 });

@@ -18,6 +18,11 @@ export interface AdminRoutes {
   readonly reload?: () => Promise<ReloadAnswer>;
   /** Drains, enables or reweights a server. */
   readonly control: (pool: string, server: string, command: ServerCommandRequest) => string;
+  /** `GET /routes` and `GET /routes/match?host=&path=`. */
+  readonly routing: {
+    list(): unknown;
+    match(host: string | undefined, path: string): unknown;
+  };
 }
 
 export type ReloadAnswer =
@@ -43,7 +48,16 @@ export const EVENT_STREAM_MAX_BUFFER = 1024 * 1024;
 /** A comment line this often keeps idle event streams open through other proxies. */
 const EVENT_STREAM_HEARTBEAT_MS = 15_000;
 const PUBLIC_PATHS = new Set(['/livez', '/readyz']);
-const GET_PATHS = new Set(['/', '/livez', '/readyz', '/status', '/metrics', '/events']);
+const GET_PATHS = new Set([
+  '/',
+  '/livez',
+  '/readyz',
+  '/status',
+  '/metrics',
+  '/events',
+  '/routes',
+  '/routes/match',
+]);
 
 function decoded(segment: string): string {
   try {
@@ -221,6 +235,19 @@ export function createAdminServer(config: AdminConfig, routes: AdminRoutes): Adm
       }
       case '/events':
         streamEvents(res, url.searchParams.get('type'));
+        return;
+      case '/routes':
+        json(res, 200, routes.routing.list());
+        return;
+      case '/routes/match':
+        json(
+          res,
+          200,
+          routes.routing.match(
+            url.searchParams.get('host') ?? undefined,
+            url.searchParams.get('path') ?? '/',
+          ),
+        );
         return;
       default:
         serveDashboard(res, url, false);
