@@ -24,7 +24,7 @@ export class FollowingWsPool {
   private readonly backends: ServerSet<WsBackend>;
   private readonly group: BackendGroup<WsBackend>;
 
-  constructor(runtime: HttpPoolRuntime, deps: WsPoolDeps) {
+  constructor(name: string, runtime: HttpPoolRuntime, deps: WsPoolDeps) {
     this.backends = new ServerSet<WsBackend>(
       {
         create: (server) => new WsBackend(server),
@@ -51,6 +51,7 @@ export class FollowingWsPool {
     });
     this.group = group;
     this.proxy = new WsProxy({
+      poolName: name,
       get pool() {
         return runtime.pool;
       },

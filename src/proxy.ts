@@ -257,12 +257,15 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   };
   /** WebSocket upgrades routed to a `[pool:NAME]`. */
   const namedWs = new Map(
-    [...namedPools].map(([name, runtime]) => [name, new FollowingWsPool(runtime, wsPoolDeps)]),
+    [...namedPools].map(([name, runtime]) => [
+      name,
+      new FollowingWsPool(name, runtime, wsPoolDeps),
+    ]),
   );
   /** Upgrades a route sends to `[http]` while `[websocket]` takes the others. */
   const httpWs =
     !shared && config.routes.some((route) => route.websocketPool === 'http')
-      ? new FollowingWsPool(http, wsPoolDeps)
+      ? new FollowingWsPool('http', http, wsPoolDeps)
       : undefined;
   const routedWsPools = [...namedWs.values(), ...(httpWs ? [httpWs] : [])];
   const wsProxy = new WsProxy({

@@ -74,6 +74,7 @@ pool=http
       const toChat = await openRecording(`${wsUrl}/chat/room1`, (c) => cleanups.push(c));
       await echoOf(toChat, 'hello');
       expect(chat.upgrades.map((upgrade) => upgrade.url)).toEqual(['/chat/room1']);
+      expect(eventsOf(running, 'websocket-open').map((event) => event.pool)).toEqual(['chat']);
       const toWeb = await openRecording(`${wsUrl}/other`, (c) => cleanups.push(c));
       await echoOf(toWeb, 'hi');
       expect(sockets.upgrades.map((upgrade) => upgrade.url)).toEqual(['/other']);

@@ -37,6 +37,8 @@ export class WsBackend {
 }
 
 export interface WsProxyContext extends BalancedPool<WsBackend> {
+  /** The pool's name in events when it is a `[pool:NAME]`; else the pool's kind. */
+  readonly poolName?: string;
   readonly emit: (event: ProxyEvent) => void;
   /** Request hooks run on handshakes too (`upgrade: true`). */
   readonly hooks: ExchangeHooks | undefined;
@@ -275,7 +277,7 @@ export class WsProxy {
     if (answer.reason !== undefined) {
       this.context.emit({
         type: 'websocket-rejected',
-        pool: this.context.pool.kind,
+        pool: this.context.poolName ?? this.context.pool.kind,
         status: answer.status,
         rejected: answer.reason,
       });
@@ -294,7 +296,7 @@ export class WsProxy {
     backend.load++;
     this.context.emit({
       type: 'websocket-open',
-      pool: this.context.pool.kind,
+      pool: this.context.poolName ?? this.context.pool.kind,
       backend: backend.name,
       url: upgrade.req.url ?? '/',
       subprotocol: accepted.acceptance.protocol,
@@ -313,7 +315,7 @@ export class WsProxy {
     this.sessions.delete(session);
     this.context.emit({
       type: 'websocket-close',
-      pool: this.context.pool.kind,
+      pool: this.context.poolName ?? this.context.pool.kind,
       backend: backend.name,
       closedBy: end.closedBy,
       code: end.code,
