@@ -11,7 +11,12 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { ReadableOptions } from 'node:stream';
-import { conflictingHost, http1HeaderMap, http1RawHeaders } from '../forwarding/h2Headers';
+import {
+  appendHeader,
+  conflictingHost,
+  http1HeaderMap,
+  http1RawHeaders,
+} from '../forwarding/h2Headers';
 
 /**
  * An HTTP/2 request carrying the headers of its HTTP/1.1 equivalent, which is what the exchange,
@@ -62,11 +67,7 @@ function http2Headers(pairs: readonly string[]): OutgoingHttpHeaders {
   for (let i = 0; i < pairs.length; i += 2) {
     const name = (pairs[i] ?? '').toLowerCase();
     if (name === 'connection') continue;
-    const value = pairs[i + 1] ?? '';
-    const previous = headers[name];
-    if (previous === undefined) headers[name] = value;
-    else if (Array.isArray(previous)) previous.push(value);
-    else headers[name] = [String(previous), value];
+    appendHeader(headers, name, pairs[i + 1] ?? '');
   }
   return headers;
 }

@@ -1,4 +1,5 @@
 import { resolveFrom } from './hookValues';
+import { defaultOf } from './schema';
 import type { FrontendConfig, FrontendTlsFiles, ServerCertificate, TlsVersion } from './types';
 
 type AddProblem = (key: string, message: string) => void;
@@ -38,6 +39,8 @@ export function readFrontendTls(
   files: FrontendTlsFiles,
   add: AddProblem,
 ): FrontendTlsSettings {
+  const setting = <T>(key: string): T =>
+    (written.get(key) as T | undefined) ?? defaultOf<T>('frontend', 'frontend', key);
   const path = (key: string) => {
     const value = written.get(key) as string | undefined;
     return value === undefined ? undefined : resolveFrom(configFile, value);
@@ -79,10 +82,10 @@ export function readFrontendTls(
     tlsCert,
     tlsKey,
     tlsCertDir,
-    tlsMinVersion: (written.get('tls_min_version') as TlsVersion | undefined) ?? 'TLSv1.2',
+    tlsMinVersion: setting<TlsVersion>('tls_min_version'),
     certificates,
     redirectHttpPort,
-    http2: (written.get('http2') as boolean | undefined) ?? true,
-    h2MaxConcurrentStreams: (written.get('h2_max_concurrent_streams') as number | undefined) ?? 128,
+    http2: setting<boolean>('http2'),
+    h2MaxConcurrentStreams: setting<number>('h2_max_concurrent_streams'),
   };
 }

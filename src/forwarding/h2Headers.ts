@@ -85,6 +85,18 @@ const NOT_FOR_H2 = new Set([
   'sec-websocket-accept',
 ]);
 
+/** Adds a header to an HTTP/2 header object: a repeated name becomes an array, order kept. */
+export function appendHeader(
+  headers: Record<string, string | string[] | number | undefined>,
+  name: string,
+  value: string,
+): void {
+  const previous = headers[name];
+  if (previous === undefined) headers[name] = value;
+  else if (Array.isArray(previous)) previous.push(value);
+  else headers[name] = [String(previous), value];
+}
+
 /** Parses `HTTP/1.1 NNN text\r\nName: value\r\n...` (without the blank line). */
 export function http2ResponseHead(head: string): ParsedHead | undefined {
   const lines = head.split('\r\n');
@@ -97,11 +109,7 @@ export function http2ResponseHead(head: string): ParsedHead | undefined {
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();
     if (NOT_FOR_H2.has(name)) continue;
-    const value = line.slice(colon + 1).trim();
-    const previous = headers[name];
-    if (previous === undefined) headers[name] = value;
-    else if (Array.isArray(previous)) previous.push(value);
-    else headers[name] = [previous, value];
+    appendHeader(headers, name, line.slice(colon + 1).trim());
   }
   return { status: code === 101 ? 200 : code, headers };
 }
