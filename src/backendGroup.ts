@@ -201,7 +201,7 @@ export class BackendGroup<M extends Member> {
   private reportProbe(result: CheckedProbe): void {
     this.deps.emit({
       type: 'health-check',
-      pool: this.current.kind,
+      pool: this.current.name,
       backend: result.backend,
       up: result.up,
       healthy: result.healthy,
@@ -227,7 +227,7 @@ export class BackendGroup<M extends Member> {
         if (previous && !follower) {
           for (const transition of healthTransitions(previous, next)) {
             if (!this.members.has(transition.backend)) continue;
-            this.deps.emit({ type: 'health', pool: this.current.kind, ...transition });
+            this.deps.emit({ type: 'health', pool: this.current.name, ...transition });
           }
         }
         this.deps.onSnapshot?.();

@@ -144,6 +144,19 @@ export class HttpPoolRuntime {
     );
   }
 
+  /** Requests running, queued at a backend or waiting in the pool's line. */
+  get load(): number {
+    let load = this.line.length;
+    for (const backend of this.workerPools.members) load += backend.load;
+    for (const backend of this.workerPools.drainingMembers) load += backend.load;
+    return load;
+  }
+
+  /** For a pool created while the proxy serves: its backends connect from creation. */
+  startChecks(): void {
+    this.group.start();
+  }
+
   async release(): Promise<void> {
     this.line.close(upstreamError('SHUTTING_DOWN', 'the proxy is shutting down'));
     this.workerPools.destroyAll();

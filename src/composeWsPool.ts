@@ -1,30 +1,48 @@
 import type { IncomingMessage } from 'node:http';
+import type { OperatorFunction } from 'rxjs';
+import { createHealthProber, type HealthProber } from './adapters/healthProbe';
 import type { ExchangeHooks } from './adapters/hookRunner';
-import { WsBackend, WsProxy } from './adapters/wsProxy';
+import { WsBackend, WsProxy, type WsProxyContext } from './adapters/wsProxy';
+import type { TrafficOutcome } from './operators/outlierEjection';
 import { BackendGroup } from './backendGroup';
 import type { RandomSource } from './balancing';
-import type { HttpPoolRuntime } from './composeHttpPool';
+import { hashKeyFor, type HashKeyOf, type HttpPoolRuntime } from './composeHttpPool';
+import type { PoolConfig, ServerCommand } from './config';
 import type { ProxyEvent } from './events';
+import { stickyCookieOf, type StickyCookie } from './forwarding/stickyCookie';
+import type { HealthySnapshot } from './streams/healthySet';
 import { ServerSet } from './serverSet';
 
 export interface WsPoolDeps {
   readonly emit: (event: ProxyEvent) => void;
   readonly random?: RandomSource;
+  readonly mapSnapshots?: OperatorFunction<HealthySnapshot, HealthySnapshot>;
   readonly drainTimeoutMs: () => number;
   readonly clientAddress: (req: IncomingMessage) => string | undefined;
   readonly hooks: () => ExchangeHooks | undefined;
 }
 
 /**
- * WebSocket upgrades to a named pool: the pool's servers as WebSocket backends, balanced by the
- * pool's algorithm and following the health of its HTTP runtime (one probe per server).
+ * WebSocket upgrades to one pool: its servers as WebSocket backends, balanced by the pool's
+ * algorithm. A pool that also serves HTTP (`leader`) lends its health to its upgrades, so each
+ * server is probed once; the `[websocket]` pool beside an `[http]` one probes its own servers.
  */
-export class FollowingWsPool {
+export class WsPoolRuntime {
   readonly proxy: WsProxy;
-  private readonly backends: ServerSet<WsBackend>;
-  private readonly group: BackendGroup<WsBackend>;
+  readonly backends: ServerSet<WsBackend>;
+  readonly group: BackendGroup<WsBackend>;
+  hashKey: HashKeyOf;
+  sticky: StickyCookie | undefined;
+  private readonly prober: HealthProber | undefined;
 
-  constructor(name: string, runtime: HttpPoolRuntime, deps: WsPoolDeps) {
+  constructor(
+    public pool: PoolConfig,
+    deps: WsPoolDeps,
+    /** The HTTP runtime of the same pool, whose health the upgrades follow. */
+    readonly leader?: HttpPoolRuntime,
+  ) {
+    this.hashKey = hashKeyFor(pool);
+    this.sticky = stickyCookieOf(pool);
     this.backends = new ServerSet<WsBackend>(
       {
         create: (server) => new WsBackend(server),
@@ -41,45 +59,100 @@ export class FollowingWsPool {
         },
         destroy: () => undefined,
       },
-      runtime.pool,
+      pool,
     );
-    const { backends } = this;
-    const group = new BackendGroup(runtime.pool, backends.members, {
+    this.prober = leader ? undefined : createHealthProber(() => this.pool);
+    this.group = new BackendGroup(pool, this.backends.members, {
       emit: deps.emit,
       ...(deps.random ? { random: deps.random } : {}),
-      leader: runtime.group,
+      ...(leader
+        ? { leader: leader.group }
+        : {
+            probe: (this.prober as HealthProber).probe,
+            ...(deps.mapSnapshots ? { mapSnapshots: deps.mapSnapshots } : {}),
+          }),
     });
-    this.group = group;
-    this.proxy = new WsProxy({
-      poolName: name,
-      get pool() {
-        return runtime.pool;
-      },
-      pick: (hashKey, excluded) => group.pick(hashKey, excluded),
-      healthyCount: () => group.healthyCount,
-      hashKeyOf: (req, address) => runtime.hashKey(req, address),
-      get sticky() {
-        return runtime.sticky;
-      },
-      reportOutcome: (member, ok, failure) => {
-        if (backends.get(member.name) === member) group.reportOutcome(member.name, ok, failure);
-      },
-      clientAddress: deps.clientAddress,
-      emit: deps.emit,
-      get hooks() {
-        return deps.hooks();
-      },
-      member: (name) => backends.get(name),
-      isInRotation: (name) => group.isInRotation(name),
-    });
+    this.proxy = new WsProxy(new RuntimeContext(this, deps));
+  }
+
+  /** The pool's part of a reload: servers added, changed and removed, then its new settings. */
+  apply(next: PoolConfig, commands: readonly ServerCommand[]): void {
+    this.pool = next;
+    this.hashKey = hashKeyFor(next);
+    this.sticky = stickyCookieOf(next);
+    this.proxy.reconfigure();
+    this.backends.apply(commands, next);
+  }
+
+  /** After apply (and after the leader's): the group takes the new members and settings. */
+  reconfigureGroup(): void {
+    this.group.reconfigure(this.pool, this.backends.members);
+  }
+
+  /** Open WebSockets, on servers in the pool and on removed ones still draining. */
+  get load(): number {
+    let load = 0;
+    for (const backend of this.backends.members) load += backend.load;
+    for (const backend of this.backends.drainingMembers) load += backend.load;
+    return load;
   }
 
   start(): void {
     this.group.start();
   }
 
-  release(): void {
+  /** Closes what is still open (with 1001 within `graceMs`), then stops health and timers. */
+  async release(graceMs = 0): Promise<void> {
+    await this.proxy.closeAll(graceMs);
     this.backends.destroyAll();
     this.group.stop();
+    await this.prober?.close();
+  }
+}
+
+/** What the WebSocket relay reads of its pool, as the pool is now (reloads replace settings). */
+class RuntimeContext implements WsProxyContext {
+  constructor(
+    private readonly runtime: WsPoolRuntime,
+    private readonly deps: WsPoolDeps,
+  ) {}
+
+  get poolName(): string {
+    return this.runtime.pool.name;
+  }
+  get pool(): PoolConfig {
+    return this.runtime.pool;
+  }
+  get sticky(): StickyCookie | undefined {
+    return this.runtime.sticky;
+  }
+  get hooks(): ExchangeHooks | undefined {
+    return this.deps.hooks();
+  }
+  get emit(): (event: ProxyEvent) => void {
+    return this.deps.emit;
+  }
+  pick(hashKey: string | undefined, excluded?: ReadonlySet<string>): WsBackend | undefined {
+    return this.runtime.group.pick(hashKey, excluded);
+  }
+  healthyCount(): number {
+    return this.runtime.group.healthyCount;
+  }
+  hashKeyOf(req: IncomingMessage, address: string | undefined): string | undefined {
+    return this.runtime.hashKey(req, address);
+  }
+  reportOutcome(member: WsBackend, ok: boolean, failure?: TrafficOutcome['failure']): void {
+    if (this.runtime.backends.get(member.name) === member) {
+      this.runtime.group.reportOutcome(member.name, ok, failure);
+    }
+  }
+  clientAddress(req: IncomingMessage): string | undefined {
+    return this.deps.clientAddress(req);
+  }
+  member(name: string): WsBackend | undefined {
+    return this.runtime.backends.get(name);
+  }
+  isInRotation(name: string): boolean {
+    return this.runtime.group.isInRotation(name);
   }
 }

@@ -89,7 +89,7 @@ export type ProxyEvent =
     }
   | {
       readonly type: 'health';
-      readonly pool: 'http' | 'websocket';
+      readonly pool: string;
       readonly backend: string;
       /** Whether the backend is in rotation now. */
       readonly healthy: boolean;
@@ -103,7 +103,7 @@ export type ProxyEvent =
   | {
       /** One active health check probe of one backend (after it answered or timed out). */
       readonly type: 'health-check';
-      readonly pool: 'http' | 'websocket';
+      readonly pool: string;
       readonly backend: string;
       /** Whether this probe passed. */
       readonly up: boolean;

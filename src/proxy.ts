@@ -13,9 +13,6 @@ import {
 } from './adapters/httpFrontend';
 import { FrontCertificates, expiryWarning } from './adapters/frontCertificates';
 import { createHttpsRedirect } from './adapters/httpsRedirect';
-import { WsBackend, WsProxy } from './adapters/wsProxy';
-import { createHealthProber } from './adapters/healthProbe';
-import { BackendGroup } from './backendGroup';
 import type { RandomSource } from './balancing';
 import {
   describeChanges,
@@ -25,7 +22,6 @@ import {
   unverifiedTls,
   type Config,
   type FrontendConfig,
-  type PoolConfig,
   type RouteConfig,
   type ServerCommand,
 } from './config';
@@ -34,13 +30,14 @@ import { drainOutcome, type DrainOutcome } from './streams/drainOutcome';
 import { deliverEvents } from './adapters/eventsHook';
 import { randomUUID } from 'node:crypto';
 import { builtinHooks, exchangeHooks, healthySetHook } from './composeHooks';
-import { HttpPoolRuntime, hashKeyFor } from './composeHttpPool';
+import type { HttpPoolRuntime } from './composeHttpPool';
+import type { WsProxy } from './adapters/wsProxy';
 import { answer } from './adapters/proxyAnswer';
 import { NO_ROUTE } from './forwarding/failures';
 import { normalizePath } from './routing/normalizePath';
 import { RouteTable } from './routing/routeTable';
 import { routeMatchReport, routesReport } from './observability/routesReport';
-import { FollowingWsPool } from './composeWsPool';
+import { PoolRuntimes } from './composeRuntimes';
 import { rejectRaw } from './adapters/rawResponse';
 import { stripPathPrefix } from './routing/stripPathPrefix';
 import { forwardedClient } from './forwarding/clientAddress';
@@ -48,10 +45,7 @@ import { cidrMatcher } from './net/cidr';
 import type { ProxyHooks } from './hooks/types';
 import type { LiveState } from './observability/liveState';
 import { createAdmin } from './composeAdmin';
-import { ServerSet } from './serverSet';
-import { stickyCookieOf } from './forwarding/stickyCookie';
 import type { AdminServer, ReloadAnswer } from './adapters/adminServer';
-import { livePool } from './observability/livePools';
 
 /**
  * The client's address: the peer's, or behind `trusted_proxies` the one they forwarded for.
@@ -135,13 +129,6 @@ export class ReloadRejected extends Error {
   }
 }
 
-/** HTTP requests go to the [http] pool, or to the [websocket] servers when there is none. */
-function httpPool(config: Config): PoolConfig {
-  const pool = config.http ?? config.websocket;
-  if (!pool) throw new Error(`${config.file}: no [http] or [websocket] section`);
-  return pool;
-}
-
 /** The request id and other hook metadata for the `request` event, when there are any. */
 function metaFields(meta: Record<string, unknown>) {
   const { requestId, ...rest } = meta;
@@ -151,43 +138,10 @@ function metaFields(meta: Record<string, unknown>) {
   };
 }
 
-/** Whether upgrades and requests share one pool (a file with only [http] or only [websocket]). */
-const sharesOnePool = (config: Config) => !(config.http && config.websocket);
-
-/** Restart-only changes: the reload that carries them is refused, listing each. */
-function restartOnlyProblems(running: Config, next: Config): string[] {
-  const problems: string[] = [];
-  if (!sameValue(running.pools, next.pools) || !sameValue(running.routes, next.routes)) {
-    problems.push(
-      formatProblem({
-        file: next.file,
-        section: undefined,
-        message: 'changing [pool:NAME] or [route:NAME] sections needs a restart',
-      }),
-    );
-  }
-  for (const section of ['http', 'websocket'] as const) {
-    if ((running[section] === undefined) !== (next[section] === undefined)) {
-      problems.push(
-        formatProblem({
-          file: next.file,
-          section,
-          message: `adding or removing the [${section}] section needs a restart`,
-        }),
-      );
-    }
-  }
-  return problems;
-}
-
 export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy {
   const events = new Subject<ProxyEvent>();
   const emit = (event: ProxyEvent) => events.next(event);
   let config = initial;
-  const initialPool = httpPool(config);
-  // Upgrades go to the [websocket] servers, or to the [http] ones when there is no [websocket].
-  const shared = sharesOnePool(config);
-  let wsPool = shared ? initialPool : (config.websocket ?? initialPool);
   let moduleHooks = options.moduleHooks;
   const hookSetsOf = (hooksConfig: Config['hooks']) =>
     [builtinHooks(hooksConfig, randomUUID), moduleHooks, options.hooks].filter(
@@ -195,100 +149,14 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     );
   let hookSets = hookSetsOf(config.hooks);
   let clientAddress = clientAddressOf(config);
-  let wsHashKey = hashKeyFor(wsPool);
-  let wsSticky = stickyCookieOf(wsPool);
   const mapSnapshots = healthySetHook(hookSets);
-  const snapshotHook = mapSnapshots ? { mapSnapshots } : {};
   let eventHooks = hookSets.flatMap((set) =>
     set.events ? [deliverEvents(events, set.events, emit)] : [],
   );
   const random = options.random ? { random: options.random } : {};
+  const snapshotHook = mapSnapshots ? { mapSnapshots } : {};
   let started = false;
-
-  const httpPoolDeps = {
-    emit,
-    ...random,
-    ...(mapSnapshots ? { mapSnapshots } : {}),
-    drainTimeoutMs: () => config.frontend.drainTimeoutMs,
-    started: () => started,
-    maxBodySize: () => config.frontend.maxBodySize,
-    bodyTimeoutMs: () => config.frontend.bodyTimeoutMs,
-  };
-  const http = new HttpPoolRuntime(initialPool, httpPoolDeps);
-  /** The `[pool:NAME]` sections' runtimes. */
-  const namedPools = new Map(
-    Object.entries(config.pools).map(([name, poolConfig]) => [
-      name,
-      new HttpPoolRuntime(poolConfig, httpPoolDeps),
-    ]),
-  );
-  const { workerPools, group: httpGroup } = http;
-  const wsBackends = new ServerSet<WsBackend>(
-    {
-      create: (server) => new WsBackend(server),
-      update: (backend, server) => {
-        backend.server = server;
-      },
-      // Open WebSockets stay until drain_timeout, then close with 1001.
-      drain: (backend, done) => {
-        const timer = setTimeout(() => {
-          wsProxy.closeBackend(backend);
-          done();
-        }, config.frontend.drainTimeoutMs);
-        return () => clearTimeout(timer);
-      },
-      destroy: () => undefined,
-    },
-    wsPool,
-  );
-  const wsProber = shared ? undefined : createHealthProber(() => wsPool);
-  const wsGroup = new BackendGroup(wsPool, wsBackends.members, {
-    emit,
-    ...random,
-    ...(wsProber ? { probe: wsProber.probe, ...snapshotHook } : { leader: httpGroup }),
-  });
   let hooks = exchangeHooks(hookSets, { timeoutMs: config.hooks.hookTimeoutMs, emit });
-  const wsPoolDeps = {
-    emit,
-    ...random,
-    drainTimeoutMs: () => config.frontend.drainTimeoutMs,
-    clientAddress: (req: IncomingMessage) => clientAddress(req),
-    hooks: () => hooks,
-  };
-  /** WebSocket upgrades routed to a `[pool:NAME]`. */
-  const namedWs = new Map(
-    [...namedPools].map(([name, runtime]) => [
-      name,
-      new FollowingWsPool(name, runtime, wsPoolDeps),
-    ]),
-  );
-  /** Upgrades a route sends to `[http]` while `[websocket]` takes the others. */
-  const httpWs =
-    !shared && config.routes.some((route) => route.websocketPool === 'http')
-      ? new FollowingWsPool('http', http, wsPoolDeps)
-      : undefined;
-  const routedWsPools = [...namedWs.values(), ...(httpWs ? [httpWs] : [])];
-  const wsProxy = new WsProxy({
-    get pool() {
-      return wsPool;
-    },
-    pick: (hashKey, excluded) => wsGroup.pick(hashKey, excluded),
-    healthyCount: () => wsGroup.healthyCount,
-    hashKeyOf: (req, address) => wsHashKey(req, address),
-    get sticky() {
-      return wsSticky;
-    },
-    reportOutcome: (member, ok, failure) => {
-      if (wsBackends.get(member.name) === member) wsGroup.reportOutcome(member.name, ok, failure);
-    },
-    clientAddress: (req) => clientAddress(req),
-    emit,
-    get hooks() {
-      return hooks;
-    },
-    member: (name) => wsBackends.get(name),
-    isInRotation: (name) => wsGroup.isInRotation(name),
-  });
   let inFlight = 0;
   let draining = false;
   /** Set when stop() is called: readiness fails at once, the drain may start later. */
@@ -298,8 +166,8 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   let address: AddressInfo | undefined;
   let stopping: Promise<DrainOutcome> | undefined;
 
-  /** What an exchange needs of the pool it goes to; `label` names the pool in events. */
-  const contextOf = (runtime: HttpPoolRuntime, label: () => string): ExchangeContext => ({
+  /** What an exchange needs of the pool it goes to. */
+  const contextOf = (runtime: HttpPoolRuntime): ExchangeContext => ({
     get pool() {
       return runtime.pool;
     },
@@ -323,12 +191,12 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     get body() {
       return runtime.body;
     },
-    onRetry: (backend, code) => emit({ type: 'retry', pool: label(), backend, code }),
+    onRetry: (backend, code) => emit({ type: 'retry', pool: runtime.pool.name, backend, code }),
     onFinished: (outcome: ExchangeOutcome) => {
       inFlight--;
       events.next({
         type: 'request',
-        pool: label(),
+        pool: runtime.pool.name,
         method: outcome.req.method ?? '',
         url: outcome.req.url ?? '',
         backend: outcome.backend,
@@ -340,11 +208,29 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       });
     },
   });
-  const context = contextOf(http, () => http.pool.kind);
-  const namedContexts = new Map(
-    [...namedPools].map(([name, runtime]) => [name, contextOf(runtime, () => name)]),
-  );
-  const routes = new RouteTable(config.routes);
+  const drainTimeoutMs = () => config.frontend.drainTimeoutMs;
+  const runtimes = new PoolRuntimes(config, {
+    http: {
+      emit,
+      ...random,
+      ...snapshotHook,
+      drainTimeoutMs,
+      started: () => started,
+      maxBodySize: () => config.frontend.maxBodySize,
+      bodyTimeoutMs: () => config.frontend.bodyTimeoutMs,
+    },
+    ws: {
+      emit,
+      ...random,
+      ...snapshotHook,
+      drainTimeoutMs,
+      clientAddress: (req: IncomingMessage) => clientAddress(req),
+      hooks: () => hooks,
+    },
+    contextOf,
+    drainTimeoutMs,
+  });
+  let routes = new RouteTable(config.routes);
 
   /** The route a request takes, its url normalised (and its prefix stripped); none: the default. */
   const routeFor = (req: IncomingMessage): RouteConfig | undefined => {
@@ -355,20 +241,28 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     return route;
   };
   const routedContext = (req: IncomingMessage): ExchangeContext | undefined => {
-    const route = routeFor(req);
-    return !route || route.pool === http.pool.kind ? context : namedContexts.get(route.pool);
+    const pool = routeFor(req)?.pool ?? runtimes.defaultForRequests;
+    return pool === undefined ? undefined : runtimes.context(pool);
   };
   const routedWsProxy = (req: IncomingMessage): WsProxy | undefined => {
-    const route = routeFor(req);
-    const name = route?.websocketPool;
-    if (name === undefined || name === wsPool.kind) return wsProxy;
-    return (name === 'http' ? httpWs : namedWs.get(name))?.proxy;
+    const pool = routeFor(req)?.websocketPool ?? runtimes.defaultForUpgrades;
+    return pool === undefined ? undefined : runtimes.wsProxy(pool);
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const routed = routedContext(req);
     if (!routed) {
       answer(res, NO_ROUTE);
+      emit({
+        type: 'request',
+        pool: '',
+        method: req.method ?? '',
+        url: req.url ?? '',
+        backend: undefined,
+        status: NO_ROUTE.status,
+        durationMs: 0,
+        rejected: 'no_route',
+      });
       return;
     }
     inFlight++;
@@ -387,7 +281,10 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
         }
         const proxy = routedWsProxy(req);
         if (proxy) proxy.handleUpgrade(req, socket, head);
-        else rejectRaw(socket, NO_ROUTE);
+        else {
+          rejectRaw(socket, NO_ROUTE);
+          emit({ type: 'websocket-rejected', pool: '', status: 404, rejected: 'no_route' });
+        }
       },
       onClientError: (event: ProxyEvent) => events.next(event),
     };
@@ -411,30 +308,13 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   /** Front doors replaced by a reload: they serve their open connections to the end. */
   const retiredServers = new Set<typeof server>();
 
-  const views = () => {
-    const httpView = {
-      config: http.pool,
-      snapshot: () => httpGroup.snapshot,
-      drained: (name: string) => httpGroup.isDrained(name),
-      workers: (name: string) => workerPools.get(name),
-      ...(shared ? { websockets: (name: string) => wsBackends.get(name)?.load ?? 0 } : {}),
-    };
-    if (shared) return [livePool(httpView)];
-    const wsView = {
-      config: wsPool,
-      snapshot: () => wsGroup.snapshot,
-      drained: (name: string) => wsGroup.isDrained(name),
-      websockets: (name: string) => wsBackends.get(name)?.load ?? 0,
-    };
-    return [livePool(httpView), livePool(wsView)];
-  };
   const live: LiveState = {
-    pools: views,
+    pools: () => runtimes.live(),
     requestsInFlight: () => inFlight,
     readiness: () => {
       if (!server.listening) return { ready: false, reason: 'the front door is not listening' };
       if (shuttingDown) return { ready: false, reason: 'shutting down' };
-      if (httpGroup.healthyCount === 0 && wsGroup.healthyCount === 0) {
+      if (!runtimes.anyInRotation) {
         return { ready: false, reason: 'no backend in rotation' };
       }
       return { ready: true, reason: 'ready' };
@@ -500,9 +380,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     for (const door of doors) closeIdleConnections(door);
     const [outcome] = await Promise.all([
       lastValueFrom(drainOutcome(inFlight$, config.frontend.drainTimeoutMs)),
-      ...[wsProxy, ...routedWsPools.map((pool) => pool.proxy)].map((proxy) =>
-        proxy.closeAll(Math.min(2000, config.frontend.drainTimeoutMs)),
-      ),
+      runtimes.closeWebSockets(Math.min(2000, config.frontend.drainTimeoutMs)),
     ]);
     for (const door of doors) closeAllConnections(door);
     await closed;
@@ -542,7 +420,10 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     return next;
   }
   /** The pools of what no route takes: requests' first, upgrades' last. */
-  const defaultPools = () => [http.pool.kind, wsPool.kind];
+  const defaultPools = () =>
+    [runtimes.defaultForRequests, runtimes.defaultForUpgrades].filter(
+      (pool): pool is string => pool !== undefined,
+    );
   const adminCommands = {
     control: (poolName: string, name: string, command: ServerControl) =>
       control(poolName, name, command),
@@ -557,14 +438,8 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   let admin: AdminServer | undefined = createAdmin(config, live, events, adminCommands);
 
   async function release(): Promise<void> {
-    wsBackends.destroyAll();
-    wsGroup.stop();
-    for (const pool of routedWsPools) pool.release();
     for (const subscription of eventHooks) subscription.unsubscribe();
-    await Promise.all([
-      ...[http, ...namedPools.values()].map((runtime) => runtime.release()),
-      wsProber?.close(),
-    ]);
+    await runtimes.release();
   }
 
   /** A proxy that never listened has nothing to drain: it releases its resources silently. */
@@ -581,9 +456,6 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       if (warning) emit(warning);
     }
   }
-
-  const commandsFor = (commands: readonly ServerCommand[], forPool: PoolConfig) =>
-    commands.filter((command) => command.pool === forPool.kind);
 
   /** Binds what a reload moves (front door, admin listener) before anything else changes. */
   async function bindMoved(next: Config, frontendMoves: boolean, adminMoves: boolean) {
@@ -659,8 +531,6 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     const trigger = reloadOptions.trigger ?? 'api';
     try {
       if (stopping) throw new ReloadRejected(['the proxy is shutting down']);
-      const problems = restartOnlyProblems(config, next);
-      if (problems.length > 0) throw new ReloadRejected(problems);
       const changes = reconcile(config, next);
       const unverifiedBefore = unverifiedTls(config);
       const bound = await bindMoved(
@@ -709,24 +579,11 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   /** Everything of a reload that cannot fail, in one synchronous step. */
   function apply(next: Config, commands: readonly ServerCommand[], reloadOptions: ReloadOptions) {
     const previousHooks = config.hooks;
+    const previousRoutes = config.routes;
     config = next;
-    const nextPool = httpPool(next);
-    wsPool = shared ? nextPool : (next.websocket ?? nextPool);
-    wsProxy.reconfigure();
     clientAddress = clientAddressOf(next);
-    wsHashKey = hashKeyFor(wsPool);
-    wsSticky = stickyCookieOf(wsPool);
-    http.apply(nextPool, commandsFor(commands, nextPool));
-    wsBackends.apply(commandsFor(commands, wsPool), wsPool);
-    for (const command of commands) {
-      if (command.kind !== 'remove') continue;
-      for (const group of [httpGroup, wsGroup]) {
-        group.setDrained(command.server.name, false);
-        group.setWeight(command.server.name, undefined);
-      }
-    }
-    http.reconfigureGroup();
-    wsGroup.reconfigure(wsPool, wsBackends.members);
+    runtimes.apply(next, commands);
+    if (!sameValue(previousRoutes, next.routes)) routes = new RouteTable(next.routes);
     if (reloadOptions.moduleHooks !== undefined || previousHooks !== next.hooks) {
       moduleHooks = reloadOptions.moduleHooks ?? moduleHooks;
       hookSets = hookSetsOf(next.hooks);
@@ -739,13 +596,9 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   }
 
   function control(poolName: string, name: string, command: ServerControl): ControlResult {
-    const groups = [
-      ...(http.pool.kind === poolName ? [httpGroup] : []),
-      ...(wsPool.kind === poolName ? [wsGroup] : []),
-    ];
+    const groups = runtimes.groups(poolName);
     if (groups.length === 0) return 'unknown pool';
-    const known = http.pool.kind === poolName ? workerPools.get(name) : wsBackends.get(name);
-    if (known === undefined) return 'unknown server';
+    if (!runtimes.hasServer(poolName, name)) return 'unknown server';
     for (const group of groups) {
       if (command.action === 'weight') group.setWeight(name, command.weight);
       else group.setDrained(name, command.action === 'drain');
@@ -788,12 +641,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       }
       warnOfExpiry(config);
       started = true;
-      const connected = Promise.all(
-        [http, ...namedPools.values()].map((runtime) => runtime.start()),
-      );
-      wsGroup.start();
-      for (const pool of routedWsPools) pool.start();
-      await connected;
+      await runtimes.start();
       serving = true;
       return listening;
     },

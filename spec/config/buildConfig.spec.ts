@@ -174,7 +174,7 @@ describe('buildConfig', () => {
     [
       'no pools',
       '[frontend]\nhost=a\nport=1\n',
-      'f.ini: no [http] or [websocket] section: there is nothing to proxy to',
+      'f.ini: no [http], [websocket] or [route:NAME] section: there is nothing to proxy to',
     ],
     [
       'no frontend',

@@ -323,3 +323,57 @@ describe('describeChanges', () => {
     expect(describeChanges(reconcile(configFromIni(text), other))).toBe('file: /etc/rxproxy/b.ini');
   });
 });
+
+describe('reconcile with [pool:NAME] and [route:NAME] sections', () => {
+  const withRoutes = (api: string, route: string, more = '') =>
+    configFromIni(`[frontend]
+host=127.0.0.1
+port=8080
+[http]
+${HTTP}
+[pool:api]
+${api}
+${more}
+[route:api]
+pool=api
+${route}
+`);
+
+  it('gives a named pool its own commands and notes, by its name', () => {
+    const running = withRoutes('server1=127.0.0.1:9201', 'path_prefix=/api');
+    const next = withRoutes(
+      'server1=127.0.0.1:9201\nserver2=127.0.0.1:9202\nalgorithm=least-connections',
+      'path_prefix=/api',
+    );
+    const changes = reconcile(running, next);
+    expect(changes.commands).toEqual([{ kind: 'add', pool: 'api', server: expect.anything() }]);
+    expect(changes.pools).toEqual([{ pool: 'api', presence: 'kept', settings: ['algorithm'] }]);
+    expect(describeChanges(changes)).toBe('api: +server2, algorithm');
+  });
+
+  it('lists routes added, removed and changed by name', () => {
+    const running = withRoutes(
+      'server1=127.0.0.1:9201',
+      'path_prefix=/api',
+      '[route:old]\npool=http\nhost=old.test',
+    );
+    const next = withRoutes(
+      'server1=127.0.0.1:9201',
+      'path_prefix=/v2',
+      '[route:new]\npool=http\nhost=new.test',
+    );
+    const changes = reconcile(running, next);
+    expect(changes.routes).toEqual({ added: ['new'], removed: ['old'], changed: ['api'] });
+    expect(hasChanges(changes)).toBe(true);
+    expect(describeChanges(changes)).toBe('routes: +new, -old, api');
+  });
+
+  it('adds and removes a whole named pool', () => {
+    const running = withRoutes('server1=127.0.0.1:9201', '');
+    const next = configFromIni(`[frontend]\nhost=127.0.0.1\nport=8080\n[http]\n${HTTP}\n`);
+    const removed = reconcile(running, next);
+    expect(removed.pools).toEqual([{ pool: 'api', presence: 'removed', settings: [] }]);
+    expect(describeChanges(removed)).toBe('api (removed): -server1; routes: -api');
+    expect(describeChanges(reconcile(next, running))).toBe('api (added): +server1; routes: +api');
+  });
+});

@@ -10,6 +10,7 @@ import type {
 export const NO_CHANGES: ConfigChanges = {
   commands: [],
   pools: [],
+  routes: { added: [], removed: [], changed: [] },
   frontend: { keys: [], rebind: false },
   hooks: [],
   admin: { keys: [], rebind: false },

@@ -1,5 +1,4 @@
 import { request } from 'undici';
-import { ReloadRejected } from '../../src/proxy';
 import { slowly, unusedPort } from '../helpers/backend';
 import { useHarness } from '../helpers/harness';
 import { configFromIni, eventsOf, send } from '../helpers/proxy';
@@ -72,18 +71,13 @@ describe('reload', () => {
     }
   });
 
-  it('refuses a restart-only change, keeps the running config, and says why', async () => {
+  it('adds a [websocket] section without a restart; HTTP requests stay on [http]', async () => {
     const a = await harness.backend('a');
     const running = await harness.proxy(pool(`server1=${a.address}`));
     const withWebsocket = `${pool(`server1=${a.address}`)}\n[websocket]\nserver1=${a.address}\n`;
-    const refused = reloadIni(running, withWebsocket);
-    await expect(refused).rejects.toBeInstanceOf(ReloadRejected);
-    await expect(refused).rejects.toMatchObject({
-      problems: [
-        'test.ini: [websocket]: adding or removing the [websocket] section needs a restart',
-      ],
-    });
-    expect(eventsOf(running, 'config-rejected')).toHaveLength(1);
+    expect(await reloadIni(running, withWebsocket)).toBe('websocket (added): +server1');
+    expect(running.proxy.live.pools().map((live) => live.name)).toEqual(['http', 'websocket']);
+    expect(eventsOf(running, 'config-applied')).toHaveLength(1);
     expect(await spread(running, harness.client, 2)).toEqual({ a: 2 });
   });
 

@@ -281,6 +281,7 @@ function formatAddress(address: Address): string {
 /** A pool section: `[http]`, `[websocket]`, or `[pool:NAME]` (an HTTP pool WebSockets may use). */
 function readPool(
   kind: 'http' | 'websocket',
+  name: string,
   values: SectionValues,
   problems: ProblemList,
   readCertificates: CertificateReader,
@@ -298,6 +299,7 @@ function readPool(
   const setting = <T>(key: string): T =>
     (values.pool.get(key) as T | undefined) ?? defaultOf<T>(section, 'pool', key);
   return {
+    name,
     kind,
     algorithm: setting<Algorithm>('algorithm'),
     enableHealthCheck: setting<boolean>('enable_health_check'),
@@ -404,18 +406,28 @@ export function buildConfig(
   const frontend = readFrontend(sections.get('frontend'), problems, tlsFiles);
   const httpValues = sections.get('http');
   const websocketValues = sections.get('websocket');
-  const http = httpValues && readPool('http', httpValues, problems, readCertificates);
+  const http = httpValues && readPool('http', 'http', httpValues, problems, readCertificates);
   const websocket =
-    websocketValues && readPool('websocket', websocketValues, problems, readCertificates);
+    websocketValues &&
+    readPool('websocket', 'websocket', websocketValues, problems, readCertificates);
   const pools: Record<string, PoolConfig> = {};
   for (const [name, values] of named.pool) {
-    pools[name] = readPool('http', values, problems, readCertificates, 'pool', `pool:${name}`);
+    pools[name] = readPool(
+      'http',
+      name,
+      values,
+      problems,
+      readCertificates,
+      'pool',
+      `pool:${name}`,
+    );
   }
-  if (!httpValues && !websocketValues) {
+  // Without [http] and [websocket] only routes reach a pool; what no route takes gets 404.
+  if (!httpValues && !websocketValues && named.route.size === 0) {
     problems.add(
       undefined,
       undefined,
-      'no [http] or [websocket] section: there is nothing to proxy to',
+      'no [http], [websocket] or [route:NAME] section: there is nothing to proxy to',
     );
   }
   const poolNames = new Set([

@@ -1,5 +1,4 @@
 import type { ConfigChanges, ListenerChanges, ServerCommand } from './reconcile';
-import type { PoolKind } from './types';
 
 /**
  * `+server3`, `-server2`, `server1 weight/max_workers`; a remove then add of one name is
@@ -24,7 +23,7 @@ function serverItems(commands: readonly ServerCommand[]): string[] {
   return items;
 }
 
-function poolPart(changes: ConfigChanges, pool: PoolKind): string | undefined {
+function poolPart(changes: ConfigChanges, pool: string): string | undefined {
   const note = changes.pools.find((candidate) => candidate.pool === pool);
   const items = [
     ...serverItems(changes.commands.filter((command) => command.pool === pool)),
@@ -46,9 +45,18 @@ function listenerPart(section: string, changes: ListenerChanges<string>): string
  * Names keys only, never values (the admin token stays out of logs).
  */
 export function describeChanges(changes: ConfigChanges): string {
+  const poolNames = new Set([
+    ...changes.commands.map((command) => command.pool),
+    ...changes.pools.map((note) => note.pool),
+  ]);
+  const routes = [
+    ...changes.routes.added.map((name) => `+${name}`),
+    ...changes.routes.removed.map((name) => `-${name}`),
+    ...changes.routes.changed,
+  ];
   const parts = [
-    poolPart(changes, 'http'),
-    poolPart(changes, 'websocket'),
+    ...[...poolNames].map((pool) => poolPart(changes, pool)),
+    routes.length > 0 ? `routes: ${routes.join(', ')}` : undefined,
     listenerPart('frontend', changes.frontend),
     changes.hooks.length > 0 ? `hooks: ${changes.hooks.join(', ')}` : undefined,
     listenerPart('admin', changes.admin),

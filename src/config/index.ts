@@ -11,6 +11,7 @@ export {
   type ConfigChanges,
   type ListenerChanges,
   type PoolChanges,
+  type RouteChanges,
   type ServerCommand,
 } from './reconcile';
 export { describeChanges } from './describeChanges';

@@ -13,23 +13,30 @@ import {
   type PoolKey,
   type ServerKey,
 } from './settingKeys';
-import type { Config, HooksConfig, PoolConfig, PoolKind, ServerConfig } from './types';
+import {
+  poolsByName,
+  type Config,
+  type HooksConfig,
+  type PoolConfig,
+  type RouteConfig,
+  type ServerConfig,
+} from './types';
 
 export type ServerCommand =
-  | { readonly kind: 'add'; readonly pool: PoolKind; readonly server: ServerConfig }
+  | { readonly kind: 'add'; readonly pool: string; readonly server: ServerConfig }
   | {
       readonly kind: 'update';
-      readonly pool: PoolKind;
+      readonly pool: string;
       /** The new settings; `name` and `address` are those of `previous`. */
       readonly server: ServerConfig;
       readonly previous: ServerConfig;
       /** The per-server numbers that changed, as INI keys (`weight`, `max_workers`, ...). */
       readonly changed: readonly ServerKey[];
     }
-  | { readonly kind: 'remove'; readonly pool: PoolKind; readonly server: ServerConfig };
+  | { readonly kind: 'remove'; readonly pool: string; readonly server: ServerConfig };
 
 export interface PoolChanges {
-  readonly pool: PoolKind;
+  readonly pool: string;
   /**
    * `added` / `removed`: the section appeared or disappeared (each of its servers also comes as
    * an `add` / `remove` command); `kept`: in both configs, with `settings` changed.
@@ -39,6 +46,13 @@ export interface PoolChanges {
   readonly settings: readonly PoolKey[];
 }
 
+/** `[route:NAME]` sections by name: new, gone, and written differently. */
+export interface RouteChanges {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly changed: readonly string[];
+}
+
 export interface ListenerChanges<K extends string> {
   readonly keys: readonly K[];
   /** `host` or `port` changed, so the listener must be bound anew (admin: or started, stopped). */
@@ -46,10 +60,14 @@ export interface ListenerChanges<K extends string> {
 }
 
 export interface ConfigChanges {
-  /** `http` first, then `websocket`; each pool in server-number order; `remove` before `add`. */
+  /**
+   * By pool name (`http`, `websocket`, then `[pool:NAME]`s); each pool in server-number order;
+   * `remove` before `add`.
+   */
   readonly commands: readonly ServerCommand[];
   /** Only the pools that appeared, disappeared or changed a pool-wide key. */
   readonly pools: readonly PoolChanges[];
+  readonly routes: RouteChanges;
   readonly frontend: ListenerChanges<FrontendKey>;
   /** The `[hooks]` keys that changed; empty when the section is the same. */
   readonly hooks: readonly HooksKey[];
@@ -57,8 +75,6 @@ export interface ConfigChanges {
   /** The new file's path when the configuration came from another file, else undefined. */
   readonly file: string | undefined;
 }
-
-const POOL_KINDS: readonly PoolKind[] = ['http', 'websocket'];
 
 /**
  * Whether two configurations of a server reach it the same way: the address, and the scheme
@@ -70,7 +86,7 @@ export function sameEndpoint(a: ServerConfig, b: ServerConfig): boolean {
 const UNCHANGED = { keys: [], rebind: false } as const;
 
 function serverCommands(
-  pool: PoolKind,
+  pool: string,
   running: readonly ServerConfig[],
   next: readonly ServerConfig[],
 ): ServerCommand[] {
@@ -95,7 +111,7 @@ function serverCommands(
 }
 
 function poolChanges(
-  pool: PoolKind,
+  pool: string,
   running: PoolConfig | undefined,
   next: PoolConfig | undefined,
 ): PoolChanges[] {
@@ -110,11 +126,26 @@ function poolDiff(
   running: Config | undefined,
   next: Config,
 ): Pick<ConfigChanges, 'commands' | 'pools'> {
+  const before = running ? poolsByName(running) : new Map<string, PoolConfig>();
+  const after = poolsByName(next);
+  const names = [...new Set([...before.keys(), ...after.keys()])];
   return {
-    commands: POOL_KINDS.flatMap((pool) =>
-      serverCommands(pool, running?.[pool]?.servers ?? [], next[pool]?.servers ?? []),
+    commands: names.flatMap((pool) =>
+      serverCommands(pool, before.get(pool)?.servers ?? [], after.get(pool)?.servers ?? []),
     ),
-    pools: POOL_KINDS.flatMap((pool) => poolChanges(pool, running?.[pool], next[pool])),
+    pools: names.flatMap((pool) => poolChanges(pool, before.get(pool), after.get(pool))),
+  };
+}
+
+function routeChanges(running: readonly RouteConfig[], next: readonly RouteConfig[]): RouteChanges {
+  const before = new Map(running.map((route) => [route.name, route]));
+  const after = new Map(next.map((route) => [route.name, route]));
+  return {
+    added: next.filter((route) => !before.has(route.name)).map((route) => route.name),
+    removed: running.filter((route) => !after.has(route.name)).map((route) => route.name),
+    changed: next
+      .filter((route) => before.has(route.name) && !sameValue(before.get(route.name), route))
+      .map((route) => route.name),
   };
 }
 
@@ -144,6 +175,7 @@ export function reconcile(running: Config, next: Config): ConfigChanges {
   const adminListens = running.admin.port !== undefined || next.admin.port !== undefined;
   return {
     ...poolDiff(running, next),
+    routes: routeChanges(running.routes, next.routes),
     frontend: { keys: frontend, rebind: movesFrontend(frontend) },
     hooks: hooksKeys(running.hooks, next.hooks),
     admin: { keys: admin, rebind: adminListens && movesListener(admin) },
@@ -155,6 +187,7 @@ export function reconcile(running: Config, next: Config): ConfigChanges {
 export function initialChanges(config: Config): ConfigChanges {
   return {
     ...poolDiff(undefined, config),
+    routes: routeChanges([], config.routes),
     frontend: UNCHANGED,
     hooks: [],
     admin: UNCHANGED,
@@ -166,6 +199,8 @@ export function hasChanges(changes: ConfigChanges): boolean {
   return (
     changes.commands.length > 0 ||
     changes.pools.length > 0 ||
+    changes.routes.added.length + changes.routes.removed.length + changes.routes.changed.length >
+      0 ||
     changes.frontend.keys.length > 0 ||
     changes.hooks.length > 0 ||
     changes.admin.keys.length > 0 ||

@@ -68,7 +68,7 @@ export const POOL_KEYS = {
   maxPending: 'max_pending',
   requestBufferSize: 'request_buffer_size',
   requestBufferTotal: 'request_buffer_total',
-} as const satisfies Record<Exclude<keyof PoolConfig, 'kind' | 'servers'>, string>;
+} as const satisfies Record<Exclude<keyof PoolConfig, 'name' | 'kind' | 'servers'>, string>;
 
 /**
  * The per-server numbers, written `serverN_<key>` (or as a pool-wide default). The identity

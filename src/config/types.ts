@@ -126,6 +126,9 @@ export interface BackendTls {
 }
 
 export interface PoolConfig {
+  /** `http`, `websocket`, or NAME of a `[pool:NAME]`: the pool's name in events, metrics, status. */
+  readonly name: string;
+  /** `websocket` for the `[websocket]` section; `http` for `[http]` and every `[pool:NAME]`. */
   readonly kind: PoolKind;
   readonly algorithm: Algorithm;
   readonly enableHealthCheck: boolean;
@@ -228,6 +231,15 @@ export interface Config {
   /** Always present; every hook is off by default. */
   readonly hooks: HooksConfig;
   readonly admin: AdminConfig;
+}
+
+/** Every pool of a configuration by name: `http`, `websocket`, then the `[pool:NAME]` ones. */
+export function poolsByName(config: Config): ReadonlyMap<string, PoolConfig> {
+  const pools = new Map<string, PoolConfig>();
+  if (config.http) pools.set('http', config.http);
+  if (config.websocket) pools.set('websocket', config.websocket);
+  for (const [name, pool] of Object.entries(config.pools)) pools.set(name, pool);
+  return pools;
 }
 
 /** A `[route:NAME]` section. */

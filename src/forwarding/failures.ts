@@ -16,6 +16,7 @@ export type RejectReason =
   | 'forbidden'
   | 'hook_failed'
   | 'hook_reply'
+  | 'no_route'
   | (string & {});
 
 /** What the client is told when the proxy answers for a backend. */

@@ -35,7 +35,7 @@ export function livePool(view: PoolView): LivePool {
     const reason = drained ? DRAINED : snapshot ? snapshot.down.get(server.name) : NOT_STARTED;
     const cause = drained ? { cause: 'drain' as const } : snapshot?.causes?.get(server.name);
     return {
-      pool: config.kind,
+      pool: config.name,
       name: server.name,
       address: server.address,
       staticWeight: server.weight,
@@ -56,7 +56,7 @@ export function livePool(view: PoolView): LivePool {
     };
   });
   return {
-    name: config.kind,
+    name: config.name,
     algorithm: config.algorithm,
     healthChecks: config.enableHealthCheck,
     servers,

@@ -15,6 +15,7 @@ export const BUILT_IN_REJECT_REASONS = [
   'forbidden',
   'hook_failed',
   'hook_reply',
+  'no_route',
 ] as const;
 
 type CounterChild = Counter.Internal;
