@@ -97,13 +97,15 @@ export function exchangeHooks(
             isFinal: neverFinal,
             timeoutMs,
           },
-    proxyRequest: (req, upgrade, remoteAddress) =>
+    proxyRequest: (req, upgrade, remoteAddress, place) =>
       createProxyRequest({
         method: req.method ?? 'GET',
         url: req.url ?? '/',
         rawHeaders: req.rawHeaders,
         remoteAddress: remoteAddress ?? '',
         upgrade,
+        pool: place.pool,
+        route: place.route,
       }),
     failed: (source, message) => options.emit({ type: 'internal-error', source, message }),
   };

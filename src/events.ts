@@ -50,6 +50,8 @@ export type ProxyEvent =
       readonly requestId?: string;
       /** What request hooks attached to the request (`meta`), when anything. */
       readonly meta?: Readonly<Record<string, unknown>>;
+      /** The `[route:NAME]` the request matched; absent for the default pool. */
+      readonly route?: string;
     }
   | {
       readonly type: 'client-error';
@@ -126,6 +128,8 @@ export type ProxyEvent =
       readonly url: string;
       /** The subprotocol the backend chose ('' for none). */
       readonly subprotocol: string;
+      /** The `[route:NAME]` the handshake matched; absent for the default pool. */
+      readonly route?: string;
     }
   | {
       readonly type: 'websocket-close';

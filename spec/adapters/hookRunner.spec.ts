@@ -14,6 +14,8 @@ const request = () =>
     rawHeaders: ['Host', 'example'],
     remoteAddress: '127.0.0.1',
     upgrade: false,
+    pool: 'http',
+    route: undefined,
   });
 
 /** A run as an observable of its one outcome, so marbles can drive it; unsubscribing cancels. */

@@ -12,6 +12,8 @@ export function hookRequest(fields: Partial<ProxyRequest> = {}): ProxyRequest {
     backend: undefined,
     hashKey: undefined,
     meta: {},
+    pool: 'http',
+    route: undefined,
     ...fields,
     url,
   };

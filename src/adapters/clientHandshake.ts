@@ -6,7 +6,7 @@ import type { ProxyRequest } from '../hooks/types';
 import { closeFrame } from '../net/wsControlFrames';
 import type { BackendHandshakeOutcome } from './backendHandshake';
 import { hookSwitchingProtocols } from './handshakeResponse';
-import type { ExchangeHooks } from './hookRunner';
+import type { ExchangeHooks, RequestPlace } from './hookRunner';
 import { writeRawResponse } from './rawResponse';
 
 export interface ClientHandshakeContext {
@@ -14,6 +14,8 @@ export interface ClientHandshakeContext {
   readonly backend: string;
   readonly hooks: ExchangeHooks | undefined;
   readonly clientAddress: (req: IncomingMessage) => string | undefined;
+  /** The pool and route of the handshake, for response hooks when no request hooks ran. */
+  readonly place: RequestPlace;
   /** The sticky cookie the 101 sets, if any. */
   readonly stickyCookie: () => string | undefined;
 }
@@ -75,7 +77,8 @@ export function completeClientHandshake(
   if (cookie !== undefined) lines.push(`Set-Cookie: ${cookie}`);
   const hooks = context.hooks;
   if (hooks?.response) {
-    const request = upgrade.hooked ?? hooks.proxyRequest(req, true, context.clientAddress(req));
+    const request =
+      upgrade.hooked ?? hooks.proxyRequest(req, true, context.clientAddress(req), context.place);
     hookSwitchingProtocols(lines, hooks, request, context.backend);
   }
   // What a WebSocket server does with the connection it takes over from the HTTP server.

@@ -35,15 +35,22 @@ export interface HookChain<T, R> {
   readonly scheduler?: SchedulerLike;
 }
 
+/** Where routing sent a request before its hooks ran: `ProxyRequest.pool` and `.route`. */
+export interface RequestPlace {
+  readonly pool: string;
+  readonly route: string | undefined;
+}
+
 /** The hooks the data plane runs (HTTP exchanges and WebSocket handshakes), when any. */
 export interface ExchangeHooks {
   readonly request: HookChain<ProxyRequest, ProxyReply> | undefined;
   readonly response: HookChain<ProxyResponse, never> | undefined;
-  /** The request as hooks see it. */
+  /** The request as hooks see it, with the pool and route it was sent to. */
   readonly proxyRequest: (
     req: IncomingMessage,
     upgrade: boolean,
     remoteAddress: string | undefined,
+    place: RequestPlace,
   ) => ProxyRequest;
   /** A hook failed for one request: reported as an `internal-error` event. */
   readonly failed: (source: 'request hook' | 'response hook', message: string) => void;
@@ -218,4 +225,22 @@ export function requestVerdict(
     error: HOOK_FAILED.error,
     rejected: 'hook_failed',
   };
+}
+
+/**
+ * Where a request goes after its hooks: `current` when they left `req.pool` alone (or set it to
+ * the same name), another pool's adapter when `routeTo` knows the name. An unknown name turns the
+ * outcome into a hook failure that names it; without `routeTo` no other pool is known.
+ */
+export function poolChoice<C>(
+  outcome: HookOutcome<ProxyRequest | ProxyReply>,
+  current: string,
+  routeTo: ((pool: string) => C | undefined) | undefined,
+): { readonly outcome: HookOutcome<ProxyRequest | ProxyReply>; readonly target: C | undefined } {
+  if (outcome.kind !== 'value' || isReply(outcome.value)) return { outcome, target: undefined };
+  const pool = outcome.value.pool;
+  if (pool === current) return { outcome, target: undefined };
+  const target = routeTo?.(pool);
+  if (target !== undefined) return { outcome, target };
+  return { outcome: { kind: 'failed', message: `unknown pool "${pool}"` }, target: undefined };
 }

@@ -22,10 +22,12 @@ import type { ProxyRequest, ProxyResponse } from '../hooks/types';
 import type { BalancedPool } from './balancedPool';
 import {
   HookRun,
+  poolChoice,
   requestVerdict,
   type ExchangeHooks,
   type HookChain,
   type HookOutcome,
+  type RequestPlace,
   type RequestVerdict,
 } from './hookRunner';
 import type { PendingLine } from './pendingLine';
@@ -55,9 +57,18 @@ export interface ExchangeOutcome {
   readonly attempts: number;
   /** What request hooks attached to the request. */
   readonly meta: Record<string, unknown> | undefined;
+  /** The `[route:NAME]` the request matched; undefined for the default pool. */
+  readonly route: string | undefined;
 }
 
 export interface ExchangeContext extends BalancedPool<WorkerPool> {
+  /** The pool's name as hooks see it in `req.pool`; `pool.kind` when not given. */
+  readonly poolName?: string;
+  /**
+   * The context of another pool, for a request whose hooks set `req.pool` to it; undefined when
+   * no pool has that name. Absent: no other pool is known.
+   */
+  readonly routeTo?: (pool: string) => ExchangeContext | undefined;
   /** A backend by name, for requests a hook pinned to it. */
   readonly member: (name: string) => WorkerPool | undefined;
   readonly hooks: ExchangeHooks | undefined;
@@ -137,7 +148,10 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
-    private readonly context: ExchangeContext,
+    /** The pool's context; a hook that sets `req.pool` moves the request to another's. */
+    private context: ExchangeContext,
+    /** The `[route:NAME]` the request matched; undefined for the default pool. */
+    private readonly routeName?: string,
   ) {
     this.method = req.method ?? 'GET';
     this.withBody = hasBody(req);
@@ -160,13 +174,30 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
       this.readBodyThenRoute();
       return;
     }
-    const request = hooks.proxyRequest(this.req, false, this.clientAddress);
+    const request = hooks.proxyRequest(this.req, false, this.clientAddress, this.place());
     this.hooked = request;
-    const run = new HookRun(hooks.request, (outcome) =>
-      this.afterRequestHooks(request, requestVerdict(outcome, hooks)),
-    );
+    const run = new HookRun(hooks.request, (outcome) => {
+      const choice = poolChoice(outcome, poolNameOf(this.context), this.context.routeTo);
+      if (choice.target) this.moveTo(choice.target);
+      this.afterRequestHooks(request, requestVerdict(choice.outcome, hooks));
+    });
     this.hookRun = run;
     run.start(request);
+  }
+
+  /** Where the request is before its hooks: `req.pool` and `req.route`. */
+  private place(): RequestPlace {
+    return { pool: poolNameOf(this.context), route: this.routeName };
+  }
+
+  /**
+   * The request's hooks sent it to another pool: from here on it is that pool's request (its
+   * balancing, retries, hash key, line and events). Nothing was placed yet.
+   */
+  private moveTo(context: ExchangeContext): void {
+    this.context = context;
+    this.retriesLeft = context.pool.retries;
+    this.hashKey = context.hashKeyOf(this.req, this.clientAddress);
   }
 
   private afterRequestHooks(request: ProxyRequest, verdict: RequestVerdict): void {
@@ -312,7 +343,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
       status,
       headers: headerMapOf(headers),
       backend: this.pool?.name ?? '',
-      request: this.hooked ?? hooks.proxyRequest(this.req, false, this.clientAddress),
+      request: this.hooked ?? hooks.proxyRequest(this.req, false, this.clientAddress, this.place()),
     };
     let synchronous = true;
     let written: boolean | undefined;
@@ -600,8 +631,14 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
       rejected: clientLeft ? undefined : this.rejected,
       attempts: this.attempts,
       meta: this.hooked?.meta,
+      route: this.routeName,
     });
   };
+}
+
+/** The name `req.pool` holds for a pool: its `[pool:NAME]`, else its kind. */
+function poolNameOf(context: ExchangeContext): string {
+  return context.poolName ?? context.pool.kind;
 }
 
 /** `CODE: message`, as a request's log line gives an upstream failure. */

@@ -21,7 +21,7 @@ import { tunnelSession, type WsSessionEnd } from '../streams/tunnelSession';
 import { openBackendHandshake, type BackendHandshakeOutcome } from './backendHandshake';
 import type { BalancedPool } from './balancedPool';
 import { completeClientHandshake } from './clientHandshake';
-import { HookRun, requestVerdict, type ExchangeHooks } from './hookRunner';
+import { HookRun, poolChoice, requestVerdict, type ExchangeHooks } from './hookRunner';
 import { rejectRaw, relayAnswer, writeRawResponse } from './rawResponse';
 import { TunnelEndpoint } from './tunnelEndpoint';
 import { WsSweeper } from './wsSweeper';
@@ -45,6 +45,11 @@ export interface WsProxyContext extends BalancedPool<WsBackend> {
   /** A backend by name, for handshakes a hook pinned to it. */
   readonly member: (name: string) => WsBackend | undefined;
   readonly isInRotation: (name: string) => boolean;
+  /**
+   * The proxy of another pool, for a handshake whose hooks set `req.pool` to it; undefined when
+   * no pool has that name. Absent: no other pool is known.
+   */
+  readonly routeTo?: (pool: string) => WsProxy | undefined;
 }
 
 /**
@@ -74,6 +79,8 @@ export interface Upgrade {
   readonly head: Buffer;
   /** The handshake as request hooks left it, when they ran. */
   readonly hooked: ProxyRequest | undefined;
+  /** The `[route:NAME]` the handshake matched; undefined for the default pool. */
+  readonly route: string | undefined;
 }
 
 /**
@@ -103,20 +110,30 @@ export class WsProxy {
     return this.sessions.size;
   }
 
-  /** `socket` already has its 'error' handler: the front end adds it to every upgrade socket. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /** The pool's name in events and in `req.pool`: its `[pool:NAME]`, else its kind. */
+  get poolName(): string {
+    return this.context.poolName ?? this.context.pool.kind;
+  }
+
+  /**
+   * `socket` already has its 'error' handler: the front end adds it to every upgrade socket.
+   * `route` is the `[route:NAME]` the handshake matched (undefined for the default pool).
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, route?: string): void {
     const hooks = this.context.hooks;
     if (!hooks?.request) {
-      this.connect({ req, socket, head, hooked: undefined }, undefined, undefined);
+      this.connect({ req, socket, head, hooked: undefined, route }, undefined, undefined);
       return;
     }
-    const request = hooks.proxyRequest(req, true, this.context.clientAddress(req));
+    const place = { pool: this.poolName, route };
+    const request = hooks.proxyRequest(req, true, this.context.clientAddress(req), place);
     const run = new HookRun(hooks.request, (outcome) => {
       socket.off('close', cancel);
       if (socket.destroyed) return;
-      const verdict = requestVerdict(outcome, hooks);
+      const choice = poolChoice(outcome, place.pool, this.context.routeTo);
+      const verdict = requestVerdict(choice.outcome, hooks);
       if (verdict.forward) {
-        this.connect({ req, socket, head, hooked: request }, undefined, undefined);
+        (choice.target ?? this).continueUpgrade({ req, socket, head, hooked: request, route });
         return;
       }
       const { answer } = verdict;
@@ -125,6 +142,14 @@ export class WsProxy {
     const cancel = () => run.cancel();
     socket.once('close', cancel);
     run.start(request);
+  }
+
+  /**
+   * Finds a backend for a handshake whose request hooks already ran (here or in the pool that
+   * routed it here); they do not run again.
+   */
+  continueUpgrade(upgrade: Upgrade): void {
+    this.connect(upgrade, undefined, undefined);
   }
 
   /**
@@ -249,6 +274,7 @@ export class WsProxy {
       backend: backend.name,
       hooks: this.context.hooks,
       clientAddress: this.context.clientAddress,
+      place: { pool: this.poolName, route: upgrade.route },
       stickyCookie: () =>
         this.context.sticky?.setCookie(
           backend.server.address,
@@ -277,7 +303,7 @@ export class WsProxy {
     if (answer.reason !== undefined) {
       this.context.emit({
         type: 'websocket-rejected',
-        pool: this.context.poolName ?? this.context.pool.kind,
+        pool: this.poolName,
         status: answer.status,
         rejected: answer.reason,
       });
@@ -296,10 +322,11 @@ export class WsProxy {
     backend.load++;
     this.context.emit({
       type: 'websocket-open',
-      pool: this.context.poolName ?? this.context.pool.kind,
+      pool: this.poolName,
       backend: backend.name,
       url: upgrade.req.url ?? '/',
       subprotocol: accepted.acceptance.protocol,
+      ...(upgrade.route === undefined ? {} : { route: upgrade.route }),
     });
     this.sessions.add(session);
     // The subscription ends with the session: both connections gone.
@@ -315,7 +342,7 @@ export class WsProxy {
     this.sessions.delete(session);
     this.context.emit({
       type: 'websocket-close',
-      pool: this.context.poolName ?? this.context.pool.kind,
+      pool: this.poolName,
       backend: backend.name,
       closedBy: end.closedBy,
       code: end.code,

@@ -30,6 +30,10 @@ export interface RequestFacts {
   readonly rawHeaders: readonly string[];
   readonly remoteAddress: string;
   readonly upgrade: boolean;
+  /** The pool the route (or the default) chose. */
+  readonly pool: string;
+  /** The matched route's name; undefined for the default pools. */
+  readonly route: string | undefined;
 }
 
 class HookedRequest implements ProxyRequest {
@@ -41,6 +45,8 @@ class HookedRequest implements ProxyRequest {
   backend: string | undefined = undefined;
   hashKey: string | undefined = undefined;
   meta: Record<string, unknown> = {};
+  pool: string;
+  readonly route: string | undefined;
 
   constructor(facts: RequestFacts) {
     this.method = facts.method;
@@ -48,6 +54,8 @@ class HookedRequest implements ProxyRequest {
     this.headers = headerMapOf(facts.rawHeaders);
     this.remoteAddress = facts.remoteAddress;
     this.upgrade = facts.upgrade;
+    this.pool = facts.pool;
+    this.route = facts.route;
   }
 
   get path(): string {

@@ -27,6 +27,13 @@ export interface ProxyRequest {
   hashKey: string | undefined;
   /** Carried to the response hook and the `request` event. */
   meta: Record<string, unknown>;
+  /**
+   * The pool the request goes to: the one its route (or the default) chose. Writable: another
+   * pool's name sends the request there; an unknown name fails the request like a failing hook.
+   */
+  pool: string;
+  /** The `[route:NAME]` the request matched; undefined when it went to the default pools. */
+  readonly route: string | undefined;
 }
 
 /** An answer the proxy sends itself, without touching a backend. */
