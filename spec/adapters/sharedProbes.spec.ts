@@ -254,3 +254,25 @@ describe('SharedProbes keys', () => {
     expect(shared.size).toBe(0);
   });
 });
+
+describe('SharedProbes with a request that throws', () => {
+  it('fails that probe for every caller and keeps nothing', async () => {
+    const shared = new SharedProbes();
+    const key: ProbeKey = {
+      origin: 'http://10.0.0.1:8080',
+      tls: undefined,
+      path: '/healthCheck',
+      intervalMs: 10_000,
+      timeoutMs: 2_000,
+    };
+    const throwing = () => {
+      throw new Error('bad TLS file');
+    };
+    await expect(once(shared.probe({}, key, 'server1', throwing))).resolves.toEqual({
+      backend: 'server1',
+      up: false,
+      reason: 'bad TLS file',
+    });
+    expect(shared.size).toBe(0);
+  });
+});

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Observable } from 'rxjs';
 import { sameValue, type BackendTls } from '../config';
-import type { ProbeResult } from '../health/probeResult';
+import { probeFailure, type ProbeResult } from '../health/probeResult';
 
 /** What makes two health probes the same request, whatever the pools call the server. */
 export interface ProbeKey {
@@ -21,7 +21,7 @@ export interface ProbeKey {
  */
 export const REUSE_SHARE = 0.9;
 
-/** Starts the request of a probe; `signal` aborts it. Resolves, never rejects. */
+/** Starts the request of a probe; `signal` aborts it. A failed probe is a result, not a rejection. */
 export type ProbeRequest = (signal: AbortSignal) => Promise<ProbeResult>;
 
 interface Entry {
@@ -122,20 +122,26 @@ export class SharedProbes {
     const list = this.entries.get(text);
     if (list) list.push(entry);
     else this.entries.set(text, [entry]);
-    void request(entry.abort.signal).then((result) => {
+    const settle = (result: ProbeResult, reusable: boolean) => {
       if (entry.abort.signal.aborted) return;
       entry.result = result;
       const waiters = [...entry.waiters];
       entry.waiters.clear();
       const left = entry.startedAt + entry.reuseMs - performance.now();
-      if (left > 0 && entry.users.size > 0) {
+      if (reusable && left > 0 && entry.users.size > 0) {
         entry.expiry = setTimeout(() => this.remove(text, entry), left);
         entry.expiry.unref();
       } else {
         this.remove(text, entry);
       }
       for (const deliver of waiters) deliver(result);
-    });
+    };
+    // A request that throws, at once or later, fails this probe only: it is not kept for reuse.
+    new Promise<ProbeResult>((resolve) => resolve(request(entry.abort.signal))).then(
+      (result) => settle(result, true),
+      (error: unknown) =>
+        settle(probeFailure('', error instanceof Error ? error.message : String(error)), false),
+    );
     return entry;
   }
 
