@@ -1,10 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import { Observable } from 'rxjs';
+import { Observable, defer, of } from 'rxjs';
 import { backendTlsOptions } from './backendTls';
 import { Agent, request } from './undiciCore';
-import { sameValue, type BackendTls, type PoolConfig } from '../config';
+import { sameValue, type BackendTls, type PoolConfig, type ServerConfig } from '../config';
 import { interpretProbe, probeFailure, type ProbeResult } from '../health/probeResult';
 import type { Probe } from '../streams/activeHealth';
+import type { ProbeKey, SharedProbes } from './sharedProbes';
 
 /** Health responses are small; more than this is not read. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -29,8 +30,14 @@ async function readSome(body: AsyncIterable<Buffer>): Promise<string> {
  * `GET health_check_path` on a backend, answered as a ProbeResult. Probes have their own
  * connections, apart from the workers, so a saturated pool does not fail its health checks.
  * `settings` gives the pool as it is now: servers and path follow reloads.
+ *
+ * With `shared`, probes that are the same request as another prober's (same server address and
+ * TLS settings, path, interval and timeout) are made once for both: see SharedProbes.
  */
-export function createHealthProber(settings: () => PoolConfig): HealthProber {
+export function createHealthProber(
+  settings: () => PoolConfig,
+  shared?: SharedProbes,
+): HealthProber {
   const agentFor = (timeoutMs: number, tls: BackendTls | undefined) =>
     new Agent({
       connections: 1,
@@ -56,43 +63,78 @@ export function createHealthProber(settings: () => PoolConfig): HealthProber {
     }
     return agent;
   };
-  const probe: Probe = (backend) =>
-    new Observable<ProbeResult>((subscriber) => {
-      const abort = new AbortController();
-      const current = settings();
-      const server = current.servers.find((candidate) => candidate.name === backend);
-      if (server === undefined) {
-        subscriber.next(probeFailure(backend, 'unknown backend'));
-        subscriber.complete();
-        return undefined;
-      }
-      const startedAt = performance.now();
-      request(agentOf(current), {
-        origin: `${server.tls ? 'https' : 'http'}://${server.address}`,
-        path: current.healthCheckPath,
-        method: 'GET',
-        signal: abort.signal,
-        headers: { 'user-agent': 'rxproxy-health-check' },
-        headersTimeout: current.healthCheckTimeoutMs,
-        bodyTimeout: current.healthCheckTimeoutMs,
+  /** One probe request on this prober's connections; resolves with the result, never rejects. */
+  const requestProbe = (
+    current: PoolConfig,
+    server: ServerConfig,
+    signal: AbortSignal,
+  ): Promise<ProbeResult> => {
+    const startedAt = performance.now();
+    return request(agentOf(current), {
+      origin: originOf(server),
+      path: current.healthCheckPath,
+      method: 'GET',
+      signal,
+      headers: { 'user-agent': 'rxproxy-health-check' },
+      headersTimeout: current.healthCheckTimeoutMs,
+      bodyTimeout: current.healthCheckTimeoutMs,
+    })
+      .then(async (response) => {
+        const body = await readSome(response.body);
+        if (!response.body.destroyed) response.body.destroy();
+        return interpretProbe(server.name, response.statusCode, body);
       })
-        .then(async (response) => {
-          const body = await readSome(response.body);
-          if (!response.body.destroyed) response.body.destroy();
-          return interpretProbe(backend, response.statusCode, body);
-        })
-        .catch((error: NodeJS.ErrnoException) =>
-          probeFailure(backend, error.code ? `${error.code}: ${error.message}` : error.message),
-        )
-        .then(
-          (result) => {
-            const latencyMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
-            subscriber.next({ ...result, latencyMs });
-            subscriber.complete();
-          },
-          () => undefined,
-        );
+      .catch((error: NodeJS.ErrnoException) =>
+        probeFailure(server.name, error.code ? `${error.code}: ${error.message}` : error.message),
+      )
+      .then((result) => {
+        const latencyMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
+        return { ...result, latencyMs };
+      });
+  };
+  /** Whom the shared probes know this prober as. */
+  const user = {};
+  let closed = false;
+  const probe: Probe = (backend) => defer(() => probeNow(backend));
+  const probeNow = (backend: string): Observable<ProbeResult> => {
+    const current = settings();
+    const server = current.servers.find((candidate) => candidate.name === backend);
+    if (server === undefined) return of(probeFailure(backend, 'unknown backend'));
+    // A closed prober's agent fails every request: such failures are not shared.
+    if (shared && !closed) {
+      const key: ProbeKey = {
+        origin: originOf(server),
+        tls: server.tls,
+        path: current.healthCheckPath,
+        intervalMs: current.healthCheckIntervalMs,
+        timeoutMs: current.healthCheckTimeoutMs,
+      };
+      return shared.probe(user, key, backend, (signal) => requestProbe(current, server, signal));
+    }
+    return new Observable<ProbeResult>((subscriber) => {
+      const abort = new AbortController();
+      requestProbe(current, server, abort.signal).then(
+        (result) => {
+          subscriber.next(result);
+          subscriber.complete();
+        },
+        () => undefined,
+      );
       return () => abort.abort();
     });
-  return { probe, close: () => agent.close() };
+  };
+  return {
+    probe,
+    close: () => {
+      closed = true;
+      shared?.release(user);
+      // A request another prober joined keeps running: undici's close() lets requests already
+      // given to the agent finish before it closes their connections.
+      return agent.close();
+    },
+  };
+}
+
+function originOf(server: ServerConfig): string {
+  return `${server.tls ? 'https' : 'http'}://${server.address}`;
 }
