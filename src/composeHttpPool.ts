@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { OperatorFunction } from 'rxjs';
 import { createHealthProber } from './adapters/healthProbe';
 import { PendingLine } from './adapters/pendingLine';
+import type { SharedProbes } from './adapters/sharedProbes';
 import { MemoryBudget, type BodyLimits } from './adapters/requestBody';
 import { upstreamError } from './adapters/upstreamWorker';
 import { WorkerPool } from './adapters/workerPool';
@@ -36,6 +37,8 @@ export interface HttpPoolDeps {
   readonly maxBodySize: () => number;
   /** `[frontend] body_timeout`. */
   readonly bodyTimeoutMs: () => number;
+  /** One probe per server address, path and interval, whatever the pools listing it. */
+  readonly probes?: SharedProbes;
 }
 
 /**
@@ -87,7 +90,7 @@ export class HttpPoolRuntime {
       },
       pool,
     );
-    this.prober = createHealthProber(() => this.pool);
+    this.prober = createHealthProber(() => this.pool, deps.probes);
     this.group = new BackendGroup(pool, this.workerPools.members, {
       probe: this.prober.probe,
       emit: deps.emit,

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { OperatorFunction } from 'rxjs';
 import { createHealthProber, type HealthProber } from './adapters/healthProbe';
 import type { ExchangeHooks } from './adapters/hookRunner';
+import type { SharedProbes } from './adapters/sharedProbes';
 import { WsBackend, WsProxy, type WsProxyContext } from './adapters/wsProxy';
 import type { TrafficOutcome } from './operators/outlierEjection';
 import { BackendGroup } from './backendGroup';
@@ -20,6 +21,10 @@ export interface WsPoolDeps {
   readonly drainTimeoutMs: () => number;
   readonly clientAddress: (req: IncomingMessage) => string | undefined;
   readonly hooks: () => ExchangeHooks | undefined;
+  /** One probe per server address, path and interval, whatever the pools listing it. */
+  readonly probes?: SharedProbes;
+  /** Another pool's WebSocket proxy, for handshakes whose hooks set `req.pool`. */
+  readonly routeTo?: (pool: string) => WsProxy | undefined;
 }
 
 /**
@@ -61,7 +66,7 @@ export class WsPoolRuntime {
       },
       pool,
     );
-    this.prober = leader ? undefined : createHealthProber(() => this.pool);
+    this.prober = leader ? undefined : createHealthProber(() => this.pool, deps.probes);
     this.group = new BackendGroup(pool, this.backends.members, {
       emit: deps.emit,
       ...(deps.random ? { random: deps.random } : {}),
@@ -155,4 +160,6 @@ class RuntimeContext implements WsProxyContext {
   isInRotation(name: string): boolean {
     return this.runtime.group.isInRotation(name);
   }
+  /** A property, not a method: the relay passes it on without its object. */
+  readonly routeTo = (pool: string): WsProxy | undefined => this.deps.routeTo?.(pool);
 }

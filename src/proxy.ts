@@ -31,13 +31,13 @@ import { deliverEvents } from './adapters/eventsHook';
 import { randomUUID } from 'node:crypto';
 import { builtinHooks, exchangeHooks, healthySetHook } from './composeHooks';
 import type { HttpPoolRuntime } from './composeHttpPool';
-import type { WsProxy } from './adapters/wsProxy';
 import { answer } from './adapters/proxyAnswer';
 import { NO_ROUTE } from './forwarding/failures';
 import { normalizePath } from './routing/normalizePath';
 import { RouteTable } from './routing/routeTable';
 import { routeMatchReport, routesReport } from './observability/routesReport';
 import { PoolRuntimes } from './composeRuntimes';
+import { SharedProbes } from './adapters/sharedProbes';
 import { rejectRaw } from './adapters/rawResponse';
 import { stripPathPrefix } from './routing/stripPathPrefix';
 import { forwardedClient } from './forwarding/clientAddress';
@@ -168,6 +168,10 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
 
   /** What an exchange needs of the pool it goes to. */
   const contextOf = (runtime: HttpPoolRuntime): ExchangeContext => ({
+    get poolName() {
+      return runtime.pool.name;
+    },
+    routeTo: (name): ExchangeContext | undefined => runtimes.context(name),
     get pool() {
       return runtime.pool;
     },
@@ -205,11 +209,13 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
         ...(outcome.error === undefined ? {} : { error: outcome.error }),
         ...(outcome.rejected === undefined ? {} : { rejected: outcome.rejected }),
         ...(outcome.meta && metaFields(outcome.meta)),
+        ...(outcome.route === undefined ? {} : { route: outcome.route }),
       });
     },
   });
   const drainTimeoutMs = () => config.frontend.drainTimeoutMs;
-  const runtimes = new PoolRuntimes(config, {
+  const probes = new SharedProbes();
+  const runtimes: PoolRuntimes = new PoolRuntimes(config, {
     http: {
       emit,
       ...random,
@@ -218,6 +224,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       started: () => started,
       maxBodySize: () => config.frontend.maxBodySize,
       bodyTimeoutMs: () => config.frontend.bodyTimeoutMs,
+      probes,
     },
     ws: {
       emit,
@@ -226,6 +233,8 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       drainTimeoutMs,
       clientAddress: (req: IncomingMessage) => clientAddress(req),
       hooks: () => hooks,
+      routeTo: (name: string) => runtimes.wsProxy(name),
+      probes,
     },
     contextOf,
     drainTimeoutMs,
@@ -240,17 +249,10 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     req.url = route?.stripPathPrefix ? stripPathPrefix(path, route.pathPrefix ?? '/') : path;
     return route;
   };
-  const routedContext = (req: IncomingMessage): ExchangeContext | undefined => {
-    const pool = routeFor(req)?.pool ?? runtimes.defaultForRequests;
-    return pool === undefined ? undefined : runtimes.context(pool);
-  };
-  const routedWsProxy = (req: IncomingMessage): WsProxy | undefined => {
-    const pool = routeFor(req)?.websocketPool ?? runtimes.defaultForUpgrades;
-    return pool === undefined ? undefined : runtimes.wsProxy(pool);
-  };
-
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const routed = routedContext(req);
+    const route = routeFor(req);
+    const pool = route?.pool ?? runtimes.defaultForRequests;
+    const routed = pool === undefined ? undefined : runtimes.context(pool);
     if (!routed) {
       answer(res, NO_ROUTE);
       emit({
@@ -266,7 +268,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       return;
     }
     inFlight++;
-    new HttpExchange(req, res, routed).start();
+    new HttpExchange(req, res, routed, route?.name).start();
   };
 
   /** The front door for `frontend`: over TLS with its certificates, polled while it listens. */
@@ -279,8 +281,10 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
           socket.destroy();
           return;
         }
-        const proxy = routedWsProxy(req);
-        if (proxy) proxy.handleUpgrade(req, socket, head);
+        const route = routeFor(req);
+        const pool = route?.websocketPool ?? runtimes.defaultForUpgrades;
+        const proxy = pool === undefined ? undefined : runtimes.wsProxy(pool);
+        if (proxy) proxy.handleUpgrade(req, socket, head, route?.name);
         else {
           rejectRaw(socket, NO_ROUTE);
           emit({ type: 'websocket-rejected', pool: '', status: 404, rejected: 'no_route' });
