@@ -346,7 +346,9 @@ ${route}
       'path_prefix=/api',
     );
     const changes = reconcile(running, next);
-    expect(changes.commands).toEqual([{ kind: 'add', pool: 'api', server: expect.anything() }]);
+    expect(
+      changes.commands.map((command) => [command.kind, command.pool, command.server.name]),
+    ).toEqual([['add', 'api', 'server2']]);
     expect(changes.pools).toEqual([{ pool: 'api', presence: 'kept', settings: ['algorithm'] }]);
     expect(describeChanges(changes)).toBe('api: +server2, algorithm');
   });
