@@ -137,29 +137,23 @@ class RuntimeContext implements WsProxyContext {
   get emit(): (event: ProxyEvent) => void {
     return this.deps.emit;
   }
-  pick(hashKey: string | undefined, excluded?: ReadonlySet<string>): WsBackend | undefined {
-    return this.runtime.group.pick(hashKey, excluded);
-  }
-  healthyCount(): number {
-    return this.runtime.group.healthyCount;
-  }
-  hashKeyOf(req: IncomingMessage, address: string | undefined): string | undefined {
-    return this.runtime.hashKey(req, address);
-  }
-  reportOutcome(member: WsBackend, ok: boolean, failure?: TrafficOutcome['failure']): void {
+  // Properties, not methods: the relay hands some of them on without their object.
+  readonly pick = (hashKey: string | undefined, excluded?: ReadonlySet<string>) =>
+    this.runtime.group.pick(hashKey, excluded);
+  readonly healthyCount = () => this.runtime.group.healthyCount;
+  readonly hashKeyOf = (req: IncomingMessage, address: string | undefined) =>
+    this.runtime.hashKey(req, address);
+  readonly reportOutcome = (
+    member: WsBackend,
+    ok: boolean,
+    failure?: TrafficOutcome['failure'],
+  ): void => {
     if (this.runtime.backends.get(member.name) === member) {
       this.runtime.group.reportOutcome(member.name, ok, failure);
     }
-  }
-  clientAddress(req: IncomingMessage): string | undefined {
-    return this.deps.clientAddress(req);
-  }
-  member(name: string): WsBackend | undefined {
-    return this.runtime.backends.get(name);
-  }
-  isInRotation(name: string): boolean {
-    return this.runtime.group.isInRotation(name);
-  }
-  /** A property, not a method: the relay passes it on without its object. */
+  };
+  readonly clientAddress = (req: IncomingMessage) => this.deps.clientAddress(req);
+  readonly member = (name: string) => this.runtime.backends.get(name);
+  readonly isInRotation = (name: string) => this.runtime.group.isInRotation(name);
   readonly routeTo = (pool: string): WsProxy | undefined => this.deps.routeTo?.(pool);
 }
