@@ -22,11 +22,19 @@ export function liveServer(
   };
 }
 
-/** A LiveState whose pools and in-flight count a test sets as it goes. */
+/** A LiveState whose pools, routes and in-flight count a test sets as it goes. */
 export class FakeLiveState implements LiveState {
   inFlight = 0;
 
-  constructor(public servers: LiveServer[]) {}
+  constructor(
+    public servers: LiveServer[],
+    /** The configured route names, in file order. */
+    public routeNames: string[] = [],
+  ) {}
+
+  routes(): readonly string[] {
+    return this.routeNames;
+  }
 
   pools(): readonly LivePool[] {
     const names = [...new Set(this.servers.map((server) => server.pool))];

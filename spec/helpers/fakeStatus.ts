@@ -168,6 +168,7 @@ export class FakeStatus {
       readiness: 'ready',
       requestsInFlight: pool.servers.reduce((sum, server) => sum + server.requests.inFlight, 0),
       pools: [pool],
+      routes: [],
     };
   }
 }

@@ -16,11 +16,14 @@ describe('createMetrics', () => {
   const scrape = async (): Promise<Sample[]> => parseSamples(await metrics.scrape());
 
   beforeEach(() => {
-    live = new FakeLiveState([
-      liveServer('http', 'server1', { effectiveWeight: 3, staticWeight: 3 }),
-      liveServer('http', 'server2'),
-      liveServer('websocket', 'ws1', { workers: undefined }),
-    ]);
+    live = new FakeLiveState(
+      [
+        liveServer('http', 'server1', { effectiveWeight: 3, staticWeight: 3 }),
+        liveServer('http', 'server2'),
+        liveServer('websocket', 'ws1', { workers: undefined }),
+      ],
+      ['api', 'static'],
+    );
     metrics = createMetrics({ buckets: BUCKETS, live });
   });
 
@@ -158,6 +161,86 @@ describe('createMetrics', () => {
     expect(valueOf(samples, 'rxproxy_server_up', labels)).toBe(1);
   });
 
+  describe('rxproxy_route_requests_total', () => {
+    const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+    const routeSamples = (samples: readonly Sample[]) =>
+      samples.filter((sample) => sample.name === 'rxproxy_route_requests_total');
+    const byRoute = (samples: readonly Sample[], route: string, code: string) =>
+      valueOf(samples, 'rxproxy_route_requests_total', { route, code });
+
+    it('has every configured route and route="" at 0 before any traffic, in file order', async () => {
+      const samples = routeSamples(await scrape());
+      expect(samples.map(({ labels }) => `${labels.route}:${labels.code}`)).toEqual(
+        ['', 'api', 'static'].flatMap((route) => CLASSES.map((code) => `${route}:${code}`)),
+      );
+      expect(samples.every((sample) => sample.value === 0)).toBe(true);
+    });
+
+    it('counts requests by the route that took them and status class', async () => {
+      metrics.observe(request({ route: 'api' }));
+      metrics.observe(request({ route: 'api', status: 201 }));
+      metrics.observe(request({ route: 'api', status: 499 }));
+      metrics.observe(request({ route: 'api', status: 503, rejected: 'queue_full' }));
+      metrics.observe(request({ route: 'static', status: 304 }));
+      metrics.observe(request({ route: 'static', status: 600 }));
+      const samples = await scrape();
+      expect(CLASSES.map((code) => byRoute(samples, 'api', code))).toEqual([0, 2, 0, 1, 1]);
+      expect(CLASSES.map((code) => byRoute(samples, 'static', code))).toEqual([0, 0, 1, 0, 1]);
+      expect(CLASSES.map((code) => byRoute(samples, '', code))).toEqual([0, 0, 0, 0, 0]);
+    });
+
+    it('counts the default pool’s requests and no-route answers under route=""', async () => {
+      metrics.observe(request());
+      metrics.observe(request({ pool: '', backend: undefined, status: 404, rejected: 'no_route' }));
+      const samples = await scrape();
+      expect(byRoute(samples, '', '2xx')).toBe(1);
+      expect(byRoute(samples, '', '4xx')).toBe(1);
+      expect(byRoute(samples, 'api', '2xx')).toBe(0);
+    });
+
+    it('shows a route added by a reload at 0 on the next scrape, keeps a removed one', async () => {
+      metrics.observe(request({ route: 'static' }));
+      live.routeNames = ['api', 'admin'];
+      const samples = await scrape();
+      for (const code of CLASSES) expect(byRoute(samples, 'admin', code)).toBe(0);
+      expect(byRoute(samples, 'static', '2xx')).toBe(1);
+    });
+
+    it('counts a route the configuration no longer has: it had it when the request was answered', async () => {
+      metrics.observe(request({ route: 'old' }));
+      expect(byRoute(await scrape(), 'old', '2xx')).toBe(1);
+    });
+
+    it('has only route="" without routes in the live state', async () => {
+      const bare = createMetrics({
+        buckets: BUCKETS,
+        live: {
+          pools: () => live.pools(),
+          requestsInFlight: () => live.requestsInFlight(),
+          readiness: () => live.readiness(),
+        },
+      });
+      try {
+        bare.observe(request());
+        const samples = routeSamples(parseSamples(await bare.scrape()));
+        expect(samples.map(({ labels }) => labels.route)).toEqual(CLASSES.map(() => ''));
+        expect(valueOf(samples, 'rxproxy_route_requests_total', { route: '', code: '2xx' })).toBe(
+          1,
+        );
+      } finally {
+        bare.close();
+      }
+    });
+
+    it('starts again from 0 after registry.resetMetrics()', async () => {
+      metrics.observe(request({ route: 'api' }));
+      metrics.registry.resetMetrics();
+      metrics.observe(request({ route: 'api', status: 500 }));
+      const samples = await scrape();
+      expect([byRoute(samples, 'api', '2xx'), byRoute(samples, 'api', '5xx')]).toEqual([0, 1]);
+    });
+  });
+
   it('reads rotation, weight, connections, queues and WebSockets from the live state', async () => {
     live.set('http', 'server1', {
       workers: { busy: 4, idle: 2, connecting: 1 },
@@ -241,7 +324,17 @@ describe('createMetrics', () => {
     const text = await metrics.scrape();
     expect(text).not.toContain('/private/path');
     expect(text).not.toContain('10.9.8.7');
-    const allowed = ['pool', 'server', 'code', 'le', 'result', 'state', 'reason', 'direction'];
+    const allowed = [
+      'pool',
+      'server',
+      'route',
+      'code',
+      'le',
+      'result',
+      'state',
+      'reason',
+      'direction',
+    ];
     const rxproxy = parseSamples(text).filter((sample) => sample.name.startsWith('rxproxy_'));
     for (const sample of rxproxy)
       expect(allowed).toEqual(expect.arrayContaining(Object.keys(sample.labels)));

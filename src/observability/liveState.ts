@@ -47,4 +47,6 @@ export interface LiveState {
   /** Client requests the proxy is handling now. */
   requestsInFlight(): number;
   readiness(): Readiness;
+  /** The configured `[route:NAME]` names, in file order (as the last reload left them). */
+  routes?(): readonly string[];
 }

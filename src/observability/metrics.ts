@@ -4,6 +4,7 @@ import { registerLiveGauges } from './liveGauges';
 import type { LivePool, LiveState } from './liveState';
 import { collectProcessMetrics } from './processMetrics';
 import { ReasonCounters } from './reasonCounters';
+import { RouteSeriesTable } from './routeSeries';
 import { add, countRequest, ServerSeriesTable, SLOT } from './serverSeries';
 
 /** One proxy's Prometheus metrics: counters fed from events$, gauges read from LiveState. */
@@ -49,6 +50,7 @@ export function createMetrics(options: MetricsOptions): ProxyMetrics {
   };
 
   const table = new ServerSeriesTable(registry, options.buckets, pools);
+  const routes = new RouteSeriesTable(registry, () => live.routes?.() ?? []);
   const reasons = new ReasonCounters(registry);
   registerLiveGauges(registry, {
     live,
@@ -59,6 +61,7 @@ export function createMetrics(options: MetricsOptions): ProxyMetrics {
   pools();
 
   const onRequest = (event: ProxyEventOf<'request'>): void => {
+    routes.count(event.route, event.status);
     if (event.rejected !== undefined || event.backend === undefined) {
       countRequest(table.ownAnswersOf(event.pool), event.status);
       if (event.rejected !== undefined) reasons.rejected(event.rejected).inc();

@@ -43,10 +43,14 @@ export function add(series: ServerSeries, slot: number, value = 1): void {
   series.counts[slot] = (series.counts[slot] ?? 0) + value;
 }
 
-/** Counts a request under its status class; anything past 5xx counts as 5xx. */
+/** A status's index in STATUS_CLASSES; anything past 5xx counts as 5xx. */
+export function statusClassIndex(status: number): number {
+  return Math.min(Math.max(Math.floor(status / 100), 1), STATUS_CLASSES.length) - 1;
+}
+
+/** Counts a request under its status class. */
 export function countRequest(series: ServerSeries, status: number): void {
-  const statusClass = Math.min(Math.max(Math.floor(status / 100), 1), STATUS_CLASSES.length);
-  add(series, SLOT.requests + statusClass - 1);
+  add(series, SLOT.requests + statusClassIndex(status));
 }
 
 interface CounterSpec {

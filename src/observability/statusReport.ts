@@ -54,6 +54,15 @@ export interface PoolStatus {
   readonly servers: readonly ServerStatus[];
 }
 
+/** One configured `[route:NAME]` and what it has taken since start. */
+export interface RouteStatus {
+  readonly name: string;
+  /** HTTP requests answered, the proxy's own answers included. */
+  readonly requests: number;
+  /** WebSockets opened through it. */
+  readonly websockets: number;
+}
+
 /** `GET /status`. */
 export interface ProxyStatus {
   readonly version: string;
@@ -73,6 +82,8 @@ export interface ProxyStatus {
     readonly problems?: readonly string[];
   } | null;
   readonly pools: readonly PoolStatus[];
+  /** Every configured route, in file order; empty without routes. */
+  readonly routes: readonly RouteStatus[];
 }
 
 export interface StatusMeta {
@@ -145,5 +156,9 @@ export function statusReport(live: LiveState, stats: TrafficStats, meta: StatusM
         serverStatus(server, stats.server(pool.name, server.name)),
       ),
     })),
+    routes: (live.routes?.() ?? []).map((name) => {
+      const { requests, websockets } = stats.route(name);
+      return { name, requests, websockets };
+    }),
   };
 }

@@ -58,6 +58,14 @@ export interface ServerTraffic {
   readonly latency: LatencyBuckets;
 }
 
+/** What one route has taken since start. */
+export interface RouteTraffic {
+  /** HTTP requests answered, the proxy's own answers included. */
+  requests: number;
+  /** WebSockets opened through it. */
+  websockets: number;
+}
+
 const CLIENT_CLOSED_REQUEST = 499;
 
 /**
@@ -67,6 +75,7 @@ const CLIENT_CLOSED_REQUEST = 499;
 export class TrafficStats {
   private readonly servers = new Map<string, ServerTraffic>();
   private readonly rejected = new Map<string, Map<string, number>>();
+  private readonly routes = new Map<string, RouteTraffic>();
   /** The last reload's outcome, for `/status`. */
   lastReload: LastReload | undefined;
 
@@ -92,6 +101,12 @@ export class TrafficStats {
     return traffic;
   }
 
+  route(name: string): RouteTraffic {
+    let traffic = this.routes.get(name);
+    if (!traffic) this.routes.set(name, (traffic = { requests: 0, websockets: 0 }));
+    return traffic;
+  }
+
   /** The pool's requests the proxy answered itself, by reason. */
   rejectedIn(pool: string): Record<string, number> {
     return Object.fromEntries(this.rejected.get(pool) ?? []);
@@ -106,6 +121,7 @@ export class TrafficStats {
   observe(event: ProxyEvent): void {
     switch (event.type) {
       case 'request': {
+        if (event.route !== undefined) this.route(event.route).requests++;
         // The proxy's own answers count for the pool, not for a server it may have waited at.
         if (event.rejected !== undefined) {
           this.reject(event.pool, event.rejected);
@@ -124,6 +140,7 @@ export class TrafficStats {
         return;
       case 'websocket-open':
         this.server(event.pool, event.backend).websockets++;
+        if (event.route !== undefined) this.route(event.route).websockets++;
         return;
       case 'config-applied':
       case 'config-rejected':
