@@ -314,6 +314,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
 
   const live: LiveState = {
     pools: () => runtimes.live(),
+    routes: () => config.routes.map((route) => route.name),
     requestsInFlight: () => inFlight,
     readiness: () => {
       if (!server.listening) return { ready: false, reason: 'the front door is not listening' };
