@@ -3,6 +3,7 @@ import { useHarness } from '../helpers/harness';
 import { eventsOf } from '../helpers/proxy';
 import { echoOf, openRecording } from '../helpers/wsClient';
 import { startWsBackend, type TestWsBackend } from '../helpers/wsBackend';
+import { waitUntil } from '../helpers/waitUntil';
 
 describe('routes to named pools (HTTP)', () => {
   const harness = useHarness();
@@ -149,5 +150,84 @@ port=0
       dispatcher: harness.client,
     });
     expect(await none.body.json()).toMatchObject({ route: null, pool: 'http', candidates: [] });
+  });
+});
+
+describe('route and pool names on the admin listener', () => {
+  const harness = useHarness();
+
+  it('/status and /metrics name the pools and count requests by route', async () => {
+    const web = await harness.backend('web');
+    const api = await harness.backend('api');
+    const running = await harness.proxy(`[http]
+server1=${web.address}
+[pool:api]
+server1=${api.address}
+enable_health_check=true
+health_check_interval=0.2
+[route:api]
+path_prefix=/api
+pool=api
+[admin]
+host=127.0.0.1
+port=0
+`);
+    for (const path of ['/api/a', '/api/b', '/other']) {
+      const answer = await request(`${running.url}${path}`, { dispatcher: harness.client });
+      await answer.body.text();
+    }
+    const admin = `http://127.0.0.1:${running.proxy.adminAddress?.port ?? 0}`;
+    const status = (await (
+      await request(`${admin}/status`, { dispatcher: harness.client })
+    ).body.json()) as {
+      pools: { name: string; servers: { requests: { served: number } }[] }[];
+      routes: unknown[];
+    };
+    expect(status.pools.map((pool) => pool.name)).toEqual(['http', 'api']);
+    expect(status.pools[1]?.servers[0]?.requests.served).toBe(2);
+    expect(status.routes).toEqual([{ name: 'api', requests: 2, websockets: 0 }]);
+    await waitUntil(
+      () => eventsOf(running, 'health-check').some((event) => event.pool === 'api'),
+      'a health check of the api pool',
+    );
+    const metrics = await (
+      await request(`${admin}/metrics`, { dispatcher: harness.client })
+    ).body.text();
+    expect(metrics).toContain('rxproxy_route_requests_total{route="api",code="2xx"} 2');
+    expect(metrics).toContain('rxproxy_route_requests_total{route="",code="2xx"} 1');
+    expect(metrics).toMatch(/rxproxy_requests_total\{pool="api",server="server1",code="2xx"\} 2/);
+    expect(metrics).toMatch(
+      /rxproxy_health_checks_total\{pool="api",server="server1",result="up"\} [1-9]/,
+    );
+  });
+});
+
+describe('a server listed in two pools', () => {
+  const harness = useHarness();
+
+  it('is probed once per interval when both pools check it the same way', async () => {
+    const shared = await harness.backend('shared');
+    const check = 'enable_health_check=true\nhealth_check_interval=0.3';
+    const running = await harness.proxy(`[http]
+server1=${shared.address}
+${check}
+[pool:api]
+server7=${shared.address}
+${check}
+[route:api]
+path_prefix=/api
+pool=api
+`);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const probes = shared.received.filter((received) => received.url === '/healthCheck').length;
+    const checks = eventsOf(running, 'health-check');
+    // Both pools see a result every interval, from one request per interval between them.
+    expect(checks.filter((event) => event.pool === 'http').length).toBeGreaterThanOrEqual(4);
+    expect(checks.filter((event) => event.pool === 'api').length).toBeGreaterThanOrEqual(4);
+    expect(
+      checks.filter((event) => event.pool === 'api').every((e) => e.backend === 'server7'),
+    ).toBe(true);
+    expect(probes).toBeGreaterThanOrEqual(4);
+    expect(probes).toBeLessThanOrEqual(7);
   });
 });
