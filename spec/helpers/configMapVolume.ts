@@ -1,13 +1,14 @@
+import { randomInt } from 'node:crypto';
 import {
   existsSync,
-  mkdtempSync,
+  mkdirSync,
   readlinkSync,
   renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 
 /** `..2026_12_07_10_21_20.`: the kubelet's prefix for a new timestamped folder (UTC). */
 function timestampPrefix(now: Date): string {
@@ -19,7 +20,7 @@ function timestampPrefix(now: Date): string {
 
 /**
  * Writes `files` into `folder` as the kubelet writes a ConfigMap volume (its atomic writer):
- * the files in a new timestamped folder (`..2026_12_07_10_21_20.123456`), a symlink
+ * the files in a new timestamped folder (`..2026_12_07_10_21_20.1234567890`), a symlink
  * `..data_tmp` to it renamed over `..data` (the one atomic step), a symlink `KEY` ->
  * `..data/KEY` for each key not yet linked, then the previous timestamped folder removed.
  * The first call lays the volume out, each later one is an update of the ConfigMap.
@@ -27,12 +28,14 @@ function timestampPrefix(now: Date): string {
 export function writeConfigMapVolume(folder: string, files: Record<string, string>): void {
   const dataLink = join(folder, '..data');
   const previous = existsSync(dataLink) ? readlinkSync(dataLink) : undefined;
-  const timestamped = mkdtempSync(join(folder, timestampPrefix(new Date())));
+  // Go's os.MkdirTemp, which the kubelet uses, ends the name with a random decimal number.
+  const timestamped = `${timestampPrefix(new Date())}${randomInt(2 ** 32 - 1)}`;
+  mkdirSync(join(folder, timestamped), { mode: 0o755 });
   for (const [key, text] of Object.entries(files)) {
-    writeFileSync(join(timestamped, key), text, { mode: 0o644 });
+    writeFileSync(join(folder, timestamped, key), text, { mode: 0o644 });
   }
   const tmpLink = join(folder, '..data_tmp');
-  symlinkSync(basename(timestamped), tmpLink);
+  symlinkSync(timestamped, tmpLink);
   renameSync(tmpLink, dataLink);
   for (const key of Object.keys(files)) {
     if (!existsSync(join(folder, key))) symlinkSync(join('..data', key), join(folder, key));
