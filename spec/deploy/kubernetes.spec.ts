@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -189,6 +189,16 @@ describe('deploy/kubernetes', () => {
       name: deployment.metadata?.name,
     });
     expect(autoscaler.spec?.minReplicas).toBeGreaterThanOrEqual(2);
+  });
+
+  it('docs/deploying.md tells the shutdown timing and the requests of the manifests', () => {
+    const doc = readFileSync(join(REPOSITORY, 'docs', 'deploying.md'), 'utf8');
+    const { shutdownDelayMs, drainTimeoutMs } = config().frontend;
+    expect(doc).toContain(`\`preStop\` runs \`sleep ${preStopSeconds()}\``);
+    expect(doc).toContain(`\`shutdown_delay\` (${shutdownDelayMs / 1000} s)`);
+    expect(doc).toContain(`\`drain_timeout\` (${drainTimeoutMs / 1000} s)`);
+    expect(doc).toContain(`| ${podSpec?.terminationGracePeriodSeconds} s `);
+    expect(doc).toContain(`Requests of ${container.resources?.requests?.cpu} CPU`);
   });
 
   it('keeps a replica serving through voluntary disruptions and rolling updates', () => {
