@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
 import { fileDigest, watchConfigFile } from '../../src/adapters/configWatch';
+import { writeConfigMapVolume } from '../helpers/configMapVolume';
 import { sleep, waitUntil } from '../helpers/waitUntil';
 
 /** Long enough for the watcher's debounce (50 ms here) and a slow file system. */
@@ -56,19 +57,17 @@ describe('watchConfigFile', () => {
     expect(seen.count()).toBe(1);
   });
 
-  it('reports a ConfigMap-style ..data symlink swap once', async () => {
-    const first = join(folder, '..2026_12_04_1');
-    const second = join(folder, '..2026_12_04_2');
-    mkdirSync(first);
-    mkdirSync(second);
-    writeFileSync(join(first, 'proxy.ini'), 'a=1\n');
-    writeFileSync(join(second, 'proxy.ini'), 'a=2\n');
-    symlinkSync('..2026_12_04_1', join(folder, '..data'));
-    symlinkSync(join('..data', 'proxy.ini'), join(folder, 'proxy.ini'));
-    const seen = watchCounting(join(folder, 'proxy.ini'));
-    // What the kubelet does: a new symlink under a temporary name, renamed over ..data.
-    symlinkSync('..2026_12_04_2', join(folder, '..data_tmp'));
-    renameSync(join(folder, '..data_tmp'), join(folder, '..data'));
+  it('reports a ConfigMap update (the kubelet swapping ..data) once', async () => {
+    writeConfigMapVolume(folder, { 'rxproxy.ini': 'a=1\n' });
+    const first = readlinkSync(join(folder, '..data'));
+    // The kubelet's layout: rxproxy.ini -> ..data/rxproxy.ini, ..data -> ..2026_12_07_10_21_20.N
+    expect(readlinkSync(join(folder, 'rxproxy.ini'))).toBe(join('..data', 'rxproxy.ini'));
+    expect(first).toMatch(/^\.\.\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2}\.\d+$/);
+    const seen = watchCounting(join(folder, 'rxproxy.ini'));
+    writeConfigMapVolume(folder, { 'rxproxy.ini': 'a=2\n' });
+    expect(readdirSync(folder).sort()).toEqual(
+      ['..data', readlinkSync(join(folder, '..data')), 'rxproxy.ini'].sort(),
+    );
     await waitUntil(() => seen.count() === 1, 'the swap is seen', 3000);
     await sleep(SETTLE_MS);
     expect(seen.count()).toBe(1);

@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { unusedPort } from '../helpers/backend';
 import { startBlackhole } from '../helpers/blackhole';
+import { writeConfigMapVolume } from '../helpers/configMapVolume';
 import { useHarness } from '../helpers/harness';
 import { runCli, type CliProcess } from '../helpers/process';
 import { sleep, waitUntil } from '../helpers/waitUntil';
@@ -195,20 +196,12 @@ describe('reload through the command line', () => {
     await oneWatchReloadToB(cli, port);
   });
 
-  it('watch_config: a ConfigMap-style ..data symlink swap triggers exactly one reload', async () => {
+  it('watch_config: a ConfigMap update (the kubelet swapping ..data) triggers exactly one reload', async () => {
     const [a, b] = [await harness.backend('a'), await harness.backend('b')];
     const port = await unusedPort();
-    const [first, second] = [join(folder, '..2026_12_04_1'), join(folder, '..2026_12_04_2')];
-    mkdirSync(first);
-    mkdirSync(second);
-    writeFileSync(join(first, 'proxy.ini'), watchedConfig(port, a.address));
-    writeFileSync(join(second, 'proxy.ini'), watchedConfig(port, b.address));
-    symlinkSync('..2026_12_04_1', join(folder, '..data'));
-    symlinkSync(join('..data', 'proxy.ini'), join(folder, 'proxy.ini'));
-    const cli = await started(join(folder, 'proxy.ini'), port);
-    // What the kubelet does: a new symlink under a temporary name, renamed over ..data.
-    symlinkSync('..2026_12_04_2', join(folder, '..data_tmp'));
-    renameSync(join(folder, '..data_tmp'), join(folder, '..data'));
+    writeConfigMapVolume(folder, { 'rxproxy.ini': watchedConfig(port, a.address) });
+    const cli = await started(join(folder, 'rxproxy.ini'), port);
+    writeConfigMapVolume(folder, { 'rxproxy.ini': watchedConfig(port, b.address) });
     await oneWatchReloadToB(cli, port);
   });
 
