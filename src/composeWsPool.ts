@@ -122,9 +122,6 @@ class RuntimeContext implements WsProxyContext {
     private readonly deps: WsPoolDeps,
   ) {}
 
-  get poolName(): string {
-    return this.runtime.pool.name;
-  }
   get pool(): PoolConfig {
     return this.runtime.pool;
   }

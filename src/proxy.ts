@@ -168,9 +168,6 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
 
   /** What an exchange needs of the pool it goes to. */
   const contextOf = (runtime: HttpPoolRuntime): ExchangeContext => ({
-    get poolName() {
-      return runtime.pool.name;
-    },
     routeTo: (name): ExchangeContext | undefined => runtimes.context(name),
     get pool() {
       return runtime.pool;

@@ -1,11 +1,13 @@
-import type {
-  AdminConfig,
-  Config,
-  HashKey,
-  HooksConfig,
-  PoolConfig,
-  RateLimitKey,
-  ServerConfig,
+import {
+  poolsByName,
+  type AdminConfig,
+  type Config,
+  type HashKey,
+  type HooksConfig,
+  type PoolConfig,
+  type RateLimitKey,
+  type RouteConfig,
+  type ServerConfig,
 } from './config';
 
 const seconds = (ms: number) => `${ms / 1000}s`;
@@ -50,12 +52,25 @@ function describeServer(pool: PoolConfig, server: ServerConfig): string {
   return `  ${server.name} ${server.address}${details.length > 0 ? ` ${details.join(', ')}` : ''}`;
 }
 
+/** `route api: host api.example.com, path /v1 (stripped) -> api, upgrades -> chat`. */
+function describeRoute(route: RouteConfig): string {
+  const match = [
+    ...(route.hosts.length > 0 ? [`host ${route.hosts.join(', ')}`] : []),
+    ...(route.pathPrefix === undefined
+      ? []
+      : [`path ${route.pathPrefix}${route.stripPathPrefix ? ' (stripped)' : ''}`]),
+    ...(route.priority === undefined ? [] : [`priority ${route.priority}`]),
+  ];
+  const upgrades = route.websocketPool === route.pool ? '' : `, upgrades -> ${route.websocketPool}`;
+  return `route ${route.name}: ${match.length > 0 ? match.join(', ') : 'every request'} -> ${route.pool}${upgrades}`;
+}
+
 function describePool(pool: PoolConfig): string[] {
   const health = pool.enableHealthCheck
     ? `health checks of ${pool.healthCheckPath} every ${seconds(pool.healthCheckIntervalMs)}`
     : 'no health checks';
   return [
-    `[${pool.kind}] ${describeAlgorithm(pool)}, ${health}, ${pool.servers.length} server(s):`,
+    `[${pool.name === pool.kind ? pool.name : `pool:${pool.name}`}] ${describeAlgorithm(pool)}, ${health}, ${pool.servers.length} server(s):`,
     ...pool.servers.map((server) => describeServer(pool, server)),
   ];
 }
@@ -94,8 +109,8 @@ export function describeConfig(config: Config): string {
   return [
     `${config.file}: configuration is valid`,
     `frontend ${config.frontend.host}:${config.frontend.port}, log level ${config.frontend.logLevel}, drain ${seconds(config.frontend.drainTimeoutMs)}${trusted}`,
-    ...(config.http ? describePool(config.http) : []),
-    ...(config.websocket ? describePool(config.websocket) : []),
+    ...[...poolsByName(config).values()].flatMap(describePool),
+    ...config.routes.map(describeRoute),
     ...describeHooks(config.hooks),
     ...describeAdmin(config.admin),
   ].join('\n');

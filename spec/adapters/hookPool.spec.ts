@@ -104,12 +104,11 @@ class FakeHttpPool {
     return member as unknown as WorkerPool;
   }
 
-  context(withName = true): ExchangeContext {
+  context(): ExchangeContext {
     const members = this.members;
     return {
-      ...(withName ? { poolName: this.name } : {}),
       ...(this.routeTo ? { routeTo: this.routeTo } : {}),
-      pool: httpPool,
+      pool: { ...httpPool, name: this.name },
       member: (backend) => members.get(backend),
       hooks: this.hooks,
       pick: (hashKey) => {
@@ -250,16 +249,6 @@ describe('request hooks choosing the pool of an HTTP request', () => {
     expect(lookups).toEqual([]);
     expect(http.served).toHaveLength(1);
   });
-
-  it("names a pool without a poolName by its kind, as [http] is 'http'", async () => {
-    const { hooks, seen } = hooksOf(() => undefined, events);
-    const http = new FakeHttpPool('http', ['server1'], hooks);
-    onRequest = (req, res) => new HttpExchange(req, res, http.context(false)).start();
-    expect(await get('/x')).toEqual({ status: 200, body: 'http/server1 /x' });
-    expect(seen).toEqual([{ pool: 'http', route: undefined }]);
-    await waitUntil(() => http.finished.length === 1, 'the request finishes');
-    expect(http.finished[0]?.route).toBeUndefined();
-  });
 });
 
 describe('request hooks choosing the pool of a WebSocket handshake', () => {
@@ -314,9 +303,8 @@ describe('request hooks choosing the pool of a WebSocket handshake', () => {
         ]),
       );
       const proxy = new WsProxy({
-        ...(name === undefined ? {} : { poolName: name }),
         routeTo: (pool) => named.get(pool),
-        pool: wsPool,
+        pool: { ...wsPool, name: name ?? 'websocket' },
         pick: () => wsBackends.values().next().value,
         healthyCount: () => wsBackends.size,
         clientAddress: (req) => req.socket.remoteAddress,

@@ -21,6 +21,19 @@ describe('describeConfig', () => {
     expect(summary('', '').some((line) => line.startsWith('admin'))).toBe(false);
   });
 
+  it('lists every named pool and every route', () => {
+    const text = `[frontend]\nhost=a\nport=1\n[pool:api]\nserver1=a:1\n[pool:chat]\nserver1=b:1
+[route:api]\nhost=api.example.com\npath_prefix=/v1\nstrip_path_prefix=true\npool=api\nwebsocket_pool=chat
+[route:rest]\npool=api\npriority=-1`;
+    const lines = describeConfig(expectConfig(parseConfigText(text, 'proxy.ini', {}))).split('\n');
+    expect(lines.filter((line) => line.startsWith('[') || line.startsWith('route'))).toEqual([
+      '[pool:api] random, no health checks, 1 server(s):',
+      '[pool:chat] random, no health checks, 1 server(s):',
+      'route api: host api.example.com, path /v1 (stripped) -> api, upgrades -> chat',
+      'route rest: priority -1 -> api',
+    ]);
+  });
+
   it('names the sticky cookie of a pool that has one', () => {
     const text = `[frontend]\nhost=a\nport=1\n[http]\nalgorithm=round-robin\nsticky=cookie\nserver1=a:1`;
     const lines = describeConfig(expectConfig(parseConfigText(text, 'proxy.ini', {}))).split('\n');

@@ -62,8 +62,6 @@ export interface ExchangeOutcome {
 }
 
 export interface ExchangeContext extends BalancedPool<WorkerPool> {
-  /** The pool's name as hooks see it in `req.pool`; `pool.kind` when not given. */
-  readonly poolName?: string;
   /**
    * The context of another pool, for a request whose hooks set `req.pool` to it; undefined when
    * no pool has that name. Absent: no other pool is known.
@@ -177,7 +175,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     const request = hooks.proxyRequest(this.req, false, this.clientAddress, this.place());
     this.hooked = request;
     const run = new HookRun(hooks.request, (outcome) => {
-      const choice = poolChoice(outcome, poolNameOf(this.context), this.context.routeTo);
+      const choice = poolChoice(outcome, this.context.pool.name, this.context.routeTo);
       if (choice.target) this.moveTo(choice.target);
       this.afterRequestHooks(request, requestVerdict(choice.outcome, hooks));
     });
@@ -187,7 +185,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
 
   /** Where the request is before its hooks: `req.pool` and `req.route`. */
   private place(): RequestPlace {
-    return { pool: poolNameOf(this.context), route: this.routeName };
+    return { pool: this.context.pool.name, route: this.routeName };
   }
 
   /**
@@ -634,11 +632,6 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
       route: this.routeName,
     });
   };
-}
-
-/** The name `req.pool` holds for a pool: its `[pool:NAME]`, else its kind. */
-function poolNameOf(context: ExchangeContext): string {
-  return context.poolName ?? context.pool.kind;
 }
 
 /** `CODE: message`, as a request's log line gives an upstream failure. */

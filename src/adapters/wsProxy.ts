@@ -37,8 +37,6 @@ export class WsBackend {
 }
 
 export interface WsProxyContext extends BalancedPool<WsBackend> {
-  /** The pool's name in events when it is a `[pool:NAME]`; else the pool's kind. */
-  readonly poolName?: string;
   readonly emit: (event: ProxyEvent) => void;
   /** Request hooks run on handshakes too (`upgrade: true`). */
   readonly hooks: ExchangeHooks | undefined;
@@ -110,9 +108,9 @@ export class WsProxy {
     return this.sessions.size;
   }
 
-  /** The pool's name in events and in `req.pool`: its `[pool:NAME]`, else its kind. */
+  /** The pool's name in events and in `req.pool`. */
   get poolName(): string {
-    return this.context.poolName ?? this.context.pool.kind;
+    return this.context.pool.name;
   }
 
   /**
