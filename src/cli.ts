@@ -4,7 +4,10 @@ import { concatMap, config as rxjsConfig, firstValueFrom } from 'rxjs';
 import { loadConfigFile, parseConfigText } from './adapters/configFile';
 import type { DemoBackends } from './adapters/demoBackends';
 import { loadHookModule } from './adapters/hookModule';
-import { createLogger, writeLogRecords } from './adapters/logger';
+import { createLogger, writeLogRecords, type Logger } from './adapters/logger';
+import { readCpuFacts } from './adapters/cpuQuota';
+import { workerCount } from './cluster/workerCount';
+import { runPrimary, workerRole, type WorkerRole } from './composeCluster';
 import { packageVersion } from './adapters/packageInfo';
 import { fromSignals } from './adapters/processSignals';
 import { selfCheck } from './adapters/selfCheck';
@@ -120,20 +123,36 @@ function logLevelFor(config: Config, env: NodeJS.ProcessEnv): string {
   return env.LOG_LEVEL ?? config.frontend.logLevel;
 }
 
-async function serve(loaded: Loaded, io: Io): Promise<number> {
-  const { config, demo, digest } = loaded;
-  const level = logLevelFor(config, io.env);
+/** The logger of `config`, or an exit code when LOG_LEVEL names no level. */
+async function loggerFor(loaded: Loaded, io: Io): Promise<Logger | number> {
+  const level = logLevelFor(loaded.config, io.env);
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     io.err(`rxproxy: LOG_LEVEL "${level}" is not one of ${LOG_LEVELS.join(', ')}\n`);
-    await demo?.close();
+    await loaded.demo?.close();
     return 1;
   }
   const logger = createLogger(level as LogLevel);
   rxjsConfig.onUnhandledError = (error: unknown) => logger.error({ err: error }, 'unhandled error');
+  return logger;
+}
+
+async function serve(loaded: Loaded, io: Io, role?: WorkerRole): Promise<number> {
+  const { demo, digest } = loaded;
+  const config = role ? role.share(loaded.config) : loaded.config;
+  const base = await loggerFor(loaded, io);
+  if (typeof base === 'number') return base;
+  // A worker's lines say which process wrote them; its level follows reloads like the primary's.
+  const logger = role ? base.child({ worker: process.pid }) : base;
+  const readAgain = () => readForReload(config.file, io.env, digest);
   const proxy = createProxy(config, {
     ...(loaded.moduleHooks ? { moduleHooks: loaded.moduleHooks } : {}),
     // The demo's configuration is no file: it does not reload.
-    ...(demo ? {} : { loadConfig: () => readForReload(config.file, io.env, digest) }),
+    ...(demo
+      ? {}
+      : {
+          loadConfig: role ? () => readAgain().then((next) => role.shareLoaded(next)) : readAgain,
+        }),
+    ...(role ? { cluster: role.cluster } : {}),
   });
   const applied$ = appliedConfigs(proxy);
   // A reload's log_level takes effect before its own log line (LOG_LEVEL, when set, still wins).
@@ -148,7 +167,11 @@ async function serve(loaded: Loaded, io: Io): Promise<number> {
   // reading and the start is missed and a SIGHUP never ends the process; they wait for the start.
   let markStarted: () => void = () => undefined;
   const started = new Promise<void>((resolve) => (markStarted = resolve));
-  const reloads = cliReloadTriggers(config.file, applied$, !demo, digest)
+  // A worker reloads when its primary says so; a SIGHUP meant for the primary leaves it be.
+  const triggers$ = role ? role.reloads$ : cliReloadTriggers(config.file, applied$, !demo, digest);
+  const hangups = role ? fromSignals(['SIGHUP']).subscribe() : undefined;
+  const status = role?.answerStatus(proxy.live);
+  const reloads = triggers$
     .pipe(
       concatMap(async (trigger) => {
         await started;
@@ -169,6 +192,9 @@ async function serve(loaded: Loaded, io: Io): Promise<number> {
     await demo?.close();
     logging.unsubscribe();
     logger.flush();
+    hangups?.unsubscribe();
+    status?.unsubscribe();
+    role?.close();
     return 1;
   }
   const signal = await firstValueFrom(fromSignals());
@@ -185,6 +211,9 @@ async function serve(loaded: Loaded, io: Io): Promise<number> {
   forced.unsubscribe();
   logging.unsubscribe();
   logger.flush();
+  hangups?.unsubscribe();
+  status?.unsubscribe();
+  role?.close();
   return 0;
 }
 
@@ -236,7 +265,21 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     await loaded.demo?.close();
     return 0;
   }
-  return serve(loaded, io);
+  const role = workerRole(io.env);
+  if (role) return serve(loaded, io, role);
+  const count = loaded.demo ? 1 : workerCount(loaded.config.frontend.workers, readCpuFacts());
+  if (count <= 1) return serve(loaded, io);
+  const logger = await loggerFor(loaded, io);
+  if (typeof logger === 'number') return logger;
+  const code = await runPrimary({
+    config: loaded.config,
+    count,
+    logger,
+    env: io.env,
+    ...(loaded.digest ? { digest: loaded.digest } : {}),
+  });
+  logger.flush();
+  return code;
 }
 
 if (require.main === module) {
