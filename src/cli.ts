@@ -170,7 +170,7 @@ async function serve(loaded: Loaded, io: Io, role?: WorkerRole): Promise<number>
   // A worker reloads when its primary says so; a SIGHUP meant for the primary leaves it be.
   const triggers$ = role ? role.reloads$ : cliReloadTriggers(config.file, applied$, !demo, digest);
   const hangups = role ? fromSignals(['SIGHUP']).subscribe() : undefined;
-  const status = role?.answerStatus(proxy.live);
+  const status = role?.attach(proxy, loaded.config.admin);
   const reloads = triggers$
     .pipe(
       concatMap(async (trigger) => {
@@ -271,15 +271,20 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   if (count <= 1) return serve(loaded, io);
   const logger = await loggerFor(loaded, io);
   if (typeof logger === 'number') return logger;
-  const code = await runPrimary({
-    config: loaded.config,
-    count,
-    logger,
-    env: io.env,
-    ...(loaded.digest ? { digest: loaded.digest } : {}),
-  });
-  logger.flush();
-  return code;
+  try {
+    return await runPrimary({
+      config: loaded.config,
+      count,
+      logger,
+      env: io.env,
+      ...(loaded.digest ? { digest: loaded.digest } : {}),
+    });
+  } catch (error) {
+    io.err(`${describeListenError(loaded.config, error)}\n`);
+    return 1;
+  } finally {
+    logger.flush();
+  }
 }
 
 if (require.main === module) {

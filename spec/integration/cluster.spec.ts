@@ -215,4 +215,44 @@ describe('workers = 2', () => {
     );
     expect(await freshGet(port)).toBe(200);
   });
+
+  it('serves the admin listener from the primary: per-worker status, summed metrics, probes', async () => {
+    const backend = await harness.backend(
+      'server1',
+      answering(() => false),
+    );
+    const adminPort = await unusedPort();
+    const { port } = await cluster(
+      `[http]\nserver1=${backend.address}\n[admin]\nhost=127.0.0.1\nport=${adminPort}`,
+    );
+    const admin = (path: string) => freshGet(adminPort, path);
+    expect(await admin('/livez')).toBe(200);
+    for (let i = 0; i < 6; i++) expect(await freshGet(port, `/m/${i}`)).toBe(200);
+    const text = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        get({ host: '127.0.0.1', port: adminPort, path, agent: false }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve(body));
+        }).on('error', reject);
+      });
+    let status: {
+      processes: Array<{ pid: number; requestsInFlight: number; pools: unknown[] }>;
+      totals: { requestsInFlight: number };
+    } = { processes: [], totals: { requestsInFlight: 0 } };
+    for (let i = 0; i < 40 && status.processes.length < 2; i++) {
+      status = JSON.parse(await text('/status')) as typeof status;
+      if (status.processes.length < 2) await sleep(50);
+    }
+    expect(status.processes).toHaveLength(2);
+    expect(new Set(status.processes.map((worker) => worker.pid)).size).toBe(2);
+    for (const worker of status.processes) expect(worker.pools).toHaveLength(1);
+    expect(await admin('/readyz')).toBe(200);
+    const metrics = await text('/metrics');
+    const served = /rxproxy_requests_total\{pool="http",server="server1",code="2xx"\} (\d+)/.exec(
+      metrics,
+    );
+    expect(Number(served?.[1])).toBe(6);
+  });
 });

@@ -4,6 +4,7 @@ import { isToWorker, type ToPrimary, type ToWorker, type WorkerFigures } from '.
 import type { ProbeResult } from '../health/probeResult';
 import type { LiveState } from '../observability/liveState';
 import type { TrafficOutcome } from '../operators/outlierEjection';
+import type { ServerControl } from '../proxy';
 import type { ProbeKey, ProbeSharing } from './sharedProbes';
 
 /** A cluster worker's side of the IPC channel to its primary. */
@@ -116,10 +117,20 @@ export function workerFigures(live: LiveState): WorkerFigures {
   };
 }
 
-/** Answers the primary's status asks with this worker's figures until unsubscribed. */
-export function answerStatusAsks(channel: PrimaryChannel, live: LiveState): Subscription {
+/** What a worker's proxy does at the primary's asking. */
+export interface PrimaryAsks {
+  readonly live: LiveState;
+  control(pool: string, server: string, command: ServerControl): unknown;
+}
+
+/** Answers the primary's status asks and applies its control orders until unsubscribed. */
+export function answerPrimary(channel: PrimaryChannel, proxy: PrimaryAsks): Subscription {
   return fromPrimary(channel).subscribe((message) => {
-    if (message.type !== 'rxproxy:status') return;
-    channel.send({ type: 'rxproxy:status-result', id: message.id, figures: workerFigures(live) });
+    if (message.type === 'rxproxy:control') {
+      proxy.control(message.pool, message.server, message.command);
+    } else if (message.type === 'rxproxy:status') {
+      const figures = workerFigures(proxy.live);
+      channel.send({ type: 'rxproxy:status-result', id: message.id, figures });
+    }
   });
 }

@@ -2,6 +2,7 @@ import type { ProbeResult } from '../health/probeResult';
 import type { ProbeKey } from '../adapters/sharedProbes';
 import type { TrafficOutcome } from '../operators/outlierEjection';
 import type { LivePool } from '../observability/liveState';
+import type { ServerControl } from '../proxy';
 
 /**
  * The messages between the primary and its workers over the cluster's IPC channel. Every type
@@ -63,8 +64,16 @@ export interface StatusAnswer {
   readonly figures: WorkerFigures;
 }
 
+/** The admin API's server control (drain, enable, weight), for every worker to apply. */
+export interface ControlOrder {
+  readonly type: 'rxproxy:control';
+  readonly pool: string;
+  readonly server: string;
+  readonly command: ServerControl;
+}
+
 export type ToPrimary = ProbeAsk | ProbeCancel | OutcomeNote | StatusAnswer;
-export type ToWorker = ProbeAnswer | OutcomeNote | ReloadOrder | StatusAsk;
+export type ToWorker = ProbeAnswer | OutcomeNote | ReloadOrder | StatusAsk | ControlOrder;
 
 const TO_PRIMARY: ReadonlySet<string> = new Set([
   'rxproxy:probe',
@@ -77,6 +86,7 @@ const TO_WORKER: ReadonlySet<string> = new Set([
   'rxproxy:outcome',
   'rxproxy:reload',
   'rxproxy:status',
+  'rxproxy:control',
 ]);
 
 function typeOf(message: unknown): unknown {
