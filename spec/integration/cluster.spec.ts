@@ -6,6 +6,8 @@ import { Client } from 'undici';
 import { unusedPort, type BackendHandler } from '../helpers/backend';
 import { useHarness } from '../helpers/harness';
 import { runCli, type CliProcess } from '../helpers/process';
+import { startWsBackend } from '../helpers/wsBackend';
+import { openRecording } from '../helpers/wsClient';
 import { sleep, waitUntil } from '../helpers/waitUntil';
 
 type LogLine = Record<string, unknown>;
@@ -167,20 +169,33 @@ describe('workers = 2', () => {
     );
   });
 
-  it('drains both workers on SIGTERM and exits 0', async () => {
+  it('drains both workers on SIGTERM (requests finish, WebSockets get 1001) and exits 0', async () => {
     const backend = await harness.backend('server1', (req, res, name) => {
       setTimeout(() => answering(() => false)(req, res, name), 800);
     });
-    const { cli, port } = await cluster(`[http]\nserver1=${backend.address}`);
+    const wsBackend = await startWsBackend('ws1');
+    harness.onCleanup(() => wsBackend.close());
+    const { cli, port } = await cluster(
+      `[http]\nserver1=${backend.address}\n[websocket]\nserver1=${wsBackend.address}`,
+    );
+    const sockets = [
+      await openRecording(`ws://127.0.0.1:${port}/ws/1`, harness.onCleanup),
+      await openRecording(`ws://127.0.0.1:${port}/ws/2`, harness.onCleanup),
+    ];
     const slow = [freshGet(port, '/slow/1'), freshGet(port, '/slow/2')];
     await waitUntil(() => backend.received.length === 2, 'both requests reach the backend');
     cli.child.kill('SIGTERM');
     expect(await Promise.all(slow)).toEqual([200, 200]);
     expect(await cli.exited()).toBe(0);
-    const stopped = logLines(cli).filter((line) => line.event === 'stopped');
+    expect(sockets.map((socket) => socket.closed?.code)).toEqual([1001, 1001]);
+    const lines = logLines(cli);
+    const stopped = lines.filter((line) => line.event === 'stopped');
     expect(stopped).toHaveLength(2);
     expect(stopped.every((line) => line.drained === true)).toBe(true);
     expect(new Set(stopped.map((line) => line.worker)).size).toBe(2);
+    // Both workers held a WebSocket: each closed its own.
+    const opened = lines.filter((line) => line.event === 'websocket-open');
+    expect(new Set(opened.map((line) => line.worker)).size).toBe(2);
   });
 
   it('validates a reload once: an invalid file leaves the workers alone, a valid one reaches both', async () => {
