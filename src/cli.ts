@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { concatMap, config as rxjsConfig, firstValueFrom } from 'rxjs';
 import { loadConfigFile, parseConfigText } from './adapters/configFile';
@@ -287,6 +288,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
+/** A cluster worker that ends (or never started) lets go of its IPC channel, so that it exits. */
+function leaveCluster(): void {
+  if (cluster.isWorker && process.connected) cluster.worker?.disconnect();
+}
+
 if (require.main === module) {
   main(process.argv.slice(2), {
     out: (text) => process.stdout.write(text),
@@ -295,10 +301,12 @@ if (require.main === module) {
   }).then(
     (code) => {
       process.exitCode = code;
+      leaveCluster();
     },
     (error: unknown) => {
       process.stderr.write(`rxproxy: ${String((error as Error)?.stack ?? error)}\n`);
       process.exitCode = 1;
+      leaveCluster();
     },
   );
 }
