@@ -78,6 +78,10 @@ describe('ipcOutcomeRelay', () => {
     deliver({ type: 'rxproxy:outcome', pool: 'http', outcome: { backend: 'b', ok: false } });
     await expect(received).resolves.toEqual([{ backend: 'b', ok: false }]);
     expect(listeners.size).toBe(0);
+    const pools = ['a', 'b', 'c'].map((pool) => relay.received(pool).subscribe());
+    expect(listeners.size).toBe(1);
+    for (const subscription of pools) subscription.unsubscribe();
+    expect(listeners.size).toBe(0);
   });
 });
 

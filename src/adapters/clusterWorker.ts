@@ -1,4 +1,4 @@
-import { Observable, type Subscription } from 'rxjs';
+import { Observable, share, type Subscription } from 'rxjs';
 import type { OutcomeRelay } from '../backendGroup';
 import { isToWorker, type ToPrimary, type ToWorker, type WorkerFigures } from '../cluster/messages';
 import type { ProbeResult } from '../health/probeResult';
@@ -81,7 +81,8 @@ export class IpcProbes implements ProbeSharing {
 
 /** Traffic outcomes to and from the other workers, through the primary. */
 export function ipcOutcomeRelay(channel: PrimaryChannel): OutcomeRelay {
-  const messages$ = fromPrimary(channel);
+  // One listener on the channel for every pool's health pipeline.
+  const messages$ = fromPrimary(channel).pipe(share());
   return {
     send: (pool: string, outcome: TrafficOutcome) =>
       channel.send({ type: 'rxproxy:outcome', pool, outcome }),
