@@ -263,7 +263,13 @@ describe('workers = 2', () => {
     expect(status.processes).toHaveLength(2);
     expect(new Set(status.processes.map((worker) => worker.pid)).size).toBe(2);
     for (const worker of status.processes) expect(worker.pools).toHaveLength(1);
-    expect(await admin('/readyz')).toBe(200);
+    // Ready once a worker's figures (asked every 250 ms) say it has a backend in rotation.
+    let ready = 0;
+    for (let i = 0; i < 40 && ready !== 200; i++) {
+      ready = await admin('/readyz');
+      if (ready !== 200) await sleep(50);
+    }
+    expect(ready).toBe(200);
     const metrics = await text('/metrics');
     const served = /rxproxy_requests_total\{pool="http",server="server1",code="2xx"\} (\d+)/.exec(
       metrics,
