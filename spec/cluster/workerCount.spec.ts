@@ -1,9 +1,4 @@
-import {
-  cfsQuota,
-  cgroupV2Path,
-  cpuMaxQuota,
-  workerCount,
-} from '../../src/cluster/workerCount';
+import { cfsQuota, cgroupV2Path, cpuMaxQuota, workerCount } from '../../src/cluster/workerCount';
 
 describe('cpuMaxQuota (cgroup v2 cpu.max)', () => {
   it.each([
