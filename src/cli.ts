@@ -168,9 +168,11 @@ async function serve(loaded: Loaded, io: Io, role?: WorkerRole): Promise<number>
   // reading and the start is missed and a SIGHUP never ends the process; they wait for the start.
   let markStarted: () => void = () => undefined;
   const started = new Promise<void>((resolve) => (markStarted = resolve));
-  // A worker reloads when its primary says so; a SIGHUP meant for the primary leaves it be.
+  // A worker reloads when its primary says so, and stops when it sends SIGTERM: a SIGHUP, or
+  // the SIGINT a terminal's Ctrl-C sends the whole process group, is the primary's to handle.
   const triggers$ = role ? role.reloads$ : cliReloadTriggers(config.file, applied$, !demo, digest);
-  const hangups = role ? fromSignals(['SIGHUP']).subscribe() : undefined;
+  const hangups = role ? fromSignals(['SIGHUP', 'SIGINT']).subscribe() : undefined;
+  const stopSignals: NodeJS.Signals[] = role ? ['SIGTERM'] : ['SIGTERM', 'SIGINT'];
   const status = role?.attach(proxy, loaded.config.admin);
   const reloads = triggers$
     .pipe(
@@ -198,11 +200,11 @@ async function serve(loaded: Loaded, io: Io, role?: WorkerRole): Promise<number>
     role?.close();
     return 1;
   }
-  const signal = await firstValueFrom(fromSignals());
+  const signal = await firstValueFrom(fromSignals(stopSignals));
   reloads.unsubscribe();
   levels.unsubscribe();
   logger.info({ signal }, 'shutting down');
-  const forced = fromSignals().subscribe((again) => {
+  const forced = fromSignals(stopSignals).subscribe((again) => {
     logger.warn({ signal: again }, 'second signal: exiting without waiting');
     logger.flush();
     process.exit(1);

@@ -198,6 +198,22 @@ describe('workers = 2', () => {
     expect(new Set(opened.map((line) => line.worker)).size).toBe(2);
   });
 
+  it('drains once on a terminal Ctrl-C, which signals the primary and every worker', async () => {
+    const backend = await harness.backend('server1', (req, res, name) => {
+      setTimeout(() => answering(() => false)(req, res, name), 500);
+    });
+    const { cli, port } = await cluster(`[http]\nserver1=${backend.address}`);
+    const slow = [freshGet(port, '/slow/1'), freshGet(port, '/slow/2')];
+    await waitUntil(() => backend.received.length === 2, 'both requests reach the backend');
+    for (const note of workerNotes(cli, 'started')) process.kill(Number(note.pid), 'SIGINT');
+    cli.child.kill('SIGINT');
+    expect(await Promise.all(slow)).toEqual([200, 200]);
+    expect(await cli.exited()).toBe(0);
+    const stopped = logLines(cli).filter((line) => line.event === 'stopped');
+    expect(stopped.map((line) => line.drained)).toEqual([true, true]);
+    expect(cli.stdout()).not.toContain('second signal');
+  });
+
   it('validates a reload once: an invalid file leaves the workers alone, a valid one reaches both', async () => {
     const backend = await harness.backend(
       'server1',
