@@ -156,7 +156,11 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     if (loaded.config.frontend.workers !== options.config.frontend.workers) {
       logger.warn({ event: 'cluster', workers: count }, 'workers: a change needs a restart');
     }
-    const summary = describeChanges(reconcile(current, loaded.config));
+    const changes = reconcile(current, loaded.config);
+    if (changes.admin.keys.length > 0) {
+      logger.warn({ event: 'cluster', workers: count }, '[admin]: a change needs a restart');
+    }
+    const summary = describeChanges(changes);
     current = loaded.config;
     applied$.next(current);
     fleet.broadcast({ type: 'rxproxy:reload', trigger });
