@@ -162,6 +162,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     }
     const summary = describeChanges(changes);
     current = loaded.config;
+    if (env.LOG_LEVEL === undefined) logger.level = current.frontend.logLevel;
     applied$.next(current);
     fleet.broadcast({ type: 'rxproxy:reload', trigger });
     return { ok: true, summary };
