@@ -56,6 +56,19 @@ export interface BackendGroupDeps {
   readonly onSnapshot?: () => void;
   /** A user's hook over the snapshots; when it fails, the unhooked snapshots are used. */
   readonly mapSnapshots?: OperatorFunction<HealthySnapshot, HealthySnapshot>;
+  /** Other processes serving the same pools (cluster workers): their traffic's outcomes. */
+  readonly relay?: OutcomeRelay;
+}
+
+/**
+ * Traffic outcomes shared between processes that serve the same pools, so that passive health
+ * checks in each of them see all the traffic and eject together.
+ */
+export interface OutcomeRelay {
+  /** Passes an outcome of this process's traffic to `pool` on to the others. */
+  send(pool: string, outcome: TrafficOutcome): void;
+  /** The outcomes of the other processes' traffic to `pool`. */
+  received(pool: string): Observable<TrafficOutcome>;
 }
 
 /** Settings whose change rebuilds the health pipeline (its state starts afresh). */
@@ -167,8 +180,9 @@ export class BackendGroup<M extends Member> {
     const probeOutcomes$ = probes$.pipe(
       map((result): EjectionInput => ({ backend: result.backend, probeUp: result.up })),
     );
+    const relayed$ = deps.relay ? deps.relay.received(pool.name) : EMPTY;
     const ejections$ = pool.passiveHealthCheck
-      ? merge(this.outcomes, probeOutcomes$).pipe(
+      ? merge(this.outcomes, relayed$, probeOutcomes$).pipe(
           outlierEjection(
             {
               backends$: names$,
@@ -322,7 +336,9 @@ export class BackendGroup<M extends Member> {
     if (ok && !this.failing.has(backend)) return;
     if (ok) this.failing.delete(backend);
     else this.failing.add(backend);
-    this.outcomes.next(failure === undefined ? { backend, ok } : { backend, ok, failure });
+    const outcome = failure === undefined ? { backend, ok } : { backend, ok, failure };
+    this.outcomes.next(outcome);
+    if (this.current.passiveHealthCheck) this.deps.relay?.send(this.current.name, outcome);
   }
 
   stop(): void {

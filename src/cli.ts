@@ -1,10 +1,14 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { concatMap, config as rxjsConfig, firstValueFrom } from 'rxjs';
 import { loadConfigFile, parseConfigText } from './adapters/configFile';
 import type { DemoBackends } from './adapters/demoBackends';
 import { loadHookModule } from './adapters/hookModule';
-import { createLogger, writeLogRecords } from './adapters/logger';
+import { createLogger, writeLogRecords, type Logger } from './adapters/logger';
+import { readCpuFacts } from './adapters/cpuQuota';
+import { workerCount } from './cluster/workerCount';
+import { runPrimary, workerRole, type WorkerRole } from './composeCluster';
 import { packageVersion } from './adapters/packageInfo';
 import { fromSignals } from './adapters/processSignals';
 import { selfCheck } from './adapters/selfCheck';
@@ -120,20 +124,36 @@ function logLevelFor(config: Config, env: NodeJS.ProcessEnv): string {
   return env.LOG_LEVEL ?? config.frontend.logLevel;
 }
 
-async function serve(loaded: Loaded, io: Io): Promise<number> {
-  const { config, demo, digest } = loaded;
-  const level = logLevelFor(config, io.env);
+/** The logger of `config`, or an exit code when LOG_LEVEL names no level. */
+async function loggerFor(loaded: Loaded, io: Io): Promise<Logger | number> {
+  const level = logLevelFor(loaded.config, io.env);
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     io.err(`rxproxy: LOG_LEVEL "${level}" is not one of ${LOG_LEVELS.join(', ')}\n`);
-    await demo?.close();
+    await loaded.demo?.close();
     return 1;
   }
   const logger = createLogger(level as LogLevel);
   rxjsConfig.onUnhandledError = (error: unknown) => logger.error({ err: error }, 'unhandled error');
+  return logger;
+}
+
+async function serve(loaded: Loaded, io: Io, role?: WorkerRole): Promise<number> {
+  const { demo, digest } = loaded;
+  const config = role ? role.share(loaded.config) : loaded.config;
+  const base = await loggerFor(loaded, io);
+  if (typeof base === 'number') return base;
+  // A worker's lines say which process wrote them; its level follows reloads like the primary's.
+  const logger = role ? base.child({ worker: process.pid }) : base;
+  const readAgain = () => readForReload(config.file, io.env, digest);
   const proxy = createProxy(config, {
     ...(loaded.moduleHooks ? { moduleHooks: loaded.moduleHooks } : {}),
     // The demo's configuration is no file: it does not reload.
-    ...(demo ? {} : { loadConfig: () => readForReload(config.file, io.env, digest) }),
+    ...(demo
+      ? {}
+      : {
+          loadConfig: role ? () => readAgain().then((next) => role.shareLoaded(next)) : readAgain,
+        }),
+    ...(role ? { cluster: role.cluster } : {}),
   });
   const applied$ = appliedConfigs(proxy);
   // A reload's log_level takes effect before its own log line (LOG_LEVEL, when set, still wins).
@@ -148,7 +168,13 @@ async function serve(loaded: Loaded, io: Io): Promise<number> {
   // reading and the start is missed and a SIGHUP never ends the process; they wait for the start.
   let markStarted: () => void = () => undefined;
   const started = new Promise<void>((resolve) => (markStarted = resolve));
-  const reloads = cliReloadTriggers(config.file, applied$, !demo, digest)
+  // A worker reloads when its primary says so, and stops when it sends SIGTERM: a SIGHUP, or
+  // the SIGINT a terminal's Ctrl-C sends the whole process group, is the primary's to handle.
+  const triggers$ = role ? role.reloads$ : cliReloadTriggers(config.file, applied$, !demo, digest);
+  const hangups = role ? fromSignals(['SIGHUP', 'SIGINT']).subscribe() : undefined;
+  const stopSignals: NodeJS.Signals[] = role ? ['SIGTERM'] : ['SIGTERM', 'SIGINT'];
+  const status = role?.attach(proxy, loaded.config.admin);
+  const reloads = triggers$
     .pipe(
       concatMap(async (trigger) => {
         await started;
@@ -169,13 +195,16 @@ async function serve(loaded: Loaded, io: Io): Promise<number> {
     await demo?.close();
     logging.unsubscribe();
     logger.flush();
+    hangups?.unsubscribe();
+    status?.unsubscribe();
+    role?.close();
     return 1;
   }
-  const signal = await firstValueFrom(fromSignals());
+  const signal = await firstValueFrom(fromSignals(stopSignals));
   reloads.unsubscribe();
   levels.unsubscribe();
   logger.info({ signal }, 'shutting down');
-  const forced = fromSignals().subscribe((again) => {
+  const forced = fromSignals(stopSignals).subscribe((again) => {
     logger.warn({ signal: again }, 'second signal: exiting without waiting');
     logger.flush();
     process.exit(1);
@@ -185,6 +214,9 @@ async function serve(loaded: Loaded, io: Io): Promise<number> {
   forced.unsubscribe();
   logging.unsubscribe();
   logger.flush();
+  hangups?.unsubscribe();
+  status?.unsubscribe();
+  role?.close();
   return 0;
 }
 
@@ -236,7 +268,31 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     await loaded.demo?.close();
     return 0;
   }
-  return serve(loaded, io);
+  const role = workerRole(io.env);
+  if (role) return serve(loaded, io, role);
+  const count = loaded.demo ? 1 : workerCount(loaded.config.frontend.workers, readCpuFacts());
+  if (count <= 1) return serve(loaded, io);
+  const logger = await loggerFor(loaded, io);
+  if (typeof logger === 'number') return logger;
+  try {
+    return await runPrimary({
+      config: loaded.config,
+      count,
+      logger,
+      env: io.env,
+      ...(loaded.digest ? { digest: loaded.digest } : {}),
+    });
+  } catch (error) {
+    io.err(`${describeListenError(loaded.config, error)}\n`);
+    return 1;
+  } finally {
+    logger.flush();
+  }
+}
+
+/** A cluster worker that ends (or never started) lets go of its IPC channel, so that it exits. */
+function leaveCluster(): void {
+  if (cluster.isWorker && process.connected) cluster.worker?.disconnect();
 }
 
 if (require.main === module) {
@@ -247,10 +303,12 @@ if (require.main === module) {
   }).then(
     (code) => {
       process.exitCode = code;
+      leaveCluster();
     },
     (error: unknown) => {
       process.stderr.write(`rxproxy: ${String((error as Error)?.stack ?? error)}\n`);
       process.exitCode = 1;
+      leaveCluster();
     },
   );
 }

@@ -2,11 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import type { OperatorFunction } from 'rxjs';
 import { createHealthProber } from './adapters/healthProbe';
 import { PendingLine } from './adapters/pendingLine';
-import type { SharedProbes } from './adapters/sharedProbes';
+import type { ProbeSharing } from './adapters/sharedProbes';
 import { MemoryBudget, type BodyLimits } from './adapters/requestBody';
 import { upstreamError } from './adapters/upstreamWorker';
 import { WorkerPool } from './adapters/workerPool';
-import { BackendGroup } from './backendGroup';
+import { BackendGroup, type OutcomeRelay } from './backendGroup';
 import type { RandomSource } from './balancing';
 import { workerPoolScaling } from './composePools';
 import type { PoolConfig, ServerCommand } from './config';
@@ -38,7 +38,9 @@ export interface HttpPoolDeps {
   /** `[frontend] body_timeout`. */
   readonly bodyTimeoutMs: () => number;
   /** One probe per server address, path and interval, whatever the pools listing it. */
-  readonly probes?: SharedProbes;
+  readonly probes?: ProbeSharing;
+  /** The other cluster workers' traffic outcomes, for passive health checks. */
+  readonly relay?: OutcomeRelay;
 }
 
 /**
@@ -96,6 +98,7 @@ export class HttpPoolRuntime {
       emit: deps.emit,
       ...(deps.random ? { random: deps.random } : {}),
       ...(deps.mapSnapshots ? { mapSnapshots: deps.mapSnapshots } : {}),
+      ...(deps.relay ? { relay: deps.relay } : {}),
       // A backend back in rotation gets a connection attempt now and serves the line.
       onSnapshot: () => {
         for (const backend of this.workerPools.members) {

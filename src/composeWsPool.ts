@@ -2,10 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { OperatorFunction } from 'rxjs';
 import { createHealthProber, type HealthProber } from './adapters/healthProbe';
 import type { ExchangeHooks } from './adapters/hookRunner';
-import type { SharedProbes } from './adapters/sharedProbes';
+import type { ProbeSharing } from './adapters/sharedProbes';
 import { WsBackend, WsProxy, type WsProxyContext } from './adapters/wsProxy';
 import type { TrafficOutcome } from './operators/outlierEjection';
-import { BackendGroup } from './backendGroup';
+import { BackendGroup, type OutcomeRelay } from './backendGroup';
 import type { RandomSource } from './balancing';
 import { hashKeyFor, type HashKeyOf, type HttpPoolRuntime } from './composeHttpPool';
 import type { PoolConfig, ServerCommand } from './config';
@@ -22,7 +22,9 @@ export interface WsPoolDeps {
   readonly clientAddress: (req: IncomingMessage) => string | undefined;
   readonly hooks: () => ExchangeHooks | undefined;
   /** One probe per server address, path and interval, whatever the pools listing it. */
-  readonly probes?: SharedProbes;
+  readonly probes?: ProbeSharing;
+  /** The other cluster workers' traffic outcomes, for passive health checks. */
+  readonly relay?: OutcomeRelay;
   /** Another pool's WebSocket proxy, for handshakes whose hooks set `req.pool`. */
   readonly routeTo?: (pool: string) => WsProxy | undefined;
 }
@@ -75,6 +77,7 @@ export class WsPoolRuntime {
         : {
             probe: (this.prober as HealthProber).probe,
             ...(deps.mapSnapshots ? { mapSnapshots: deps.mapSnapshots } : {}),
+            ...(deps.relay ? { relay: deps.relay } : {}),
           }),
     });
     this.proxy = new WsProxy(new RuntimeContext(this, deps));

@@ -37,7 +37,8 @@ import { normalizePath } from './routing/normalizePath';
 import { RouteTable } from './routing/routeTable';
 import { routeMatchReport, routesReport } from './observability/routesReport';
 import { PoolRuntimes } from './composeRuntimes';
-import { SharedProbes } from './adapters/sharedProbes';
+import { SharedProbes, type ProbeSharing } from './adapters/sharedProbes';
+import type { OutcomeRelay } from './backendGroup';
 import { rejectRaw } from './adapters/rawResponse';
 import { stripPathPrefix } from './routing/stripPathPrefix';
 import { forwardedClient } from './forwarding/clientAddress';
@@ -72,6 +73,8 @@ export interface ProxyOptions {
    * watch or `POST /reload`. Without it only `reload(config)` reloads.
    */
   readonly loadConfig?: () => Promise<LoadedConfig>;
+  /** A cluster worker's: probes made by the primary, and the other workers' traffic outcomes. */
+  readonly cluster?: { readonly probes: ProbeSharing; readonly relay: OutcomeRelay };
 }
 
 export type LoadedConfig =
@@ -211,7 +214,8 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
     },
   });
   const drainTimeoutMs = () => config.frontend.drainTimeoutMs;
-  const probes = new SharedProbes();
+  const probes = options.cluster?.probes ?? new SharedProbes();
+  const relay = options.cluster ? { relay: options.cluster.relay } : {};
   const runtimes: PoolRuntimes = new PoolRuntimes(config, {
     http: {
       emit,
@@ -222,6 +226,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       maxBodySize: () => config.frontend.maxBodySize,
       bodyTimeoutMs: () => config.frontend.bodyTimeoutMs,
       probes,
+      ...relay,
     },
     ws: {
       emit,
@@ -232,6 +237,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       hooks: () => hooks,
       routeTo: (name: string) => runtimes.wsProxy(name),
       probes,
+      ...relay,
     },
     contextOf,
     drainTimeoutMs,

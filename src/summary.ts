@@ -106,9 +106,11 @@ function describeAdmin(admin: AdminConfig): string[] {
 export function describeConfig(config: Config): string {
   const { trustedProxies } = config.frontend;
   const trusted = trustedProxies.length > 0 ? `, trusted proxies ${ranges(trustedProxies)}` : '';
+  const { workers } = config.frontend;
+  const processes = workers === 1 ? '' : `, workers ${workers}`;
   return [
     `${config.file}: configuration is valid`,
-    `frontend ${config.frontend.host}:${config.frontend.port}, log level ${config.frontend.logLevel}, drain ${seconds(config.frontend.drainTimeoutMs)}${trusted}`,
+    `frontend ${config.frontend.host}:${config.frontend.port}, log level ${config.frontend.logLevel}, drain ${seconds(config.frontend.drainTimeoutMs)}${processes}${trusted}`,
     ...[...poolsByName(config).values()].flatMap(describePool),
     ...config.routes.map(describeRoute),
     ...describeHooks(config.hooks),

@@ -19,6 +19,7 @@ describe('buildConfig', () => {
       logLevel: 'info',
       shutdownDelayMs: 0,
       watchConfig: false,
+      workers: 1,
       drainTimeoutMs: 10_000,
       headerTimeoutMs: 10_000,
       bodyTimeoutMs: 60_000,
@@ -278,5 +279,30 @@ describe('buildConfig', () => {
     expect(
       problemLines(parseConfigText(minimal('server1_addr=https://127.0.0.1:9001\n'), 'f.ini', {})),
     ).toEqual(['f.ini: [http] server1_addr: conflicts with server1=127.0.0.1:9001']);
+  });
+});
+
+describe('[frontend] workers', () => {
+  const frontendWith = (line: string) =>
+    parseConfigText(
+      `[frontend]\nhost=127.0.0.1\nport=8080\n${line}\n[http]\nserver1=127.0.0.1:9001\n`,
+      'workers.ini',
+      {},
+    );
+
+  it.each([
+    ['workers=4', 4],
+    ['workers=auto', 'auto'],
+    ['', 1],
+  ])('reads %j as %p', (line, expected) => {
+    expect(expectConfig(frontendWith(line)).frontend.workers).toBe(expected);
+  });
+
+  it.each(['workers=0', 'workers=two', 'workers=1000'])('rejects %j', (line) => {
+    const result = frontendWith(line);
+    expect(result.ok).toBe(false);
+    if (!result.ok && 'problems' in result) {
+      expect(result.problems.map((problem) => problem.key)).toEqual(['workers']);
+    }
   });
 });

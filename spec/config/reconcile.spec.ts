@@ -317,6 +317,11 @@ describe('describeChanges', () => {
     );
   });
 
+  it('says that a change of workers needs a restart', () => {
+    const next = config({ frontend: 'workers=4' });
+    expect(describeChanges(reconcile(config(), next))).toBe('frontend: workers (needs a restart)');
+  });
+
   it('names the new file', () => {
     const text = `[frontend]\nhost=127.0.0.1\nport=8080\n[http]\n${HTTP}`;
     const other = expectConfig(parseConfigText(text, '/etc/rxproxy/b.ini', {}));

@@ -42,6 +42,16 @@ describe('describeConfig', () => {
     );
   });
 
+  it.each([
+    ['workers=4', 'frontend a:1, log level info, drain 10s, workers 4'],
+    ['workers=auto', 'frontend a:1, log level info, drain 10s, workers auto'],
+    ['', 'frontend a:1, log level info, drain 10s'],
+  ])('names the worker processes (%j)', (line, expected) => {
+    const text = `[frontend]\nhost=a\nport=1\n${line}\n[http]\nserver1=a:1`;
+    const lines = describeConfig(expectConfig(parseConfigText(text, 'proxy.ini', {}))).split('\n');
+    expect(lines[1]).toBe(expected);
+  });
+
   it('names the TLS servers with their CA file, server name and unchecked certificates', () => {
     const text =
       `[frontend]\nhost=a\nport=1\n[websocket]\ntls_servername=backend.test\ntls_verify=false\n` +

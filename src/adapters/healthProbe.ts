@@ -5,7 +5,7 @@ import { Agent, request } from './undiciCore';
 import { sameValue, type BackendTls, type PoolConfig, type ServerConfig } from '../config';
 import { interpretProbe, probeFailure, type ProbeResult } from '../health/probeResult';
 import type { Probe } from '../streams/activeHealth';
-import type { ProbeKey, SharedProbes } from './sharedProbes';
+import type { ProbeKey, ProbeSharing } from './sharedProbes';
 
 /** Health responses are small; more than this is not read. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -36,16 +36,9 @@ async function readSome(body: AsyncIterable<Buffer>): Promise<string> {
  */
 export function createHealthProber(
   settings: () => PoolConfig,
-  shared?: SharedProbes,
+  shared?: ProbeSharing,
 ): HealthProber {
-  const agentFor = (timeoutMs: number, tls: BackendTls | undefined) =>
-    new Agent({
-      connections: 1,
-      // Every TLS server of a pool shares the pool's tls_* settings: one agent serves them all.
-      connect: { timeout: timeoutMs, ...(tls ? backendTlsOptions(tls) : {}) },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
+  const agentFor = probeAgent;
   const tlsOf = (pool: PoolConfig) => pool.servers.find((server) => server.tls)?.tls;
   let timeoutMs = settings().healthCheckTimeoutMs;
   let tls = tlsOf(settings());
@@ -68,30 +61,17 @@ export function createHealthProber(
     current: PoolConfig,
     server: ServerConfig,
     signal: AbortSignal,
-  ): Promise<ProbeResult> => {
-    const startedAt = performance.now();
-    return request(agentOf(current), {
-      origin: originOf(server),
-      path: current.healthCheckPath,
-      method: 'GET',
+  ): Promise<ProbeResult> =>
+    probeRequest(
+      agentOf(current),
+      {
+        origin: originOf(server),
+        path: current.healthCheckPath,
+        timeoutMs: current.healthCheckTimeoutMs,
+      },
+      server.name,
       signal,
-      headers: { 'user-agent': 'rxproxy-health-check' },
-      headersTimeout: current.healthCheckTimeoutMs,
-      bodyTimeout: current.healthCheckTimeoutMs,
-    })
-      .then(async (response) => {
-        const body = await readSome(response.body);
-        if (!response.body.destroyed) response.body.destroy();
-        return interpretProbe(server.name, response.statusCode, body);
-      })
-      .catch((error: NodeJS.ErrnoException) =>
-        probeFailure(server.name, error.code ? `${error.code}: ${error.message}` : error.message),
-      )
-      .then((result) => {
-        const latencyMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
-        return { ...result, latencyMs };
-      });
-  };
+    );
   /** Whom the shared probes know this prober as. */
   const user = {};
   let closed = false;
@@ -133,6 +113,50 @@ export function createHealthProber(
       return agent.close();
     },
   };
+}
+
+/**
+ * The connections of health probes with one timeout and one set of TLS settings. Every TLS
+ * server of a pool shares the pool's tls_* settings: one agent serves them all.
+ */
+export function probeAgent(timeoutMs: number, tls: BackendTls | undefined): Agent {
+  return new Agent({
+    connections: 1,
+    connect: { timeout: timeoutMs, ...(tls ? backendTlsOptions(tls) : {}) },
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
+}
+
+/** One probe request on `agent`'s connections; resolves with the result, never rejects. */
+export function probeRequest(
+  agent: Agent,
+  target: Pick<ProbeKey, 'origin' | 'path' | 'timeoutMs'>,
+  backend: string,
+  signal: AbortSignal,
+): Promise<ProbeResult> {
+  const startedAt = performance.now();
+  return request(agent, {
+    origin: target.origin,
+    path: target.path,
+    method: 'GET',
+    signal,
+    headers: { 'user-agent': 'rxproxy-health-check' },
+    headersTimeout: target.timeoutMs,
+    bodyTimeout: target.timeoutMs,
+  })
+    .then(async (response) => {
+      const body = await readSome(response.body);
+      if (!response.body.destroyed) response.body.destroy();
+      return interpretProbe(backend, response.statusCode, body);
+    })
+    .catch((error: NodeJS.ErrnoException) =>
+      probeFailure(backend, error.code ? `${error.code}: ${error.message}` : error.message),
+    )
+    .then((result) => {
+      const latencyMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
+      return { ...result, latencyMs };
+    });
 }
 
 function originOf(server: ServerConfig): string {

@@ -30,6 +30,7 @@ import type {
   LogLevel,
   PoolConfig,
   ServerConfig,
+  WorkersSetting,
 } from './types';
 import type { CidrRange } from '../net/cidr';
 import type { Address } from './values';
@@ -169,6 +170,7 @@ function readFrontend(
     trustedProxies: setting<readonly CidrRange[]>('trusted_proxies'),
     shutdownDelayMs: setting<number>('shutdown_delay'),
     watchConfig: setting<boolean>('watch_config'),
+    workers: setting<WorkersSetting>('workers'),
     ...readFrontendTls(values.pool, problems.file, tlsFiles, (key, message) =>
       problems.add('frontend', key, message),
     ),

@@ -34,9 +34,15 @@ function poolPart(changes: ConfigChanges, pool: string): string | undefined {
   return `${label}: ${items.join(', ')}`;
 }
 
+/** Keys a reload cannot apply: the running process keeps its value until it restarts. */
+const RESTART_KEYS: ReadonlySet<string> = new Set(['workers']);
+
 function listenerPart(section: string, changes: ListenerChanges<string>): string | undefined {
   if (changes.keys.length === 0) return undefined;
-  return `${section}: ${changes.keys.join(', ')}${changes.rebind ? ' (rebind)' : ''}`;
+  const keys = changes.keys.map((key) =>
+    RESTART_KEYS.has(key) ? `${key} (needs a restart)` : key,
+  );
+  return `${section}: ${keys.join(', ')}${changes.rebind ? ' (rebind)' : ''}`;
 }
 
 /**

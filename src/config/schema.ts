@@ -15,6 +15,7 @@ import {
   parseServerName,
   parseSize,
   parseTlsVersion,
+  parseWorkers,
   type Parsed,
 } from './values';
 import {
@@ -112,6 +113,7 @@ const ROWS: readonly Row[] = [
   ['trusted_proxies', 'frontend', FRONTEND, '', 'addresses', 'rxproxy', parseAddressList],
   ['shutdown_delay', 'frontend', FRONTEND, '0', 'seconds', 'rxproxy', duration],
   ['watch_config', 'frontend', FRONTEND, 'false', 'boolean', 'rxproxy', parseBoolean],
+  ['workers', 'frontend', FRONTEND, '1', 'count', 'rxproxy', parseWorkers],
   ['tls_cert', 'frontend', FRONTEND, '', 'text', 'rxproxy', optional(parseModulePath)],
   ['tls_key', 'frontend', FRONTEND, '', 'text', 'rxproxy', optional(parseModulePath)],
   ['tls_cert_dir', 'frontend', FRONTEND, '', 'text', 'rxproxy', optional(parseModulePath)],

@@ -23,6 +23,7 @@ export const FRONTEND_KEYS = {
   trustedProxies: 'trusted_proxies',
   shutdownDelayMs: 'shutdown_delay',
   watchConfig: 'watch_config',
+  workers: 'workers',
   tlsCert: 'tls_cert',
   tlsKey: 'tls_key',
   tlsCertDir: 'tls_cert_dir',

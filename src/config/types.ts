@@ -24,6 +24,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export type PoolKind = 'http' | 'websocket';
 
+/** `[frontend] workers` as written: a count, or `auto`, resolved when the process starts. */
+export type WorkersSetting = number | 'auto';
+
 export interface FrontendConfig {
   readonly host: string;
   readonly port: number;
@@ -40,6 +43,8 @@ export interface FrontendConfig {
   readonly shutdownDelayMs: number;
   /** Reload when the configuration file changes. */
   readonly watchConfig: boolean;
+  /** Processes serving the front door: a count, or `auto` (the CPU quota, else the cores). */
+  readonly workers: WorkersSetting;
   /** `tls_cert`, resolved; with `tls_key` the default certificate. */
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;

@@ -224,3 +224,13 @@ export function parseSize(text: string, min = 1): Parsed<number> {
   const bytes = Number(match[1]) * unit;
   return bytes >= min ? ok(bytes) : fail(`"${text}" must be at least ${min} byte`);
 }
+
+/** Most worker processes `[frontend] workers` accepts. */
+export const MAX_WORKERS_SETTING = 256;
+
+/** `[frontend] workers`: a count of processes, or `auto` (resolved when the process starts). */
+export function parseWorkers(text: string): Parsed<number | 'auto'> {
+  if (text === 'auto') return { ok: true, value: 'auto' };
+  const parsed = parseInteger(text, 1, MAX_WORKERS_SETTING);
+  return parsed.ok ? parsed : fail(`${parsed.error}; or "auto"`);
+}

@@ -1,0 +1,295 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'undici';
+import { unusedPort, type BackendHandler } from '../helpers/backend';
+import { useHarness } from '../helpers/harness';
+import { runCli, type CliProcess } from '../helpers/process';
+import { startWsBackend } from '../helpers/wsBackend';
+import { openRecording } from '../helpers/wsClient';
+import { sleep, waitUntil } from '../helpers/waitUntil';
+
+type LogLine = Record<string, unknown>;
+
+function logLines(cli: CliProcess): LogLine[] {
+  return cli
+    .stdout()
+    .split('\n')
+    .flatMap((line) => {
+      if (!line.startsWith('{')) return [];
+      try {
+        return [JSON.parse(line) as LogLine];
+      } catch {
+        return [];
+      }
+    });
+}
+
+const workerNotes = (cli: CliProcess, action: string) =>
+  logLines(cli).filter((line) => line.event === 'cluster-worker' && line.action === action);
+
+/** One GET on a connection of its own (so node:cluster hands each to the next worker). */
+function freshGet(port: number, path = '/', timeoutMs = 5000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = get({ host: '127.0.0.1', port, path, agent: false }, (res: IncomingMessage) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
+  });
+}
+
+/** Answers 200, or 503 to everything but health checks when `failing()` says so. */
+const answering =
+  (failing: () => boolean): BackendHandler =>
+  (req, res, name) => {
+    req.resume();
+    const status = failing() && req.url !== '/healthCheck' ? 503 : 200;
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ backend: name }));
+  };
+
+describe('workers = 2', () => {
+  const harness = useHarness();
+  let folder: string;
+  beforeEach(() => {
+    folder = mkdtempSync(join(tmpdir(), 'rxproxy-cluster-'));
+  });
+  afterEach(() => rmSync(folder, { recursive: true, force: true }));
+
+  /** The CLI with two workers on a free port, once both listen; stopped after the test. */
+  async function cluster(sections: string): Promise<{ cli: CliProcess; port: number }> {
+    const port = await unusedPort();
+    const file = join(folder, 'proxy.ini');
+    writeFileSync(
+      file,
+      `[frontend]\nhost=127.0.0.1\nport=${port}\nworkers=2\nlog_level=info\n${sections}`,
+    );
+    const cli = runCli(['--config', file]);
+    harness.onCleanup(async () => {
+      if (cli.child.exitCode === null) cli.child.kill('SIGTERM');
+      await cli.exited();
+    });
+    await waitUntil(
+      () => workerNotes(cli, 'started').length >= 2 || cli.child.exitCode !== null,
+      'both workers listen',
+      15_000,
+    );
+    expect(workerNotes(cli, 'started')).toHaveLength(2);
+    return { cli, port };
+  }
+
+  it('probes a backend once per interval, whatever the worker count', async () => {
+    const hits: number[] = [];
+    const backend = await harness.backend('server1', (req, res, name) => {
+      if (req.url === '/healthCheck') hits.push(Date.now());
+      answering(() => false)(req, res, name);
+    });
+    await cluster(
+      `[http]\nenable_health_check=true\nhealth_check_interval=500ms\nserver1=${backend.address}`,
+    );
+    await sleep(700);
+    const before = hits.length;
+    await sleep(1500);
+    const probes = hits.length - before;
+    // Each worker alone would probe 3 times in 1.5 s: both together, 6.
+    expect(probes).toBeGreaterThanOrEqual(2);
+    expect(probes).toBeLessThanOrEqual(4);
+  });
+
+  it('ejects a backend that fails the traffic of one worker in both', async () => {
+    const good = await harness.backend(
+      'good',
+      answering(() => false),
+    );
+    const bad = await harness.backend(
+      'bad',
+      answering(() => true),
+    );
+    const { port } = await cluster(
+      `[http]\nalgorithm=round-robin\nretries=0\nmax_fails=3\neject_time=30\n` +
+        `server1=${good.address}\nserver2=${bad.address}`,
+    );
+    // One connection: every request goes to the same worker.
+    const client = new Client(`http://127.0.0.1:${port}`, { pipelining: 1 });
+    harness.onCleanup(() => client.close());
+    for (let i = 0; i < 10 && bad.received.length < 3; i++) {
+      const { body } = await client.request({ method: 'GET', path: `/one/${i}` });
+      await body.dump();
+    }
+    expect(bad.received.length).toBe(3);
+    await sleep(200);
+    // Fresh connections go to either worker: neither sends to the ejected backend.
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push(await freshGet(port, `/both/${i}`));
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    expect(bad.received.length).toBe(3);
+  });
+
+  it('replaces a killed worker within 1 s; requests after its death succeed', async () => {
+    const backend = await harness.backend(
+      'server1',
+      answering(() => false),
+    );
+    const { cli, port } = await cluster(`[http]\nserver1=${backend.address}`);
+    const victim = Number(workerNotes(cli, 'started')[0]?.pid);
+    const results: Array<{ at: number; ok: boolean }> = [];
+    let killedAt = 0;
+    const deadline = Date.now() + 6000;
+    for (let i = 0; i < 300 && Date.now() < deadline; i++) {
+      if (i === 30) {
+        process.kill(victim, 'SIGKILL');
+        killedAt = Date.now();
+      }
+      const at = Date.now();
+      // A connection handed to the victim as it dies is never answered: it times out.
+      const ok = await freshGet(port, `/load/${i}`, 1000).then(
+        (status) => status === 200,
+        () => false,
+      );
+      results.push({ at, ok });
+      if (killedAt > 0 && workerNotes(cli, 'started').length >= 3 && i > 60) break;
+    }
+    await waitUntil(() => workerNotes(cli, 'started').length >= 3, 'the worker is replaced', 3000);
+    const died = workerNotes(cli, 'died')[0];
+    const replaced = workerNotes(cli, 'started')[2];
+    expect(died?.pid).toBe(victim);
+    expect(died?.signal).toBe('SIGKILL');
+    const diedAt = Date.parse(String(died?.time));
+    expect(Date.parse(String(replaced?.time)) - diedAt).toBeLessThan(1000);
+    // Connections handed to the victim before the primary saw it die may fail; none later.
+    const after = results.filter((result) => result.at > diedAt);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.filter((result) => !result.ok)).toEqual([]);
+    expect(results.filter((result) => result.at < killedAt).every((result) => result.ok)).toBe(
+      true,
+    );
+  });
+
+  it('drains both workers on SIGTERM (requests finish, WebSockets get 1001) and exits 0', async () => {
+    const backend = await harness.backend('server1', (req, res, name) => {
+      setTimeout(() => answering(() => false)(req, res, name), 800);
+    });
+    const wsBackend = await startWsBackend('ws1');
+    harness.onCleanup(() => wsBackend.close());
+    const { cli, port } = await cluster(
+      `[http]\nserver1=${backend.address}\n[websocket]\nserver1=${wsBackend.address}`,
+    );
+    const sockets = [
+      await openRecording(`ws://127.0.0.1:${port}/ws/1`, harness.onCleanup),
+      await openRecording(`ws://127.0.0.1:${port}/ws/2`, harness.onCleanup),
+    ];
+    const slow = [freshGet(port, '/slow/1'), freshGet(port, '/slow/2')];
+    await waitUntil(() => backend.received.length === 2, 'both requests reach the backend');
+    cli.child.kill('SIGTERM');
+    expect(await Promise.all(slow)).toEqual([200, 200]);
+    expect(await cli.exited()).toBe(0);
+    expect(sockets.map((socket) => socket.closed?.code)).toEqual([1001, 1001]);
+    const lines = logLines(cli);
+    const stopped = lines.filter((line) => line.event === 'stopped');
+    expect(stopped).toHaveLength(2);
+    expect(stopped.every((line) => line.drained === true)).toBe(true);
+    expect(new Set(stopped.map((line) => line.worker)).size).toBe(2);
+    // Both workers held a WebSocket: each closed its own.
+    const opened = lines.filter((line) => line.event === 'websocket-open');
+    expect(new Set(opened.map((line) => line.worker)).size).toBe(2);
+  });
+
+  it('drains once on a terminal Ctrl-C, which signals the primary and every worker', async () => {
+    const backend = await harness.backend('server1', (req, res, name) => {
+      setTimeout(() => answering(() => false)(req, res, name), 500);
+    });
+    const { cli, port } = await cluster(`[http]\nserver1=${backend.address}`);
+    const slow = [freshGet(port, '/slow/1'), freshGet(port, '/slow/2')];
+    await waitUntil(() => backend.received.length === 2, 'both requests reach the backend');
+    for (const note of workerNotes(cli, 'started')) process.kill(Number(note.pid), 'SIGINT');
+    cli.child.kill('SIGINT');
+    expect(await Promise.all(slow)).toEqual([200, 200]);
+    expect(await cli.exited()).toBe(0);
+    const stopped = logLines(cli).filter((line) => line.event === 'stopped');
+    expect(stopped.map((line) => line.drained)).toEqual([true, true]);
+    expect(cli.stdout()).not.toContain('second signal');
+  });
+
+  it('validates a reload once: an invalid file leaves the workers alone, a valid one reaches both', async () => {
+    const backend = await harness.backend(
+      'server1',
+      answering(() => false),
+    );
+    const { cli, port } = await cluster(`[http]\nserver1=${backend.address}`);
+    const file = join(folder, 'proxy.ini');
+    writeFileSync(
+      file,
+      `[frontend]\nhost=127.0.0.1\nport=${port}\nworkers=2\n[http]\nserver1=nope`,
+    );
+    cli.child.kill('SIGHUP');
+    await waitUntil(
+      () => logLines(cli).some((line) => line.event === 'config-rejected'),
+      'the primary rejects the file',
+    );
+    await sleep(300);
+    const rejected = logLines(cli).filter((line) => line.event === 'config-rejected');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]?.worker).toBeUndefined();
+    writeFileSync(
+      file,
+      `[frontend]\nhost=127.0.0.1\nport=${port}\nworkers=2\nlog_level=info\n` +
+        `[http]\nserver1=${backend.address}\nretries=2`,
+    );
+    cli.child.kill('SIGHUP');
+    await waitUntil(
+      () => logLines(cli).filter((line) => line.event === 'config-applied').length === 2,
+      'both workers apply the file',
+    );
+    expect(await freshGet(port)).toBe(200);
+  });
+
+  it('serves the admin listener from the primary: per-worker status, summed metrics, probes', async () => {
+    const backend = await harness.backend(
+      'server1',
+      answering(() => false),
+    );
+    const adminPort = await unusedPort();
+    const { port } = await cluster(
+      `[http]\nserver1=${backend.address}\n[admin]\nhost=127.0.0.1\nport=${adminPort}`,
+    );
+    const admin = (path: string) => freshGet(adminPort, path);
+    expect(await admin('/livez')).toBe(200);
+    for (let i = 0; i < 6; i++) expect(await freshGet(port, `/m/${i}`)).toBe(200);
+    const text = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        get({ host: '127.0.0.1', port: adminPort, path, agent: false }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve(body));
+        }).on('error', reject);
+      });
+    let status: {
+      processes: Array<{ pid: number; requestsInFlight: number; pools: unknown[] }>;
+      totals: { requestsInFlight: number };
+    } = { processes: [], totals: { requestsInFlight: 0 } };
+    for (let i = 0; i < 40 && status.processes.length < 2; i++) {
+      status = JSON.parse(await text('/status')) as typeof status;
+      if (status.processes.length < 2) await sleep(50);
+    }
+    expect(status.processes).toHaveLength(2);
+    expect(new Set(status.processes.map((worker) => worker.pid)).size).toBe(2);
+    for (const worker of status.processes) expect(worker.pools).toHaveLength(1);
+    // Ready once a worker's figures (asked every 250 ms) say it has a backend in rotation.
+    let ready = 0;
+    for (let i = 0; i < 40 && ready !== 200; i++) {
+      ready = await admin('/readyz');
+      if (ready !== 200) await sleep(50);
+    }
+    expect(ready).toBe(200);
+    const metrics = await text('/metrics');
+    const served = /rxproxy_requests_total\{pool="http",server="server1",code="2xx"\} (\d+)/.exec(
+      metrics,
+    );
+    expect(Number(served?.[1])).toBe(6);
+  });
+});

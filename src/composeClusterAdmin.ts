@@ -1,0 +1,140 @@
+import type { Worker } from 'node:cluster';
+import { NEVER } from 'rxjs';
+import type { AggregatorRegistry as AggregatorRegistryType } from 'prom-client';
+import type { WorkerFleet } from './adapters/clusterPrimary';
+import { createAdminServer, type ReloadAnswer } from './adapters/adminServer';
+import { DASHBOARD_HTML } from './adapters/dashboardPage';
+import { packageVersion } from './adapters/packageInfo';
+import { clusterReadiness, clusterStatus } from './cluster/clusterStatus';
+import type { StatusAnswer, WorkerFigures } from './cluster/messages';
+import { poolsByName, type Config } from './config';
+import { routeMatchReport, routesReport } from './observability/routesReport';
+import { RouteTable } from './routing/routeTable';
+
+/** How often the primary asks its workers for their figures while the admin listener runs. */
+const STATUS_POLL_MS = 250;
+
+export interface ClusterAdminDeps {
+  readonly fleet: WorkerFleet;
+  /** The configuration the primary validated last. */
+  readonly config: () => Config;
+  readonly stopping: () => boolean;
+  readonly reload: () => Promise<ReloadAnswer>;
+  readonly workers: number;
+  readonly onError: (message: string) => void;
+}
+
+/** The pools of what no route takes: requests' first, upgrades' last. */
+function defaultPools(config: Config): string[] {
+  const requests = config.http ? 'http' : config.websocket ? 'websocket' : undefined;
+  const upgrades = config.websocket ? 'websocket' : config.http ? 'http' : undefined;
+  return [requests, upgrades].filter((pool): pool is string => pool !== undefined);
+}
+
+/**
+ * The admin listener of a cluster, served by the primary: `/livez`, `/readyz` (ready while a
+ * worker is), `/status` with each worker's figures and the totals, `/metrics` summed over the
+ * workers by prom-client's cluster aggregator, server control and `/reload` for every worker.
+ * The workers' figures are asked for every 250 ms; `/events` has no feed in a cluster.
+ */
+export class ClusterAdmin {
+  private readonly figures = new Map<Worker, WorkerFigures>();
+  private readonly asked = new Map<number, Worker>();
+  private nextId = 1;
+  private poll: NodeJS.Timeout | undefined;
+  private readonly server: ReturnType<typeof createAdminServer>;
+
+  constructor(
+    config: Config,
+    private readonly deps: ClusterAdminDeps,
+  ) {
+    // Loaded with the admin listener only, as in a single process (docs/performance.md, Memory).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { AggregatorRegistry } = require('prom-client') as {
+      AggregatorRegistry: typeof AggregatorRegistryType;
+    };
+    const aggregator = new AggregatorRegistry();
+    const startedAt = Date.now();
+    const version = packageVersion();
+    const readiness = () => clusterReadiness(this.current(), deps.stopping());
+    this.server = createAdminServer(config.admin, {
+      readiness,
+      status: () =>
+        clusterStatus(this.current(), {
+          version,
+          configFile: deps.config().file,
+          startedAt,
+          now: Date.now(),
+          workers: deps.workers,
+          readiness: readiness(),
+        }),
+      metrics: {
+        contentType: aggregator.contentType,
+        scrape: () => aggregator.clusterMetrics(),
+      },
+      feed: () => NEVER,
+      dashboard: DASHBOARD_HTML,
+      reload: deps.reload,
+      control: (pool, server, command) => {
+        const servers = poolsByName(deps.config()).get(pool)?.servers;
+        if (!servers) return 'unknown pool';
+        if (!servers.some((candidate) => candidate.name === server)) return 'unknown server';
+        deps.fleet.broadcast({ type: 'rxproxy:control', pool, server, command });
+        return 'ok';
+      },
+      routing: {
+        list: () => routesReport(deps.config().routes, defaultPools(deps.config())),
+        match: (host, path) =>
+          routeMatchReport(
+            new RouteTable(deps.config().routes),
+            host,
+            path,
+            defaultPools(deps.config()),
+          ),
+      },
+      onError: deps.onError,
+    });
+  }
+
+  /** The figures of the workers alive now, in the order they were forked. */
+  private current(): WorkerFigures[] {
+    return this.deps.fleet.workers.flatMap((worker) => {
+      const figures = this.figures.get(worker);
+      return figures ? [figures] : [];
+    });
+  }
+
+  private askAll(): void {
+    this.asked.clear();
+    for (const worker of this.deps.fleet.workers) {
+      const id = this.nextId++;
+      this.asked.set(id, worker);
+      this.deps.fleet.send(worker, { type: 'rxproxy:status', id });
+    }
+  }
+
+  /** A worker's answer to a status ask. */
+  received(worker: Worker, answer: StatusAnswer): void {
+    if (this.asked.get(answer.id) !== worker) return;
+    this.asked.delete(answer.id);
+    this.figures.set(worker, answer.figures);
+  }
+
+  forget(worker: Worker): void {
+    this.figures.delete(worker);
+  }
+
+  async listen(): Promise<void> {
+    await this.server.listen();
+    this.poll = setInterval(() => this.askAll(), STATUS_POLL_MS);
+  }
+
+  get address() {
+    return this.server.address;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.poll);
+    await this.server.close();
+  }
+}
