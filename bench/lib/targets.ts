@@ -115,6 +115,8 @@ export function rxproxyTarget(
   name: string,
   build?: string,
   extraIni: string | ((servers: string) => string) = '',
+  /** Lines for `[frontend]`, such as `workers=2`. */
+  frontendIni: readonly string[] = [],
 ): Target {
   const folder = (root: string) => build ?? root;
   return {
@@ -139,6 +141,7 @@ export function rxproxyTarget(
         `port=${ctx.port}`,
         ...(ctx.tls ? [`tls_cert=${ctx.tls.cert}`, `tls_key=${ctx.tls.key}`] : []),
         'log_level=warn',
+        ...frontendIni,
         '',
         '[http]',
         'algorithm=round-robin',
@@ -211,6 +214,9 @@ export const rxproxyRoutes1000 = rxproxyTarget('rxproxy-routes1000', undefined, 
   }
   return [...appPool(servers), ...routes, '[route:app]', 'pool=app', ''].join('\n');
 });
+
+/** rxproxy on two processes (`[frontend] workers=2`): CPU and memory count every process. */
+export const rxproxyWorkers2 = rxproxyTarget('rxproxy-workers2', undefined, '', ['workers=2']);
 
 /** rxproxy with the admin listener on: what metrics and status cost a request. */
 export const rxproxyAdmin = rxproxyTarget(
@@ -383,5 +389,10 @@ export const allTargets: Target[] = [
   haproxy,
 ];
 /** Measured only when asked for with --targets. */
-export const optionalTargets: Target[] = [rxproxyHooks, rxproxyRoutes1, rxproxyRoutes1000];
+export const optionalTargets: Target[] = [
+  rxproxyHooks,
+  rxproxyRoutes1,
+  rxproxyRoutes1000,
+  rxproxyWorkers2,
+];
 export const quickTargets: Target[] = [rxproxy, nodeHttpProxy, fastify];
