@@ -170,6 +170,9 @@ export class BackendGroup<M extends Member> {
               timeoutMs: pool.healthCheckTimeoutMs,
               rise: pool.healthCheckRise,
               fall: pool.healthCheckFall,
+              // In a cluster every worker's probes fall on the same clock ticks: they join one
+              // probe at the primary and take its result together, whenever each one started.
+              alignToClock: deps.relay !== undefined,
             },
             scheduler,
           ).pipe(

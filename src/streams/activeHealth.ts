@@ -2,6 +2,7 @@ import {
   Subject,
   asyncScheduler,
   catchError,
+  concat,
   defaultIfEmpty,
   defer,
   exhaustMap,
@@ -28,6 +29,11 @@ export interface ActiveHealthOptions {
   readonly timeoutMs: number;
   readonly rise: number;
   readonly fall: number;
+  /**
+   * After the first round, probe on the scheduler clock's multiples of `intervalMs` rather than
+   * `intervalMs` after the start: processes started at different times then probe together.
+   */
+  readonly alignToClock?: boolean;
 }
 
 export type CheckedProbe = ProbeResult & { readonly healthy: boolean };
@@ -56,8 +62,13 @@ export function activeHealth(
   options: ActiveHealthOptions,
   scheduler: SchedulerLike = asyncScheduler,
 ): Observable<CheckedProbe> {
+  const ticks = () => {
+    if (!options.alignToClock) return timer(0, options.intervalMs, scheduler);
+    const untilNext = options.intervalMs - (scheduler.now() % options.intervalMs);
+    return concat(of(0), timer(untilNext, options.intervalMs, scheduler));
+  };
   const check = (backend: string, initiallyHealthy: boolean) =>
-    timer(0, options.intervalMs, scheduler).pipe(
+    ticks().pipe(
       exhaustMap(() =>
         probe(backend).pipe(
           take(1),
