@@ -248,8 +248,9 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   const routeFor = (req: IncomingMessage): RouteConfig | undefined => {
     if (config.routes.length === 0) return undefined;
     const path = normalizePath(req.url ?? '/');
-    const route = routes.match(req.headers.host, path)?.route;
-    req.url = route?.stripPathPrefix ? stripPathPrefix(path, route.pathPrefix ?? '/') : path;
+    const route = routes.route(req.headers.host, path);
+    const url = route?.stripPathPrefix ? stripPathPrefix(path, route.pathPrefix ?? '/') : path;
+    if (url !== req.url) req.url = url;
     return route;
   };
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {

@@ -93,6 +93,12 @@ class PrefixTree<R extends RouteRule> {
   }
 }
 
+/** The path without its query. */
+function barePath(path: string): string {
+  const queryAt = path.indexOf('?');
+  return queryAt < 0 ? path : path.slice(0, queryAt);
+}
+
 /** The host without its port, lower case; IPv6 literals keep their brackets. */
 export function hostOf(hostHeader: string | undefined): string {
   if (!hostHeader) return '';
@@ -121,6 +127,8 @@ export class RouteTable<R extends RouteRule> {
   private readonly wildcard = new Map<string, PrefixTree<R>>();
   private readonly anyHost = new PrefixTree<R>();
   private readonly hasWildcards: boolean;
+  /** Some route names a host: the Host header must be read. */
+  private readonly hasHosts: boolean;
 
   constructor(routes: readonly R[]) {
     for (const route of routes) {
@@ -138,13 +146,20 @@ export class RouteTable<R extends RouteRule> {
       }
     }
     this.hasWildcards = this.wildcard.size > 0;
+    this.hasHosts = this.hasWildcards || this.exact.size > 0;
+  }
+
+  /** `match`'s route alone, for the request path: the Host header is read only when a route names one. */
+  route(hostHeader: string | undefined, path: string): R | undefined {
+    return this.hasHosts
+      ? this.match(hostHeader, path)?.route
+      : this.anyHost.best(barePath(path))?.route;
   }
 
   /** The route for a request's Host header and normalised path, if any. */
   match(hostHeader: string | undefined, path: string): RouteMatch<R> | undefined {
     const host = hostOf(hostHeader);
-    const queryAt = path.indexOf('?');
-    const bare = queryAt < 0 ? path : path.slice(0, queryAt);
+    const bare = barePath(path);
     const best = new Candidate<R>();
     if (host !== '') {
       best.consider(this.exact.get(host), bare, 'exact', host);
@@ -165,8 +180,7 @@ export class RouteTable<R extends RouteRule> {
   /** Every route the request matches, in the order of the rules: the first is `match`'s. */
   candidates(hostHeader: string | undefined, path: string): RouteCandidate<R>[] {
     const host = hostOf(hostHeader);
-    const queryAt = path.indexOf('?');
-    const bare = queryAt < 0 ? path : path.slice(0, queryAt);
+    const bare = barePath(path);
     const found: RouteCandidate<R>[] = [];
     const add = (tree: PrefixTree<R> | undefined, hostKind: HostKind, entry?: string) => {
       for (const { route, depth } of tree?.matching(bare) ?? []) {
