@@ -74,3 +74,21 @@ export async function spawnProxy(
   if (pid === undefined) throw new Error('proxy process has no pid');
   return { cli, port, pid };
 }
+
+/** One JSON log line of the process. */
+export type LogLine = Record<string, unknown>;
+
+/** The JSON lines the process logged so far. */
+export function logLines(cli: CliProcess): LogLine[] {
+  return cli
+    .stdout()
+    .split('\n')
+    .flatMap((line) => {
+      if (!line.startsWith('{')) return [];
+      try {
+        return [JSON.parse(line) as LogLine];
+      } catch {
+        return [];
+      }
+    });
+}

@@ -5,26 +5,10 @@ import { join } from 'node:path';
 import { Client } from 'undici';
 import { unusedPort, type BackendHandler } from '../helpers/backend';
 import { useHarness } from '../helpers/harness';
-import { runCli, type CliProcess } from '../helpers/process';
+import { logLines, runCli, type CliProcess } from '../helpers/process';
 import { startWsBackend } from '../helpers/wsBackend';
 import { openRecording } from '../helpers/wsClient';
 import { sleep, waitUntil } from '../helpers/waitUntil';
-
-type LogLine = Record<string, unknown>;
-
-function logLines(cli: CliProcess): LogLine[] {
-  return cli
-    .stdout()
-    .split('\n')
-    .flatMap((line) => {
-      if (!line.startsWith('{')) return [];
-      try {
-        return [JSON.parse(line) as LogLine];
-      } catch {
-        return [];
-      }
-    });
-}
 
 const workerNotes = (cli: CliProcess, action: string) =>
   logLines(cli).filter((line) => line.event === 'cluster-worker' && line.action === action);

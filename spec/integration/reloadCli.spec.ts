@@ -7,13 +7,11 @@ import { unusedPort } from '../helpers/backend';
 import { startBlackhole } from '../helpers/blackhole';
 import { writeConfigMapVolume } from '../helpers/configMapVolume';
 import { useHarness } from '../helpers/harness';
-import { runCli, type CliProcess } from '../helpers/process';
+import { logLines, runCli, type CliProcess, type LogLine } from '../helpers/process';
 import { sleep, waitUntil } from '../helpers/waitUntil';
 
 /** Longer than the watcher's 200 ms debounce, for a second reload that should not come. */
 const SETTLE_MS = 800;
-
-type LogLine = Record<string, unknown>;
 
 /** Whether a TCP connection to 127.0.0.1:`port` is accepted. */
 function accepts(port: number): Promise<boolean> {
@@ -25,21 +23,6 @@ function accepts(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
-}
-
-/** The JSON lines the process logged so far. */
-function logLines(cli: CliProcess): LogLine[] {
-  return cli
-    .stdout()
-    .split('\n')
-    .flatMap((line) => {
-      if (!line.startsWith('{')) return [];
-      try {
-        return [JSON.parse(line) as LogLine];
-      } catch {
-        return [];
-      }
-    });
 }
 
 const logged = (cli: CliProcess, event: string) =>
