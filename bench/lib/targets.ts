@@ -213,6 +213,24 @@ export const rxproxyRoutes1000 = rxproxyTarget('rxproxy-routes1000', undefined, 
   return [...routes, '[route:app]', 'pool=http', ''].join('\n');
 });
 
+/** A `[pool:app]` with the [http] pool's servers and settings. */
+const appPool = (servers: string) =>
+  ['[pool:app]', 'algorithm=round-robin', servers, 'max_workers=64', 'min_workers=8'].concat([
+    'buffer_size=256',
+    'worker_timeout=60',
+    '',
+  ]);
+
+/** Every request routed to a second pool, `[pool:app]`, while `[http]` stays idle. */
+export const rxproxyPool2 = rxproxyTarget('rxproxy-pool2', undefined, (servers) =>
+  [...appPool(servers), '[route:app]', 'pool=app', ''].join('\n'),
+);
+
+/** A second pool that takes no traffic: what its idle upstream connections cost. */
+export const rxproxyIdlePool = rxproxyTarget('rxproxy-idle-pool', undefined, (servers) =>
+  appPool(servers).join('\n'),
+);
+
 /** rxproxy on two processes (`[frontend] workers=2`): CPU and memory count every process. */
 export const rxproxyWorkers2 = rxproxyTarget('rxproxy-workers2', undefined, '', ['workers=2']);
 
@@ -392,5 +410,7 @@ export const optionalTargets: Target[] = [
   rxproxyRoutes1,
   rxproxyRoutes1000,
   rxproxyWorkers2,
+  rxproxyPool2,
+  rxproxyIdlePool,
 ];
 export const quickTargets: Target[] = [rxproxy, nodeHttpProxy, fastify];
