@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { OperatorFunction } from 'rxjs';
 import { createHealthProber } from './adapters/healthProbe';
+import type { ExchangeContext, ExchangeOutcome } from './adapters/httpExchange';
+import type { ExchangeHooks } from './adapters/hookRunner';
 import { PendingLine } from './adapters/pendingLine';
 import type { ProbeSharing } from './adapters/sharedProbes';
 import { MemoryBudget, type BodyLimits } from './adapters/requestBody';
@@ -169,4 +171,62 @@ export class HttpPoolRuntime {
     this.group.stop();
     await this.prober.close();
   }
+}
+
+/** What the exchanges of every pool share: the proxy's hooks, state and event sinks. */
+export interface ExchangeSide {
+  readonly hooks: () => ExchangeHooks | undefined;
+  readonly clientAddress: (req: IncomingMessage) => string | undefined;
+  readonly draining: () => boolean;
+  readonly routeTo: (pool: string) => ExchangeContext | undefined;
+  readonly onRetry: (pool: string, backend: string, code: string) => void;
+  readonly onFinished: (pool: string, outcome: ExchangeOutcome) => void;
+}
+
+/**
+ * What an exchange needs of the pool it goes to, read from the runtime as it is now. One class
+ * for every pool: the exchanges' property reads see one object shape whichever pool serves
+ * them (object literals with getters get a shape each).
+ */
+export class PoolExchangeContext implements ExchangeContext {
+  constructor(
+    private readonly runtime: HttpPoolRuntime,
+    private readonly side: ExchangeSide,
+  ) {}
+
+  get pool(): PoolConfig {
+    return this.runtime.pool;
+  }
+  get hooks(): ExchangeHooks | undefined {
+    return this.side.hooks();
+  }
+  get line(): PendingLine | undefined {
+    return this.runtime.pool.maxPending > 0 ? this.runtime.line : undefined;
+  }
+  get sticky(): StickyCookie | undefined {
+    return this.runtime.sticky;
+  }
+  get body(): BodyLimits {
+    return this.runtime.body;
+  }
+  // Properties, not methods: the exchange hands some of them on without their object.
+  readonly routeTo = (pool: string) => this.side.routeTo(pool);
+  readonly member = (name: string) => this.runtime.workerPools.get(name);
+  readonly pick = (hashKey: string | undefined, excluded: ReadonlySet<string> | undefined) =>
+    this.runtime.group.pick(hashKey, excluded);
+  readonly healthyCount = () => this.runtime.group.healthyCount;
+  readonly isInRotation = (backend: string) => this.runtime.group.isInRotation(backend);
+  readonly hashKeyOf = (req: IncomingMessage, address: string | undefined) =>
+    this.runtime.hashKey(req, address);
+  readonly reportOutcome = (
+    member: WorkerPool,
+    ok: boolean,
+    failure?: TrafficOutcome['failure'],
+  ): void => this.runtime.reportOutcome(member, ok, failure);
+  readonly clientAddress = (req: IncomingMessage) => this.side.clientAddress(req);
+  readonly draining = () => this.side.draining();
+  readonly onRetry = (backend: string, code: string) =>
+    this.side.onRetry(this.runtime.pool.name, backend, code);
+  readonly onFinished = (outcome: ExchangeOutcome) =>
+    this.side.onFinished(this.runtime.pool.name, outcome);
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Subject, defer, filter, lastValueFrom, map, startWith, type Observable } from 'rxjs';
-import { HttpExchange, type ExchangeContext, type ExchangeOutcome } from './adapters/httpExchange';
+import { HttpExchange } from './adapters/httpExchange';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import {
@@ -30,7 +30,7 @@ import { drainOutcome, type DrainOutcome } from './streams/drainOutcome';
 import { deliverEvents } from './adapters/eventsHook';
 import { randomUUID } from 'node:crypto';
 import { builtinHooks, exchangeHooks, healthySetHook } from './composeHooks';
-import type { HttpPoolRuntime } from './composeHttpPool';
+import { PoolExchangeContext, type ExchangeSide, type HttpPoolRuntime } from './composeHttpPool';
 import { answer } from './adapters/proxyAnswer';
 import { NO_ROUTE } from './forwarding/failures';
 import { normalizePath } from './routing/normalizePath';
@@ -169,38 +169,18 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   let address: AddressInfo | undefined;
   let stopping: Promise<DrainOutcome> | undefined;
 
-  /** What an exchange needs of the pool it goes to. */
-  const contextOf = (runtime: HttpPoolRuntime): ExchangeContext => ({
-    routeTo: (name): ExchangeContext | undefined => runtimes.context(name),
-    get pool() {
-      return runtime.pool;
-    },
-    member: (name) => runtime.workerPools.get(name),
-    get hooks() {
-      return hooks;
-    },
-    pick: (hashKey, excluded) => runtime.group.pick(hashKey, excluded),
-    healthyCount: () => runtime.group.healthyCount,
-    isInRotation: (backend) => runtime.group.isInRotation(backend),
-    get line() {
-      return runtime.pool.maxPending > 0 ? runtime.line : undefined;
-    },
-    hashKeyOf: (req, address) => runtime.hashKey(req, address),
-    get sticky() {
-      return runtime.sticky;
-    },
-    reportOutcome: (member, ok, failure) => runtime.reportOutcome(member, ok, failure),
+  /** What the exchanges of every pool share. */
+  const exchangeSide: ExchangeSide = {
+    hooks: () => hooks,
     clientAddress: (req) => clientAddress(req),
     draining: () => draining,
-    get body() {
-      return runtime.body;
-    },
-    onRetry: (backend, code) => emit({ type: 'retry', pool: runtime.pool.name, backend, code }),
-    onFinished: (outcome: ExchangeOutcome) => {
+    routeTo: (name) => runtimes.context(name),
+    onRetry: (pool, backend, code) => emit({ type: 'retry', pool, backend, code }),
+    onFinished: (pool, outcome) => {
       inFlight--;
       events.next({
         type: 'request',
-        pool: runtime.pool.name,
+        pool,
         method: outcome.req.method ?? '',
         url: outcome.req.url ?? '',
         backend: outcome.backend,
@@ -212,7 +192,8 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
         ...(outcome.route === undefined ? {} : { route: outcome.route }),
       });
     },
-  });
+  };
+  const contextOf = (runtime: HttpPoolRuntime) => new PoolExchangeContext(runtime, exchangeSide);
   const drainTimeoutMs = () => config.frontend.drainTimeoutMs;
   const probes = options.cluster?.probes ?? new SharedProbes();
   const relay = options.cluster ? { relay: options.cluster.relay } : {};
