@@ -99,6 +99,9 @@ export class WorkerFleet {
       if (isToPrimary(message)) this.deps.onMessage(worker, message);
     };
     worker.on('message', onMessage);
+    // A failed send answers through its callback and a dead worker through 'exit': an 'error'
+    // event adds nothing, but one without a listener would throw in the primary.
+    worker.on('error', ignoreWorkerError);
     return new Promise<boolean>((resolve) => {
       let listening = false;
       const onListening = () => {
@@ -129,6 +132,7 @@ export class WorkerFleet {
       worker.on('listening', onListening);
       worker.once('exit', onExit);
       this.listeners.set(worker, () => {
+        worker.off('error', ignoreWorkerError);
         worker.off('message', onMessage);
         worker.off('listening', onListening);
         worker.off('exit', onExit);
@@ -161,6 +165,8 @@ export class WorkerFleet {
     }
   }
 }
+
+function ignoreWorkerError(): void {}
 
 /**
  * The primary's health probes: one SharedProbes for every worker, so that a server is probed
