@@ -18,6 +18,7 @@ import { stickyCookieOf, type StickyCookie } from './forwarding/stickyCookie';
 import type { HealthySnapshot } from './streams/healthySet';
 import type { TrafficOutcome } from './operators/outlierEjection';
 import { ServerSet } from './serverSet';
+import { RuntimePoolView, type BalancingRuntime } from './composePoolView';
 
 export type HashKeyOf = (req: IncomingMessage, address: string | undefined) => string | undefined;
 
@@ -50,7 +51,7 @@ export interface HttpPoolDeps {
  * and balancing (BackendGroup), the line where requests wait when every backend is full, and the
  * settings an exchange reads per request. A reload hands it the pool's next config and commands.
  */
-export class HttpPoolRuntime {
+export class HttpPoolRuntime implements BalancingRuntime<WorkerPool> {
   readonly line: PendingLine;
   readonly workerPools: ServerSet<WorkerPool>;
   readonly group: BackendGroup<WorkerPool>;
@@ -121,6 +122,10 @@ export class HttpPoolRuntime {
     };
   }
 
+  member(name: string): WorkerPool | undefined {
+    return this.workerPools.get(name);
+  }
+
   /** Outcomes of a member that drains after its address changed say nothing of the new one. */
   reportOutcome(member: WorkerPool, ok: boolean, failure?: TrafficOutcome['failure']): void {
     if (this.workerPools.get(member.name) === member) {
@@ -188,45 +193,27 @@ export interface ExchangeSide {
  * for every pool: the exchanges' property reads see one object shape whichever pool serves
  * them (object literals with getters get a shape each).
  */
-export class PoolExchangeContext implements ExchangeContext {
+export class PoolExchangeContext extends RuntimePoolView<WorkerPool> implements ExchangeContext {
   constructor(
-    private readonly runtime: HttpPoolRuntime,
+    private readonly http: HttpPoolRuntime,
     private readonly side: ExchangeSide,
-  ) {}
-
-  get pool(): PoolConfig {
-    return this.runtime.pool;
+  ) {
+    super(http, side.clientAddress);
   }
+
   get hooks(): ExchangeHooks | undefined {
     return this.side.hooks();
   }
   get line(): PendingLine | undefined {
-    return this.runtime.pool.maxPending > 0 ? this.runtime.line : undefined;
-  }
-  get sticky(): StickyCookie | undefined {
-    return this.runtime.sticky;
+    return this.pool.maxPending > 0 ? this.http.line : undefined;
   }
   get body(): BodyLimits {
-    return this.runtime.body;
+    return this.http.body;
   }
   // Properties, not methods: the exchange hands some of them on without their object.
   readonly routeTo = (pool: string) => this.side.routeTo(pool);
-  readonly member = (name: string) => this.runtime.workerPools.get(name);
-  readonly pick = (hashKey: string | undefined, excluded: ReadonlySet<string> | undefined) =>
-    this.runtime.group.pick(hashKey, excluded);
-  readonly healthyCount = () => this.runtime.group.healthyCount;
-  readonly isInRotation = (backend: string) => this.runtime.group.isInRotation(backend);
-  readonly hashKeyOf = (req: IncomingMessage, address: string | undefined) =>
-    this.runtime.hashKey(req, address);
-  readonly reportOutcome = (
-    member: WorkerPool,
-    ok: boolean,
-    failure?: TrafficOutcome['failure'],
-  ): void => this.runtime.reportOutcome(member, ok, failure);
-  readonly clientAddress = (req: IncomingMessage) => this.side.clientAddress(req);
   readonly draining = () => this.side.draining();
   readonly onRetry = (backend: string, code: string) =>
-    this.side.onRetry(this.runtime.pool.name, backend, code);
-  readonly onFinished = (outcome: ExchangeOutcome) =>
-    this.side.onFinished(this.runtime.pool.name, outcome);
+    this.side.onRetry(this.pool.name, backend, code);
+  readonly onFinished = (outcome: ExchangeOutcome) => this.side.onFinished(this.pool.name, outcome);
 }

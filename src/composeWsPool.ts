@@ -13,6 +13,7 @@ import type { ProxyEvent } from './events';
 import { stickyCookieOf, type StickyCookie } from './forwarding/stickyCookie';
 import type { HealthySnapshot } from './streams/healthySet';
 import { ServerSet } from './serverSet';
+import { RuntimePoolView, type BalancingRuntime } from './composePoolView';
 
 export interface WsPoolDeps {
   readonly emit: (event: ProxyEvent) => void;
@@ -34,7 +35,7 @@ export interface WsPoolDeps {
  * algorithm. A pool that also serves HTTP (`leader`) lends its health to its upgrades, so each
  * server is probed once; the `[websocket]` pool beside an `[http]` one probes its own servers.
  */
-export class WsPoolRuntime {
+export class WsPoolRuntime implements BalancingRuntime<WsBackend> {
   readonly proxy: WsProxy;
   readonly backends: ServerSet<WsBackend>;
   readonly group: BackendGroup<WsBackend>;
@@ -97,6 +98,17 @@ export class WsPoolRuntime {
     this.group.reconfigure(this.pool, this.backends.members);
   }
 
+  member(name: string): WsBackend | undefined {
+    return this.backends.get(name);
+  }
+
+  /** Outcomes of a member that drains after its address changed say nothing of the new one. */
+  reportOutcome(member: WsBackend, ok: boolean, failure?: TrafficOutcome['failure']): void {
+    if (this.backends.get(member.name) === member) {
+      this.group.reportOutcome(member.name, ok, failure);
+    }
+  }
+
   /** Open WebSockets, on servers in the pool and on removed ones still draining. */
   get load(): number {
     let load = 0;
@@ -119,41 +131,20 @@ export class WsPoolRuntime {
 }
 
 /** What the WebSocket relay reads of its pool, as the pool is now (reloads replace settings). */
-class RuntimeContext implements WsProxyContext {
+class RuntimeContext extends RuntimePoolView<WsBackend> implements WsProxyContext {
   constructor(
-    private readonly runtime: WsPoolRuntime,
+    runtime: WsPoolRuntime,
     private readonly deps: WsPoolDeps,
-  ) {}
+  ) {
+    super(runtime, deps.clientAddress);
+  }
 
-  get pool(): PoolConfig {
-    return this.runtime.pool;
-  }
-  get sticky(): StickyCookie | undefined {
-    return this.runtime.sticky;
-  }
   get hooks(): ExchangeHooks | undefined {
     return this.deps.hooks();
   }
   get emit(): (event: ProxyEvent) => void {
     return this.deps.emit;
   }
-  // Properties, not methods: the relay hands some of them on without their object.
-  readonly pick = (hashKey: string | undefined, excluded?: ReadonlySet<string>) =>
-    this.runtime.group.pick(hashKey, excluded);
-  readonly healthyCount = () => this.runtime.group.healthyCount;
-  readonly hashKeyOf = (req: IncomingMessage, address: string | undefined) =>
-    this.runtime.hashKey(req, address);
-  readonly reportOutcome = (
-    member: WsBackend,
-    ok: boolean,
-    failure?: TrafficOutcome['failure'],
-  ): void => {
-    if (this.runtime.backends.get(member.name) === member) {
-      this.runtime.group.reportOutcome(member.name, ok, failure);
-    }
-  };
-  readonly clientAddress = (req: IncomingMessage) => this.deps.clientAddress(req);
-  readonly member = (name: string) => this.runtime.backends.get(name);
-  readonly isInRotation = (name: string) => this.runtime.group.isInRotation(name);
+  // A property, not a method: the relay hands it on without its object.
   readonly routeTo = (pool: string): WsProxy | undefined => this.deps.routeTo?.(pool);
 }
