@@ -7,6 +7,8 @@ import {
   distinctUntilChanged,
   map,
   merge,
+  mergeMap,
+  of,
   pairwise,
   share,
   shareReplay,
@@ -56,19 +58,24 @@ export interface BackendGroupDeps {
   readonly onSnapshot?: () => void;
   /** A user's hook over the snapshots; when it fails, the unhooked snapshots are used. */
   readonly mapSnapshots?: OperatorFunction<HealthySnapshot, HealthySnapshot>;
-  /** Other processes serving the same pools (cluster workers): their traffic's outcomes. */
-  readonly relay?: OutcomeRelay;
+  /** The pool's health is computed elsewhere (a cluster worker's pools, by the primary). */
+  readonly remote?: RemoteHealth;
 }
 
+/** What arrives of a pool whose health another process computes: snapshots and probe results. */
+export type RemoteHealthNote =
+  { readonly snapshot: HealthySnapshot } | { readonly probe: CheckedProbe };
+
 /**
- * Traffic outcomes shared between processes that serve the same pools, so that passive health
- * checks in each of them see all the traffic and eject together.
+ * The health of pools computed in another process (a cluster's primary): each pool's healthy-set
+ * snapshots and the probes behind them come from there, and this process's traffic outcomes go
+ * there for its passive health checks.
  */
-export interface OutcomeRelay {
-  /** Passes an outcome of this process's traffic to `pool` on to the others. */
-  send(pool: string, outcome: TrafficOutcome): void;
-  /** The outcomes of the other processes' traffic to `pool`. */
-  received(pool: string): Observable<TrafficOutcome>;
+export interface RemoteHealth {
+  /** The notes of `pool`: the latest snapshot first (once there is one), then every change. */
+  watch(pool: string): Observable<RemoteHealthNote>;
+  /** Passes an outcome of this process's traffic to `pool` on. */
+  reportOutcome(pool: string, outcome: TrafficOutcome): void;
 }
 
 /** Settings whose change rebuilds the health pipeline (its state starts afresh). */
@@ -149,8 +156,35 @@ export class BackendGroup<M extends Member> {
     }));
   }
 
-  /** The healthy-set stream of this pool over its changing backend list. */
+  /** The pool's snapshots, computed here or elsewhere, through the user's hook if there is one. */
   private buildSnapshots(): Observable<HealthySnapshot> {
+    const { deps } = this;
+    const snapshots$ = deps.remote ? this.remoteSnapshots(deps.remote) : this.healthySnapshots();
+    const hook = deps.mapSnapshots;
+    if (!hook) return snapshots$;
+    return snapshots$.pipe(
+      hook,
+      catchError((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        deps.emit({ type: 'internal-error', source: 'healthySet hook', message });
+        return snapshots$;
+      }),
+    );
+  }
+
+  /** Snapshots computed by another process; its probe results are reported here as they come. */
+  private remoteSnapshots(remote: RemoteHealth): Observable<HealthySnapshot> {
+    return remote.watch(this.current.name).pipe(
+      mergeMap((note) => {
+        if ('snapshot' in note) return of(note.snapshot);
+        this.reportProbe(note.probe);
+        return EMPTY;
+      }),
+    );
+  }
+
+  /** The healthy-set stream of this pool over its changing backend list. */
+  private healthySnapshots(): Observable<HealthySnapshot> {
     const { current: pool, deps } = this;
     const scheduler = deps.scheduler ?? asyncScheduler;
     const backends$ = this.backendList$.pipe(
@@ -170,9 +204,6 @@ export class BackendGroup<M extends Member> {
               timeoutMs: pool.healthCheckTimeoutMs,
               rise: pool.healthCheckRise,
               fall: pool.healthCheckFall,
-              // In a cluster every worker's probes fall on the same clock ticks: they join one
-              // probe at the primary and take its result together, whenever each one started.
-              alignToClock: deps.relay !== undefined,
             },
             scheduler,
           ).pipe(
@@ -183,9 +214,8 @@ export class BackendGroup<M extends Member> {
     const probeOutcomes$ = probes$.pipe(
       map((result): EjectionInput => ({ backend: result.backend, probeUp: result.up })),
     );
-    const relayed$ = deps.relay ? deps.relay.received(pool.name) : EMPTY;
     const ejections$ = pool.passiveHealthCheck
-      ? merge(this.outcomes, relayed$, probeOutcomes$).pipe(
+      ? merge(this.outcomes, probeOutcomes$).pipe(
           outlierEjection(
             {
               backends$: names$,
@@ -198,20 +228,10 @@ export class BackendGroup<M extends Member> {
           ),
         )
       : EMPTY;
-    const snapshots$ = healthySet(
+    return healthySet(
       { backends$, probes$, ejections$ },
       { dynamicWeights: pool.dynamicWeights, slowStartMs: pool.slowStartMs, activeChecks },
       scheduler,
-    );
-    const hook = deps.mapSnapshots;
-    if (!hook) return snapshots$;
-    return snapshots$.pipe(
-      hook,
-      catchError((error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        deps.emit({ type: 'internal-error', source: 'healthySet hook', message });
-        return snapshots$;
-      }),
     );
   }
 
@@ -282,7 +302,8 @@ export class BackendGroup<M extends Member> {
       this.backendList$.next(this.backendInfos().filter((info) => !moved.has(info.name)));
     }
     this.backendList$.next(this.backendInfos());
-    if (!this.deps.leader && HEALTH_SETTINGS.some((key) => previous[key] !== pool[key])) {
+    const ownHealth = !this.deps.leader && !this.deps.remote;
+    if (ownHealth && HEALTH_SETTINGS.some((key) => previous[key] !== pool[key])) {
       this.rebuilds.next();
     }
     this.refreshCandidates();
@@ -340,8 +361,9 @@ export class BackendGroup<M extends Member> {
     if (ok) this.failing.delete(backend);
     else this.failing.add(backend);
     const outcome = failure === undefined ? { backend, ok } : { backend, ok, failure };
-    this.outcomes.next(outcome);
-    if (this.current.passiveHealthCheck) this.deps.relay?.send(this.current.name, outcome);
+    const remote = this.deps.remote;
+    if (!remote) this.outcomes.next(outcome);
+    else if (this.current.passiveHealthCheck) remote.reportOutcome(this.current.name, outcome);
   }
 
   stop(): void {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
-import { concatMap, config as rxjsConfig, firstValueFrom } from 'rxjs';
+import { concatMap, config as rxjsConfig, filter, firstValueFrom } from 'rxjs';
 import { loadConfigFile, parseConfigText } from './adapters/configFile';
 import type { DemoBackends } from './adapters/demoBackends';
 import { loadHookModule } from './adapters/hookModule';
@@ -161,7 +161,10 @@ async function serve(loaded: Loaded, io: Io, role?: WorkerRole): Promise<number>
     if (io.env.LOG_LEVEL === undefined) logger.level = applied.frontend.logLevel;
   });
   const logging = writeLogRecords(
-    logRecords(proxy.events$, (recordLevel) => logger.isLevelEnabled(recordLevel)),
+    logRecords(
+      role ? proxy.events$.pipe(filter((event) => role.logs(event))) : proxy.events$,
+      (recordLevel) => logger.isLevelEnabled(recordLevel),
+    ),
     logger,
   );
   // Reload triggers are heard from before the start, so that no change of the file between its

@@ -1,31 +1,33 @@
 import cluster from 'node:cluster';
 import {
   BehaviorSubject,
+  Subject,
   concatMap,
   firstValueFrom,
   type Observable,
   type Subscription,
 } from 'rxjs';
-import { PrimaryProbes, WorkerFleet, type FleetNote } from './adapters/clusterPrimary';
+import { WorkerFleet, type FleetNote } from './adapters/clusterPrimary';
 import {
   answerPrimary,
-  IpcProbes,
-  ipcOutcomeRelay,
+  ipcRemoteHealth,
   processChannel,
   reloadOrders,
 } from './adapters/clusterWorker';
-import type { Logger } from './adapters/logger';
+import { writeLogRecords, type Logger } from './adapters/logger';
 import { fromSignals } from './adapters/processSignals';
-import type { OutcomeRelay } from './backendGroup';
+import type { RemoteHealth } from './backendGroup';
 import { perProcessConfig } from './cluster/perProcess';
 import { cliReloadTriggers, readForReload, type ReadDigest } from './composeReloads';
 import { describeChanges, reconcile, type AdminConfig, type Config } from './config';
 import type { ReloadAnswer } from './adapters/adminServer';
-import type { ProbeSharing } from './adapters/sharedProbes';
 import type * as MetricsModule from './observability/metrics';
 import type { LoadedConfig, Proxy } from './proxy';
 import type { AggregatorRegistry as AggregatorRegistryType } from 'prom-client';
 import { ClusterAdmin } from './composeClusterAdmin';
+import { ClusterHealth } from './composeClusterHealth';
+import type { ProxyEvent } from './events';
+import { logRecords } from './streams/logRecords';
 
 /** Tells a worker how many processes share the front door. */
 export const WORKER_COUNT_ENV = 'RXPROXY_CLUSTER_WORKERS';
@@ -34,9 +36,11 @@ export const WORKER_COUNT_ENV = 'RXPROXY_CLUSTER_WORKERS';
 export interface WorkerRole {
   /** The number of workers, for the limits shared among them. */
   readonly count: number;
-  readonly cluster: { readonly probes: ProbeSharing; readonly relay: OutcomeRelay };
+  readonly cluster: { readonly health: RemoteHealth };
   /** The primary's reload orders (it validated the file first): the worker reads it again. */
   readonly reloads$: Observable<string>;
+  /** Whether the worker logs an event: the primary logs the health it computes, once. */
+  logs(event: ProxyEvent): boolean;
   /** A worker's share of a configuration. */
   share(config: Config): Config;
   shareLoaded(loaded: LoadedConfig): LoadedConfig;
@@ -54,12 +58,12 @@ export function workerRole(env: NodeJS.ProcessEnv): WorkerRole | undefined {
   if (!cluster.isWorker) return undefined;
   const count = Math.max(1, Number(env[WORKER_COUNT_ENV] ?? '1') || 1);
   const channel = processChannel();
-  const probes = new IpcProbes(channel);
   const share = (config: Config) => perProcessConfig(config, count);
   return {
     count,
-    cluster: { probes, relay: ipcOutcomeRelay(channel) },
+    cluster: { health: ipcRemoteHealth(channel) },
     reloads$: reloadOrders(channel),
+    logs: (event) => event.type !== 'health' && event.type !== 'health-check',
     share,
     shareLoaded: (loaded) => (loaded.ok ? { ...loaded, config: share(loaded.config) } : loaded),
     attach: (proxy, admin) => {
@@ -67,10 +71,7 @@ export function workerRole(env: NodeJS.ProcessEnv): WorkerRole | undefined {
       if (admin.port !== undefined) attached.add(workerMetrics(proxy, admin));
       return attached;
     },
-    close: () => {
-      probes.close();
-      cluster.worker?.disconnect();
-    },
+    close: () => cluster.worker?.disconnect(),
   };
 }
 
@@ -108,38 +109,41 @@ function logNote(logger: Logger, note: FleetNote): void {
 }
 
 /**
- * The primary of `count` workers: it forks them, owns the control plane (the health probes of
- * every worker, the relay of traffic outcomes between them, reloads and signals) and serves no
- * traffic itself. Resolves with the exit code once every worker has gone.
+ * The primary of `count` workers: it forks them, owns the control plane (every pool's health:
+ * probes, the workers' traffic outcomes, ejections and weights; reloads and signals) and serves
+ * no traffic itself. Resolves with the exit code once every worker has gone.
  */
 export async function runPrimary(options: PrimaryOptions): Promise<number> {
   const { logger, count, env, digest } = options;
   const file = options.config.file;
-  const probes = new PrimaryProbes();
   let stopping = false;
+  const events = new Subject<ProxyEvent>();
+  const logging = writeLogRecords(
+    logRecords(events, (level) => logger.isLevelEnabled(level)),
+    logger,
+  );
   const fleet: WorkerFleet = new WorkerFleet(count, {
     env: { [WORKER_COUNT_ENV]: String(count) },
     onMessage: (worker, message) => {
       switch (message.type) {
-        case 'rxproxy:probe':
-          probes.ask(worker, message, (reply) => fleet.send(worker, reply));
-          break;
-        case 'rxproxy:probe-cancel':
-          probes.cancel(worker, message.id);
+        case 'rxproxy:health-watch':
+          health.watch(worker, message.pool);
           break;
         case 'rxproxy:outcome':
-          fleet.broadcast(message, worker);
+          health.outcome(message.pool, message.outcome);
           break;
         case 'rxproxy:status-result':
           admin?.received(worker, message);
           break;
       }
     },
-    onGone: (worker) => {
-      probes.forget(worker);
-      admin?.forget(worker);
-    },
+    onGone: (worker) => admin?.forget(worker),
     note: (note) => logNote(logger, note),
+  });
+  const health = new ClusterHealth(options.config, {
+    send: (worker, message) => fleet.send(worker, message),
+    broadcast: (message) => fleet.broadcast(message),
+    emit: (event) => events.next(event),
   });
   let current = options.config;
   const applied$ = new BehaviorSubject<Config>(current);
@@ -163,6 +167,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     const summary = describeChanges(changes);
     current = loaded.config;
     if (env.LOG_LEVEL === undefined) logger.level = current.frontend.logLevel;
+    health.apply(current);
     applied$.next(current);
     fleet.broadcast({ type: 'rxproxy:reload', trigger });
     return { ok: true, summary };
@@ -182,9 +187,15 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
           config: () => current,
           stopping: () => stopping,
           reload: () => oneAtATime('admin'),
+          control: (pool, server, command) => health.control(pool, server, command),
           workers: count,
           onError: (message) => logger.warn({ event: 'internal-error', source: 'admin' }, message),
         });
+  const closeHealth = async () => {
+    await health.close();
+    events.complete();
+    logging.unsubscribe();
+  };
   let markStarted: () => void = () => undefined;
   const started = new Promise<void>((resolve) => (markStarted = resolve));
   const reloads = cliReloadTriggers(file, applied$, true, digest)
@@ -201,13 +212,13 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     await admin?.listen();
   } catch (error) {
     reloads.unsubscribe();
-    await probes.close();
+    await closeHealth();
     throw Object.assign(error as Error, { listener: 'admin' });
   }
   if (!(await fleet.start())) {
     reloads.unsubscribe();
     await admin?.close();
-    await probes.close();
+    await closeHealth();
     return 1;
   }
   markStarted();
@@ -223,7 +234,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   });
   await fleet.stop();
   await admin?.close();
-  await probes.close();
+  await closeHealth();
   forced.unsubscribe();
   return 0;
 }

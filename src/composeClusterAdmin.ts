@@ -10,6 +10,7 @@ import type { StatusAnswer, WorkerFigures } from './cluster/messages';
 import { poolsByName, type Config } from './config';
 import { routeMatchReport, routesReport } from './observability/routesReport';
 import { RouteTable } from './routing/routeTable';
+import type { ServerControl } from './proxy';
 
 /** How often the primary asks its workers for their figures while the admin listener runs. */
 const STATUS_POLL_MS = 250;
@@ -20,6 +21,8 @@ export interface ClusterAdminDeps {
   readonly config: () => Config;
   readonly stopping: () => boolean;
   readonly reload: () => Promise<ReloadAnswer>;
+  /** Server control the primary itself applies (weights enter its health snapshots). */
+  readonly control: (pool: string, server: string, command: ServerControl) => void;
   readonly workers: number;
   readonly onError: (message: string) => void;
 }
@@ -79,6 +82,7 @@ export class ClusterAdmin {
         const servers = poolsByName(deps.config()).get(pool)?.servers;
         if (!servers) return 'unknown pool';
         if (!servers.some((candidate) => candidate.name === server)) return 'unknown server';
+        deps.control(pool, server, command);
         deps.fleet.broadcast({ type: 'rxproxy:control', pool, server, command });
         return 'ok';
       },

@@ -8,7 +8,7 @@ import type { ProbeSharing } from './adapters/sharedProbes';
 import { MemoryBudget, type BodyLimits } from './adapters/requestBody';
 import { upstreamError } from './adapters/upstreamWorker';
 import { WorkerPool } from './adapters/workerPool';
-import { BackendGroup, type OutcomeRelay } from './backendGroup';
+import { BackendGroup, type RemoteHealth } from './backendGroup';
 import type { RandomSource } from './balancing';
 import { workerPoolScaling } from './composePools';
 import type { PoolConfig, ServerCommand } from './config';
@@ -42,8 +42,8 @@ export interface HttpPoolDeps {
   readonly bodyTimeoutMs: () => number;
   /** One probe per server address, path and interval, whatever the pools listing it. */
   readonly probes?: ProbeSharing;
-  /** The other cluster workers' traffic outcomes, for passive health checks. */
-  readonly relay?: OutcomeRelay;
+  /** The pool's health is the cluster primary's. */
+  readonly remote?: RemoteHealth;
 }
 
 /**
@@ -101,7 +101,7 @@ export class HttpPoolRuntime implements BalancingRuntime<WorkerPool> {
       emit: deps.emit,
       ...(deps.random ? { random: deps.random } : {}),
       ...(deps.mapSnapshots ? { mapSnapshots: deps.mapSnapshots } : {}),
-      ...(deps.relay ? { relay: deps.relay } : {}),
+      ...(deps.remote ? { remote: deps.remote } : {}),
       // A backend back in rotation gets a connection attempt now and serves the line.
       onSnapshot: () => {
         for (const backend of this.workerPools.members) {

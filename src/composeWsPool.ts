@@ -5,7 +5,7 @@ import type { ExchangeHooks } from './adapters/hookRunner';
 import type { ProbeSharing } from './adapters/sharedProbes';
 import { WsBackend, WsProxy, type WsProxyContext } from './adapters/wsProxy';
 import type { TrafficOutcome } from './operators/outlierEjection';
-import { BackendGroup, type OutcomeRelay } from './backendGroup';
+import { BackendGroup, type RemoteHealth } from './backendGroup';
 import type { RandomSource } from './balancing';
 import { hashKeyFor, type HashKeyOf, type HttpPoolRuntime } from './composeHttpPool';
 import type { PoolConfig, ServerCommand } from './config';
@@ -24,8 +24,8 @@ export interface WsPoolDeps {
   readonly hooks: () => ExchangeHooks | undefined;
   /** One probe per server address, path and interval, whatever the pools listing it. */
   readonly probes?: ProbeSharing;
-  /** The other cluster workers' traffic outcomes, for passive health checks. */
-  readonly relay?: OutcomeRelay;
+  /** The pool's health is the cluster primary's. */
+  readonly remote?: RemoteHealth;
   /** Another pool's WebSocket proxy, for handshakes whose hooks set `req.pool`. */
   readonly routeTo?: (pool: string) => WsProxy | undefined;
 }
@@ -78,7 +78,7 @@ export class WsPoolRuntime implements BalancingRuntime<WsBackend> {
         : {
             probe: (this.prober as HealthProber).probe,
             ...(deps.mapSnapshots ? { mapSnapshots: deps.mapSnapshots } : {}),
-            ...(deps.relay ? { relay: deps.relay } : {}),
+            ...(deps.remote ? { remote: deps.remote } : {}),
           }),
     });
     this.proxy = new WsProxy(new RuntimeContext(this, deps));

@@ -37,8 +37,8 @@ import { normalizePath } from './routing/normalizePath';
 import { RouteTable } from './routing/routeTable';
 import { routeMatchReport, routesReport } from './observability/routesReport';
 import { PoolRuntimes } from './composeRuntimes';
-import { SharedProbes, type ProbeSharing } from './adapters/sharedProbes';
-import type { OutcomeRelay } from './backendGroup';
+import { SharedProbes } from './adapters/sharedProbes';
+import type { RemoteHealth } from './backendGroup';
 import { rejectRaw } from './adapters/rawResponse';
 import { stripPathPrefix } from './routing/stripPathPrefix';
 import { forwardedClient } from './forwarding/clientAddress';
@@ -73,8 +73,8 @@ export interface ProxyOptions {
    * watch or `POST /reload`. Without it only `reload(config)` reloads.
    */
   readonly loadConfig?: () => Promise<LoadedConfig>;
-  /** A cluster worker's: probes made by the primary, and the other workers' traffic outcomes. */
-  readonly cluster?: { readonly probes: ProbeSharing; readonly relay: OutcomeRelay };
+  /** A cluster worker's: every pool's health comes from the primary, which probes and ejects. */
+  readonly cluster?: { readonly health: RemoteHealth };
 }
 
 export type LoadedConfig =
@@ -195,8 +195,8 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
   };
   const contextOf = (runtime: HttpPoolRuntime) => new PoolExchangeContext(runtime, exchangeSide);
   const drainTimeoutMs = () => config.frontend.drainTimeoutMs;
-  const probes = options.cluster?.probes ?? new SharedProbes();
-  const relay = options.cluster ? { relay: options.cluster.relay } : {};
+  const probes = new SharedProbes();
+  const remote = options.cluster ? { remote: options.cluster.health } : {};
   const runtimes: PoolRuntimes = new PoolRuntimes(config, {
     http: {
       emit,
@@ -207,7 +207,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       maxBodySize: () => config.frontend.maxBodySize,
       bodyTimeoutMs: () => config.frontend.bodyTimeoutMs,
       probes,
-      ...relay,
+      ...remote,
     },
     ws: {
       emit,
@@ -218,7 +218,7 @@ export function createProxy(initial: Config, options: ProxyOptions = {}): Proxy 
       hooks: () => hooks,
       routeTo: (name: string) => runtimes.wsProxy(name),
       probes,
-      ...relay,
+      ...remote,
     },
     contextOf,
     drainTimeoutMs,

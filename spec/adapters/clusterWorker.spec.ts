@@ -1,12 +1,12 @@
 import { firstValueFrom, toArray, take } from 'rxjs';
 import {
   answerPrimary,
-  IpcProbes,
-  ipcOutcomeRelay,
+  ipcRemoteHealth,
   reloadOrders,
   type PrimaryChannel,
 } from '../../src/adapters/clusterWorker';
-import type { ProbeKey } from '../../src/adapters/sharedProbes';
+import { toWire } from '../../src/cluster/snapshotWire';
+import type { HealthySnapshot } from '../../src/streams/healthySet';
 import type { ToPrimary, ToWorker } from '../../src/cluster/messages';
 import { FakeLiveState, liveServer } from '../helpers/fakeLiveState';
 
@@ -25,63 +25,49 @@ function fakeChannel() {
   return { channel, sent, deliver, listeners };
 }
 
-const key: ProbeKey = {
-  origin: 'http://127.0.0.1:9001',
-  tls: undefined,
-  path: '/healthCheck',
-  intervalMs: 1000,
-  timeoutMs: 500,
+const snapshot: HealthySnapshot = {
+  backends: ['server1', 'server2'],
+  healthy: ['server1'],
+  weights: new Map([['server1', 2]]),
+  down: new Map([['server2', 'ejected']]),
+  causes: new Map([['server2', { cause: 'ejection', returnsAt: 1_000 }]]),
 };
 
-describe('IpcProbes', () => {
-  it('asks the primary and answers under the caller’s backend name', async () => {
+describe('ipcRemoteHealth', () => {
+  it('asks for a pool’s snapshot and takes the primary’s snapshots and probes of that pool only', async () => {
     const { channel, sent, deliver, listeners } = fakeChannel();
-    const probes = new IpcProbes(channel);
-    const result = firstValueFrom(probes.probe({}, key, 'server1'));
-    expect(sent).toEqual([{ type: 'rxproxy:probe', id: 1, key, backend: 'server1' }]);
-    deliver({ type: 'rxproxy:probe-result', id: 1, result: { backend: 'x', up: true } });
-    await expect(result).resolves.toEqual({ backend: 'server1', up: true });
-    probes.close();
+    const health = ipcRemoteHealth(channel);
+    const notes = firstValueFrom(health.watch('http').pipe(take(2), toArray()));
+    expect(sent).toEqual([{ type: 'rxproxy:health-watch', pool: 'http' }]);
+    deliver({ type: 'rxproxy:snapshot', pool: 'api', snapshot: toWire(snapshot) });
+    deliver({ type: 'rxproxy:snapshot', pool: 'http', snapshot: toWire(snapshot) });
+    const probe = { backend: 'server1', up: true, healthy: true, latencyMs: 3 };
+    deliver({ type: 'rxproxy:health-check', pool: 'http', result: probe });
+    await expect(notes).resolves.toEqual([{ snapshot }, { probe }]);
     expect(listeners.size).toBe(0);
   });
 
-  it('tells the primary when nobody waits for a probe any more', () => {
-    const { channel, sent } = fakeChannel();
-    const probes = new IpcProbes(channel);
-    probes.probe({}, key, 'server1').subscribe().unsubscribe();
-    expect(sent.map((message) => message.type)).toEqual(['rxproxy:probe', 'rxproxy:probe-cancel']);
-    probes.close();
-  });
-
-  it('ignores messages that are not its own', () => {
-    const { channel, deliver } = fakeChannel();
-    const probes = new IpcProbes(channel);
-    expect(() => deliver({ type: 'prom-client:getMetricsReq' })).not.toThrow();
-    probes.close();
-  });
-});
-
-describe('ipcOutcomeRelay', () => {
-  it('sends outcomes and receives the other workers’ for one pool; unsubscribing removes the listener', async () => {
-    const { channel, sent, deliver, listeners } = fakeChannel();
-    const relay = ipcOutcomeRelay(channel);
-    relay.send('http', { backend: 'server1', ok: false, failure: 'response' });
-    expect(sent).toEqual([
-      {
-        type: 'rxproxy:outcome',
-        pool: 'http',
-        outcome: { backend: 'server1', ok: false, failure: 'response' },
-      },
-    ]);
-    const received = firstValueFrom(relay.received('http').pipe(take(1), toArray()));
-    deliver({ type: 'rxproxy:outcome', pool: 'api', outcome: { backend: 'a', ok: false } });
-    deliver({ type: 'rxproxy:outcome', pool: 'http', outcome: { backend: 'b', ok: false } });
-    await expect(received).resolves.toEqual([{ backend: 'b', ok: false }]);
-    expect(listeners.size).toBe(0);
-    const pools = ['a', 'b', 'c'].map((pool) => relay.received(pool).subscribe());
+  it('keeps one listener on the channel for every watch', () => {
+    const { channel, listeners } = fakeChannel();
+    const health = ipcRemoteHealth(channel);
+    const watches = ['a', 'b', 'c'].map((pool) => health.watch(pool).subscribe());
     expect(listeners.size).toBe(1);
-    for (const subscription of pools) subscription.unsubscribe();
+    for (const watch of watches) watch.unsubscribe();
     expect(listeners.size).toBe(0);
+  });
+
+  it('sends outcomes to the primary and ignores messages that are not its own', () => {
+    const { channel, sent, deliver } = fakeChannel();
+    const health = ipcRemoteHealth(channel);
+    const watch = health.watch('http').subscribe();
+    expect(() => deliver({ type: 'prom-client:getMetricsReq' })).not.toThrow();
+    health.reportOutcome('http', { backend: 'server1', ok: false, failure: 'response' });
+    expect(sent[1]).toEqual({
+      type: 'rxproxy:outcome',
+      pool: 'http',
+      outcome: { backend: 'server1', ok: false, failure: 'response' },
+    });
+    watch.unsubscribe();
   });
 });
 

@@ -26,6 +26,18 @@ function freshGet(port: number, path = '/', timeoutMs = 5000): Promise<number> {
   });
 }
 
+/** The body of a GET to the admin listener. */
+function adminText(port: number, path: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
 /** Answers 200, or 503 to everything but health checks when `failing()` says so. */
 const answering =
   (failing: () => boolean): BackendHandler =>
@@ -105,12 +117,61 @@ describe('workers = 2', () => {
       await body.dump();
     }
     expect(bad.received.length).toBe(3);
-    await sleep(200);
+    await sleep(100);
     // Fresh connections go to either worker: neither sends to the ejected backend.
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push(await freshGet(port, `/both/${i}`));
     expect(statuses.every((status) => status === 200)).toBe(true);
     expect(bad.received.length).toBe(3);
+  });
+
+  it('computes health once, in the primary: one snapshot in every worker, one log line, probes counted once', async () => {
+    let probes = 0;
+    // Each probe reports another load: weights computed apart would differ between workers.
+    const varying = await harness.backend('varying', (req, res, name) => {
+      req.resume();
+      if (req.url === '/healthCheck') probes++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ backend: name, cpu: (probes % 7) / 10 }));
+    });
+    const failing = await harness.backend('failing', (req, res) => {
+      req.resume();
+      res.writeHead(503);
+      res.end();
+    });
+    const adminPort = await unusedPort();
+    const { cli } = await cluster(
+      `[http]\nenable_health_check=true\nhealth_check_interval=300ms\ndynamic_weights=true\n` +
+        `server1=${varying.address}\nserver2=${failing.address}\n` +
+        `[admin]\nhost=127.0.0.1\nport=${adminPort}`,
+    );
+    await sleep(1500);
+    type Status = { processes: Array<{ pools: Array<{ servers: unknown[] }> }> };
+    // Each worker's figures are asked for every 250 ms: look for two that agree.
+    let views: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const { processes } = JSON.parse(await adminText(adminPort, '/status')) as Status;
+      views = processes.map((worker) => JSON.stringify(worker.pools[0]?.servers));
+      if (views.length === 2 && views[0] === views[1]) break;
+      await sleep(100);
+    }
+    expect(views).toHaveLength(2);
+    expect(views[0]).toBe(views[1]);
+    const servers = JSON.parse(views[0] ?? '[]') as Array<{ inRotation: boolean }>;
+    expect(servers.map((server) => server.inRotation)).toEqual([true, false]);
+    const health = logLines(cli).filter((line) => line.event === 'health');
+    expect(health).toEqual([
+      expect.objectContaining({ backend: 'server2', healthy: false, cause: 'health-check' }),
+    ]);
+    expect(health[0]).not.toHaveProperty('worker');
+    const metrics = await adminText(adminPort, '/metrics');
+    const counted =
+      /rxproxy_health_checks_total\{pool="http",server="server1",result="up"\} (\d+)/.exec(metrics);
+    // Every worker counts each of the primary's probes; /metrics takes one count, not the sum.
+    expect(Number(counted?.[1])).toBeGreaterThan(0);
+    expect(Number(counted?.[1])).toBeLessThanOrEqual(probes);
+    expect(metrics).toMatch(/rxproxy_server_up\{pool="http",server="server1"\} 1\n/);
+    expect(metrics).toMatch(/rxproxy_server_up\{pool="http",server="server2"\} 0\n/);
   });
 
   it('replaces a killed worker within 1 s; requests after its death succeed', async () => {
@@ -203,6 +264,10 @@ describe('workers = 2', () => {
       'server1',
       answering(() => false),
     );
+    const next = await harness.backend(
+      'server2',
+      answering(() => false),
+    );
     const { cli, port } = await cluster(`[http]\nserver1=${backend.address}`);
     const file = join(folder, 'proxy.ini');
     writeFileSync(
@@ -221,14 +286,16 @@ describe('workers = 2', () => {
     writeFileSync(
       file,
       `[frontend]\nhost=127.0.0.1\nport=${port}\nworkers=2\nlog_level=info\n` +
-        `[http]\nserver1=${backend.address}\nretries=2`,
+        `[http]\nserver2=${next.address}\nretries=2`,
     );
     cli.child.kill('SIGHUP');
     await waitUntil(
       () => logLines(cli).filter((line) => line.event === 'config-applied').length === 2,
       'both workers apply the file',
     );
-    expect(await freshGet(port)).toBe(200);
+    // The primary's health follows the reload too: the new server enters both workers' rotation.
+    for (let i = 0; i < 4; i++) expect(await freshGet(port, `/after/${i}`)).toBe(200);
+    expect(next.received.length).toBe(4);
   });
 
   it('serves the admin listener from the primary: per-worker status, summed metrics, probes', async () => {
@@ -243,15 +310,7 @@ describe('workers = 2', () => {
     const admin = (path: string) => freshGet(adminPort, path);
     expect(await admin('/livez')).toBe(200);
     for (let i = 0; i < 6; i++) expect(await freshGet(port, `/m/${i}`)).toBe(200);
-    const text = (path: string) =>
-      new Promise<string>((resolve, reject) => {
-        get({ host: '127.0.0.1', port: adminPort, path, agent: false }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (body += chunk));
-          res.on('end', () => resolve(body));
-        }).on('error', reject);
-      });
+    const text = (path: string) => adminText(adminPort, path);
     let status: {
       processes: Array<{ pid: number; requestsInFlight: number; pools: unknown[] }>;
       totals: { requestsInFlight: number };

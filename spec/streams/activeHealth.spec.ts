@@ -40,25 +40,6 @@ describe('activeHealth', () => {
     });
   });
 
-  it('aligned to the clock: a backend added later probes on the same ticks as the others', () => {
-    marbles(({ cold, expectObservable }) => {
-      const lists = cold<readonly string[]>('a----b', { a: ['a'], b: ['a', 'b'] });
-      const probe = (backend: string) => cold('(a|)', { a: up(backend) });
-      const health = activeHealth(lists, probe, {
-        intervalMs: 4,
-        timeoutMs: 3,
-        rise: 1,
-        fall: 1,
-        alignToClock: true,
-      });
-      // Unaligned, b would probe at 5, 9 and 13; aligned it joins a's ticks at 8 and 12.
-      expectObservable(health, '^ 13ms !').toBe('a 3ms a b 2ms (ab)(ab)', {
-        a: { ...up('a'), healthy: true },
-        b: { ...up('b'), healthy: true },
-      });
-    });
-  });
-
   it('turns a timeout, an error and an empty probe into failed results', () => {
     marbles(({ cold, expectObservable, time }) => {
       const timeout = time('--|');

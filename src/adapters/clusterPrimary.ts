@@ -1,10 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
-import type { Subscription } from 'rxjs';
-import { isToPrimary, type ProbeAsk, type ToPrimary, type ToWorker } from '../cluster/messages';
+import { isToPrimary, type ToPrimary, type ToWorker } from '../cluster/messages';
 import { restartDelay } from '../cluster/restartBackoff';
-import { probeAgent, probeRequest } from './healthProbe';
-import { SharedProbes } from './sharedProbes';
-import type { Agent } from './undiciCore';
 
 /** What the fleet tells its owner, for the log. */
 export type FleetNote =
@@ -167,60 +163,3 @@ export class WorkerFleet {
 }
 
 function ignoreWorkerError(): void {}
-
-/**
- * The primary's health probes: one SharedProbes for every worker, so that a server is probed
- * once per interval whatever the number of workers asking. Each worker is one user of it.
- */
-export class PrimaryProbes {
-  private readonly shared = new SharedProbes();
-  private readonly agents = new Map<string, Agent>();
-  private readonly users = new Map<Worker, object>();
-  private readonly asks = new Map<Worker, Map<number, Subscription>>();
-
-  /** How many probes are in flight or have a reusable result. */
-  get size(): number {
-    return this.shared.size;
-  }
-
-  ask(worker: Worker, message: ProbeAsk, reply: (message: ToWorker) => void): void {
-    const { id, key, backend } = message;
-    let user = this.users.get(worker);
-    if (!user) this.users.set(worker, (user = {}));
-    let asks = this.asks.get(worker);
-    if (!asks) this.asks.set(worker, (asks = new Map<number, Subscription>()));
-    const agentKey = JSON.stringify([key.timeoutMs, key.tls ?? null]);
-    let agent = this.agents.get(agentKey);
-    if (!agent) this.agents.set(agentKey, (agent = probeAgent(key.timeoutMs, key.tls)));
-    const on = agent;
-    const waiting = asks;
-    const subscription = this.shared
-      .probe(user, key, backend, (signal) => probeRequest(on, key, backend, signal))
-      .subscribe((result) => {
-        waiting.delete(id);
-        reply({ type: 'rxproxy:probe-result', id, result });
-      });
-    if (!subscription.closed) waiting.set(id, subscription);
-  }
-
-  cancel(worker: Worker, id: number): void {
-    const asks = this.asks.get(worker);
-    asks?.get(id)?.unsubscribe();
-    asks?.delete(id);
-  }
-
-  /** A worker that is gone: its waits end, results only it used are dropped. */
-  forget(worker: Worker): void {
-    for (const subscription of this.asks.get(worker)?.values() ?? []) subscription.unsubscribe();
-    this.asks.delete(worker);
-    const user = this.users.get(worker);
-    if (user) this.shared.release(user);
-    this.users.delete(worker);
-  }
-
-  async close(): Promise<void> {
-    for (const worker of [...this.asks.keys()]) this.forget(worker);
-    await Promise.all([...this.agents.values()].map((agent) => agent.close()));
-    this.agents.clear();
-  }
-}

@@ -1,11 +1,9 @@
 import { Observable, share, type Subscription } from 'rxjs';
-import type { OutcomeRelay } from '../backendGroup';
+import type { RemoteHealth, RemoteHealthNote } from '../backendGroup';
 import { isToWorker, type ToPrimary, type ToWorker, type WorkerFigures } from '../cluster/messages';
-import type { ProbeResult } from '../health/probeResult';
+import { fromWire } from '../cluster/snapshotWire';
 import type { LiveState } from '../observability/liveState';
-import type { TrafficOutcome } from '../operators/outlierEjection';
 import type { ServerControl } from '../proxy';
-import type { ProbeKey, ProbeSharing } from './sharedProbes';
 
 /** A cluster worker's side of the IPC channel to its primary. */
 export interface PrimaryChannel {
@@ -38,62 +36,26 @@ function fromPrimary(channel: PrimaryChannel): Observable<ToWorker> {
 }
 
 /**
- * Health probes made by the primary: a prober's probe is asked for over IPC and the primary's
- * SharedProbes makes it, once per server and interval for all the workers. The request the
- * prober offers is not used here: the primary makes its own from the key.
+ * The pools' health as the primary computes it: a watch asks the primary for the pool's latest
+ * snapshot, then takes every snapshot and probe result the primary sends for that pool.
  */
-export class IpcProbes implements ProbeSharing {
-  private nextId = 1;
-  private readonly waiting = new Map<number, (result: ProbeResult) => void>();
-  private readonly answers: Subscription;
-
-  constructor(private readonly channel: PrimaryChannel) {
-    this.answers = fromPrimary(channel).subscribe((message) => {
-      if (message.type !== 'rxproxy:probe-result') return;
-      const deliver = this.waiting.get(message.id);
-      this.waiting.delete(message.id);
-      deliver?.(message.result);
-    });
-  }
-
-  probe(_user: object, key: ProbeKey, backend: string): Observable<ProbeResult> {
-    return new Observable<ProbeResult>((subscriber) => {
-      const id = this.nextId++;
-      this.waiting.set(id, (result) => {
-        subscriber.next({ ...result, backend });
-        subscriber.complete();
-      });
-      this.channel.send({ type: 'rxproxy:probe', id, key, backend });
-      return () => {
-        if (this.waiting.delete(id)) this.channel.send({ type: 'rxproxy:probe-cancel', id });
-      };
-    });
-  }
-
-  /** The primary forgets a worker's probes when the worker goes. */
-  release(): void {}
-
-  close(): void {
-    this.answers.unsubscribe();
-    this.waiting.clear();
-  }
-}
-
-/** Traffic outcomes to and from the other workers, through the primary. */
-export function ipcOutcomeRelay(channel: PrimaryChannel): OutcomeRelay {
-  // One listener on the channel for every pool's health pipeline.
+export function ipcRemoteHealth(channel: PrimaryChannel): RemoteHealth {
+  // One listener on the channel for every pool's watch.
   const messages$ = fromPrimary(channel).pipe(share());
   return {
-    send: (pool: string, outcome: TrafficOutcome) =>
-      channel.send({ type: 'rxproxy:outcome', pool, outcome }),
-    received: (pool: string) =>
-      new Observable<TrafficOutcome>((subscriber) =>
-        messages$.subscribe((message) => {
-          if (message.type === 'rxproxy:outcome' && message.pool === pool) {
-            subscriber.next(message.outcome);
+    watch: (pool) =>
+      new Observable<RemoteHealthNote>((subscriber) => {
+        const notes = messages$.subscribe((message) => {
+          if (message.type === 'rxproxy:snapshot' && message.pool === pool) {
+            subscriber.next({ snapshot: fromWire(message.snapshot) });
+          } else if (message.type === 'rxproxy:health-check' && message.pool === pool) {
+            subscriber.next({ probe: message.result });
           }
-        }),
-      ),
+        });
+        channel.send({ type: 'rxproxy:health-watch', pool });
+        return notes;
+      }),
+    reportOutcome: (pool, outcome) => channel.send({ type: 'rxproxy:outcome', pool, outcome }),
   };
 }
 

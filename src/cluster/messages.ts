@@ -1,5 +1,5 @@
-import type { ProbeResult } from '../health/probeResult';
-import type { ProbeKey } from '../adapters/sharedProbes';
+import type { CheckedProbe } from '../streams/activeHealth';
+import type { WireSnapshot } from './snapshotWire';
 import type { TrafficOutcome } from '../operators/outlierEjection';
 import type { LivePool } from '../observability/liveState';
 import type { ServerControl } from '../proxy';
@@ -9,28 +9,27 @@ import type { ServerControl } from '../proxy';
  * starts with `rxproxy:`, so other users of the channel (prom-client's aggregator) are told apart.
  */
 
-/** A worker asks the primary for the probe of `key`, known to the worker as `backend`. */
-export interface ProbeAsk {
-  readonly type: 'rxproxy:probe';
-  readonly id: number;
-  readonly key: ProbeKey;
-  readonly backend: string;
+/** A worker asks for the latest health of pool `pool` (its snapshot, when the primary has one). */
+export interface HealthWatch {
+  readonly type: 'rxproxy:health-watch';
+  readonly pool: string;
 }
 
-/** The worker no longer waits for probe `id`. */
-export interface ProbeCancel {
-  readonly type: 'rxproxy:probe-cancel';
-  readonly id: number;
+/** The primary's healthy-set snapshot of pool `pool`, sent to every worker when it changes. */
+export interface SnapshotNote {
+  readonly type: 'rxproxy:snapshot';
+  readonly pool: string;
+  readonly snapshot: WireSnapshot;
 }
 
-/** The primary's answer to probe `id`. */
-export interface ProbeAnswer {
-  readonly type: 'rxproxy:probe-result';
-  readonly id: number;
-  readonly result: ProbeResult;
+/** A probe the primary made for pool `pool`, after rise and fall: for the workers' counters. */
+export interface ProbeNote {
+  readonly type: 'rxproxy:health-check';
+  readonly pool: string;
+  readonly result: CheckedProbe;
 }
 
-/** A traffic outcome of pool `pool`: from a worker to the primary, then to every other worker. */
+/** A traffic outcome of pool `pool`, from a worker to the primary's passive health checks. */
 export interface OutcomeNote {
   readonly type: 'rxproxy:outcome';
   readonly pool: string;
@@ -72,18 +71,17 @@ export interface ControlOrder {
   readonly command: ServerControl;
 }
 
-export type ToPrimary = ProbeAsk | ProbeCancel | OutcomeNote | StatusAnswer;
-export type ToWorker = ProbeAnswer | OutcomeNote | ReloadOrder | StatusAsk | ControlOrder;
+export type ToPrimary = HealthWatch | OutcomeNote | StatusAnswer;
+export type ToWorker = SnapshotNote | ProbeNote | ReloadOrder | StatusAsk | ControlOrder;
 
 const TO_PRIMARY: ReadonlySet<string> = new Set([
-  'rxproxy:probe',
-  'rxproxy:probe-cancel',
+  'rxproxy:health-watch',
   'rxproxy:outcome',
   'rxproxy:status-result',
 ]);
 const TO_WORKER: ReadonlySet<string> = new Set([
-  'rxproxy:probe-result',
-  'rxproxy:outcome',
+  'rxproxy:snapshot',
+  'rxproxy:health-check',
   'rxproxy:reload',
   'rxproxy:status',
   'rxproxy:control',

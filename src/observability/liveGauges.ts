@@ -30,22 +30,33 @@ export function registerLiveGauges(registry: Registry, sources: LiveGaugeSources
       for (const server of pool.servers) visit(server, labelsOf(pool.name, server.name));
     }
   };
-  const perServer = (name: string, help: string, value: (server: LiveServer) => number) =>
+  const perServer = (
+    name: string,
+    help: string,
+    value: (server: LiveServer) => number,
+    aggregator: 'sum' | 'max' = 'sum',
+  ) =>
     new PlainMetric(registry, {
       name,
       help,
       type: 'gauge',
+      aggregator,
       samples: (into) =>
         eachServer((server, labels) => into.push({ labels, value: value(server) })),
     });
 
-  perServer('rxproxy_server_up', '1 while the server is in rotation, 0 while out.', (server) =>
-    server.inRotation ? 1 : 0,
+  // In a cluster every worker balances over the primary's snapshots: the same health in each.
+  perServer(
+    'rxproxy_server_up',
+    '1 while the server is in rotation, 0 while out.',
+    (server) => (server.inRotation ? 1 : 0),
+    'max',
   );
   perServer(
     'rxproxy_server_weight',
     'The weight the balancer gives the server now; 0 while out of rotation.',
     (server) => (server.inRotation ? server.effectiveWeight : 0),
+    'max',
   );
   new PlainMetric(registry, {
     name: 'rxproxy_upstream_connections',

@@ -20,6 +20,12 @@ export interface PlainMetricOptions {
   readonly samples: (into: PlainSample[]) => void;
   /** Zeroes the counts (prom-client's `registry.resetMetrics()`); gauges have none. */
   readonly reset?: () => void;
+  /**
+   * How a cluster's `/metrics` combines the workers' samples: `sum` (default) for what each
+   * worker counts of its own traffic, `max` for what every worker sees alike (the health the
+   * primary computes).
+   */
+  readonly aggregator?: 'sum' | 'max';
 }
 
 /**
@@ -36,7 +42,7 @@ export class PlainMetric {
   readonly name: string;
   readonly help: string;
   readonly type: PlainMetricOptions['type'];
-  readonly aggregator = 'sum';
+  readonly aggregator: 'sum' | 'max';
 
   constructor(
     registry: Registry,
@@ -45,6 +51,7 @@ export class PlainMetric {
     this.name = options.name;
     this.help = options.help;
     this.type = options.type;
+    this.aggregator = options.aggregator ?? 'sum';
     // The parameter's type lists prom-client's own classes; the registry reads name, type, help,
     // aggregator, get(), getForPromString() and reset().
     registry.registerMetric(this as unknown as Metric);

@@ -58,6 +58,8 @@ interface CounterSpec {
   readonly help: string;
   /** Each sample: the slot it reads and its own labels. */
   readonly slots: readonly (readonly [slot: number, labels: LabelSet])[];
+  /** Health the cluster's primary computes: every worker counts the same (PlainMetric). */
+  readonly aggregator?: 'max';
 }
 
 const direction = (direction: string): LabelSet => ({ direction });
@@ -73,6 +75,7 @@ const SERVER_COUNTERS: readonly CounterSpec[] = [
     name: 'rxproxy_ejections_total',
     help: 'Times a server was ejected by passive health checks.',
     slots: [[SLOT.ejections, NO_LABELS]],
+    aggregator: 'max',
   },
   {
     name: 'rxproxy_health_checks_total',
@@ -81,6 +84,7 @@ const SERVER_COUNTERS: readonly CounterSpec[] = [
       [SLOT.checksUp, { result: 'up' }],
       [SLOT.checksDown, { result: 'down' }],
     ],
+    aggregator: 'max',
   },
   {
     name: 'rxproxy_retries_total',
@@ -134,6 +138,7 @@ export class ServerSeriesTable {
         name: spec.name,
         help: spec.help,
         type: 'counter',
+        ...(spec.aggregator ? { aggregator: spec.aggregator } : {}),
         samples: (into) => {
           collect();
           for (const list of lists) for (const series of list) sample(into, spec, series);

@@ -2,7 +2,6 @@ import {
   Subject,
   asyncScheduler,
   catchError,
-  concat,
   defaultIfEmpty,
   defer,
   exhaustMap,
@@ -29,11 +28,6 @@ export interface ActiveHealthOptions {
   readonly timeoutMs: number;
   readonly rise: number;
   readonly fall: number;
-  /**
-   * After the first round, probe on the scheduler clock's multiples of `intervalMs` rather than
-   * `intervalMs` after the start: processes started at different times then probe together.
-   */
-  readonly alignToClock?: boolean;
 }
 
 export type CheckedProbe = ProbeResult & { readonly healthy: boolean };
@@ -62,13 +56,8 @@ export function activeHealth(
   options: ActiveHealthOptions,
   scheduler: SchedulerLike = asyncScheduler,
 ): Observable<CheckedProbe> {
-  const ticks = () => {
-    if (!options.alignToClock) return timer(0, options.intervalMs, scheduler);
-    const untilNext = options.intervalMs - (scheduler.now() % options.intervalMs);
-    return concat(of(0), timer(untilNext, options.intervalMs, scheduler));
-  };
   const check = (backend: string, initiallyHealthy: boolean) =>
-    ticks().pipe(
+    timer(0, options.intervalMs, scheduler).pipe(
       exhaustMap(() =>
         probe(backend).pipe(
           take(1),
