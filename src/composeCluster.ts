@@ -1,22 +1,30 @@
 import cluster from 'node:cluster';
 import {
   BehaviorSubject,
+  EMPTY,
   Subject,
+  bufferTime,
   concatMap,
+  distinctUntilChanged,
+  filter,
   firstValueFrom,
+  switchMap,
   type Observable,
   type Subscription,
 } from 'rxjs';
 import { WorkerFleet, type FleetNote } from './adapters/clusterPrimary';
 import {
   answerPrimary,
+  feedOrders,
   ipcRemoteHealth,
   processChannel,
   reloadOrders,
+  type PrimaryChannel,
 } from './adapters/clusterWorker';
 import { writeLogRecords, type Logger } from './adapters/logger';
 import { fromSignals } from './adapters/processSignals';
 import type { RemoteHealth } from './backendGroup';
+import { isPrimaryHealthEvent } from './cluster/messages';
 import { perProcessConfig } from './cluster/perProcess';
 import { cliReloadTriggers, readForReload, type ReadDigest } from './composeReloads';
 import { describeChanges, reconcile, type AdminConfig, type Config } from './config';
@@ -63,16 +71,41 @@ export function workerRole(env: NodeJS.ProcessEnv): WorkerRole | undefined {
     count,
     cluster: { health: ipcRemoteHealth(channel) },
     reloads$: reloadOrders(channel),
-    logs: (event) => event.type !== 'health' && event.type !== 'health-check',
+    logs: (event) => !isPrimaryHealthEvent(event),
     share,
     shareLoaded: (loaded) => (loaded.ok ? { ...loaded, config: share(loaded.config) } : loaded),
     attach: (proxy, admin) => {
       const attached = answerPrimary(channel, proxy);
+      attached.add(forwardEvents(channel, proxy.events$));
       if (admin.port !== undefined) attached.add(workerMetrics(proxy, admin));
       return attached;
     },
     close: () => cluster.worker?.disconnect(),
   };
+}
+
+/** How long a worker gathers its events before sending them to the primary's `/events`. */
+const FEED_BATCH_MS = 50;
+
+/**
+ * While someone reads the primary's `/events`, this worker's events go there in batches (the
+ * health the primary computes excepted: it feeds that itself); otherwise nothing is sent.
+ */
+function forwardEvents(channel: PrimaryChannel, events$: Observable<ProxyEvent>): Subscription {
+  return feedOrders(channel)
+    .pipe(
+      distinctUntilChanged(),
+      switchMap((on) =>
+        on
+          ? events$.pipe(
+              filter((event) => !isPrimaryHealthEvent(event)),
+              bufferTime(FEED_BATCH_MS),
+              filter((events) => events.length > 0),
+            )
+          : EMPTY,
+      ),
+    )
+    .subscribe((events) => channel.send({ type: 'rxproxy:events', pid: process.pid, events }));
 }
 
 /**
@@ -135,9 +168,13 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
         case 'rxproxy:status-result':
           admin?.received(worker, message);
           break;
+        case 'rxproxy:events':
+          admin?.receivedEvents(message);
+          break;
       }
     },
     onGone: (worker) => admin?.forget(worker),
+    onStarted: (worker) => admin?.started(worker),
     note: (note) => logNote(logger, note),
   });
   const health = new ClusterHealth(options.config, {
@@ -151,10 +188,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   const reloadWorkers = async (trigger: string): Promise<ReloadAnswer> => {
     const loaded = await readForReload(file, env, digest);
     if (!loaded.ok) {
-      logger.warn(
-        { event: 'config-rejected', trigger, problems: loaded.problems },
-        'configuration rejected, the running one stays',
-      );
+      events.next({ type: 'config-rejected', trigger, problems: loaded.problems });
       return loaded;
     }
     if (loaded.config.frontend.workers !== options.config.frontend.workers) {
@@ -188,6 +222,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
           stopping: () => stopping,
           reload: () => oneAtATime('admin'),
           control: (pool, server, command) => health.control(pool, server, command),
+          events$: events,
           workers: count,
           onError: (message) => logger.warn({ event: 'internal-error', source: 'admin' }, message),
         });

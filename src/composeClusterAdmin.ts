@@ -1,15 +1,17 @@
 import type { Worker } from 'node:cluster';
-import { NEVER } from 'rxjs';
+import { Subject, defer, finalize, merge, share, type Observable } from 'rxjs';
 import type { AggregatorRegistry as AggregatorRegistryType } from 'prom-client';
 import type { WorkerFleet } from './adapters/clusterPrimary';
 import { createAdminServer, type ReloadAnswer } from './adapters/adminServer';
 import { DASHBOARD_HTML } from './adapters/dashboardPage';
 import { packageVersion } from './adapters/packageInfo';
 import { clusterReadiness, clusterStatus } from './cluster/clusterStatus';
-import type { StatusAnswer, WorkerFigures } from './cluster/messages';
+import type { EventsNote, StatusAnswer, WorkerFigures } from './cluster/messages';
 import { poolsByName, type Config } from './config';
 import { routeMatchReport, routesReport } from './observability/routesReport';
 import { RouteTable } from './routing/routeTable';
+import type { ProxyEvent } from './events';
+import { eventFeed, parseEventTypes } from './streams/eventFeed';
 import type { ServerControl } from './proxy';
 
 /** How often the primary asks its workers for their figures while the admin listener runs. */
@@ -24,6 +26,8 @@ export interface ClusterAdminDeps {
   /** Server control the primary itself applies (weights enter its health snapshots). */
   readonly control: (pool: string, server: string, command: ServerControl) => void;
   readonly workers: number;
+  /** The primary's own events: the health it computes, rejected reloads. */
+  readonly events$: Observable<ProxyEvent>;
   readonly onError: (message: string) => void;
 }
 
@@ -38,13 +42,19 @@ function defaultPools(config: Config): string[] {
  * The admin listener of a cluster, served by the primary: `/livez`, `/readyz` (ready while a
  * worker is), `/status` with each worker's figures and the totals, `/metrics` summed over the
  * workers by prom-client's cluster aggregator, server control and `/reload` for every worker.
- * The workers' figures are asked for every 250 ms; `/events` has no feed in a cluster.
+ * The workers' figures are asked for every 250 ms. `/events` carries the primary's events and,
+ * while someone reads it, every worker's (each with its `worker` pid).
  */
 export class ClusterAdmin {
   private readonly figures = new Map<Worker, WorkerFigures>();
   private readonly asked = new Map<number, Worker>();
   private nextId = 1;
   private poll: NodeJS.Timeout | undefined;
+  private readonly fromWorkers = new Subject<ProxyEvent>();
+  /** Someone reads `/events`: the workers send their events. */
+  private feeding = false;
+  /** The workers' events while subscribed: the first reader turns the workers' feed on, the last off. */
+  private readonly workerEvents$: Observable<ProxyEvent>;
   private readonly server: ReturnType<typeof createAdminServer>;
 
   constructor(
@@ -57,6 +67,14 @@ export class ClusterAdmin {
       AggregatorRegistry: typeof AggregatorRegistryType;
     };
     const aggregator = new AggregatorRegistry();
+    this.workerEvents$ = defer(() => {
+      this.setFeeding(true);
+      return this.fromWorkers;
+    }).pipe(
+      finalize(() => this.setFeeding(false)),
+      share(),
+    );
+    const events$ = merge(deps.events$, this.workerEvents$);
     const startedAt = Date.now();
     const version = packageVersion();
     const readiness = () => clusterReadiness(this.current(), deps.stopping());
@@ -75,7 +93,10 @@ export class ClusterAdmin {
         contentType: aggregator.contentType,
         scrape: () => aggregator.clusterMetrics(),
       },
-      feed: () => NEVER,
+      feed: (query) => {
+        const parsed = parseEventTypes(query);
+        return parsed.ok ? eventFeed(events$, parsed.types) : { unknown: parsed.unknown };
+      },
       dashboard: DASHBOARD_HTML,
       reload: deps.reload,
       control: (pool, server, command) => {
@@ -126,6 +147,24 @@ export class ClusterAdmin {
 
   forget(worker: Worker): void {
     this.figures.delete(worker);
+  }
+
+  private setFeeding(on: boolean): void {
+    this.feeding = on;
+    this.deps.fleet.broadcast({ type: 'rxproxy:feed', on });
+  }
+
+  /** A worker that starts while someone reads `/events` sends its events too. */
+  started(worker: Worker): void {
+    if (this.feeding) this.deps.fleet.send(worker, { type: 'rxproxy:feed', on: true });
+  }
+
+  /** A batch of a worker's events, each marked with the worker's pid as its log lines are. */
+  receivedEvents(note: EventsNote): void {
+    for (const event of note.events) {
+      const marked: ProxyEvent & { readonly worker: number } = { ...event, worker: note.pid };
+      this.fromWorkers.next(marked);
+    }
   }
 
   async listen(): Promise<void> {

@@ -1,9 +1,10 @@
-import { request } from 'undici';
 import { connect } from 'node:net';
+import { request } from 'undici';
 import type { ProxyStatus } from '../../src/observability/statusReport';
+import { readEvents } from '../helpers/eventStream';
 import { useHarness } from '../helpers/harness';
 import { send, type RunningProxy } from '../helpers/proxy';
-import { sleep, waitUntil } from '../helpers/waitUntil';
+import { waitUntil } from '../helpers/waitUntil';
 
 const TOKEN = 's3cret-admin-token';
 
@@ -29,29 +30,6 @@ async function adminJson(
 
 async function status(running: RunningProxy): Promise<ProxyStatus> {
   return (await adminJson(running, '/status')).body as ProxyStatus;
-}
-
-/** Reads server-sent events until `count` data lines arrived or the time is up. */
-async function readEvents(url: string, count: number, act: () => Promise<void>, headers = {}) {
-  const controller = new AbortController();
-  const response = await request(url, { headers, signal: controller.signal });
-  const events: { type: string; time: string }[] = [];
-  let buffered = '';
-  const done = (async () => {
-    for await (const chunk of response.body) {
-      buffered += (chunk as Buffer).toString();
-      for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
-        const frame = buffered.slice(0, end);
-        buffered = buffered.slice(end + 2);
-        if (frame.startsWith('data: ')) events.push(JSON.parse(frame.slice(6)) as never);
-      }
-      if (events.length >= count) break;
-    }
-  })().catch(() => undefined);
-  await act();
-  await Promise.race([done, sleep(3000)]);
-  controller.abort();
-  return { status: response.statusCode, headers: response.headers, events };
 }
 
 describe('admin listener', () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'undici';
 import { unusedPort, type BackendHandler } from '../helpers/backend';
+import { readEvents } from '../helpers/eventStream';
 import { useHarness } from '../helpers/harness';
 import { logLines, runCli, type CliProcess } from '../helpers/process';
 import { startWsBackend } from '../helpers/wsBackend';
@@ -172,6 +173,45 @@ describe('workers = 2', () => {
     expect(Number(counted?.[1])).toBeLessThanOrEqual(probes);
     expect(metrics).toMatch(/rxproxy_server_up\{pool="http",server="server1"\} 1\n/);
     expect(metrics).toMatch(/rxproxy_server_up\{pool="http",server="server2"\} 0\n/);
+  });
+
+  it('feeds /events from the primary: every worker’s events while read, the health once', async () => {
+    const backend = await harness.backend(
+      'server1',
+      answering(() => false),
+    );
+    let failingNow = false;
+    const failing = await harness.backend('failing', (req, res) => {
+      req.resume();
+      res.writeHead(failingNow ? 503 : 200);
+      res.end();
+    });
+    const adminPort = await unusedPort();
+    const { port } = await cluster(
+      `[http]\nenable_health_check=true\nhealth_check_interval=300ms\nalgorithm=round-robin\n` +
+        `server1=${backend.address}\nserver2=${failing.address}\n` +
+        `[admin]\nhost=127.0.0.1\nport=${adminPort}`,
+    );
+    const feed = await readEvents(
+      `http://127.0.0.1:${adminPort}/events?type=request,health`,
+      13,
+      async () => {
+        await sleep(200);
+        for (let i = 0; i < 12; i++) await freshGet(port, `/feed/${i}`);
+        failingNow = true;
+        await sleep(1200);
+      },
+    );
+    expect(feed.status).toBe(200);
+    const requests = feed.events.filter((event) => event.type === 'request');
+    expect(requests.filter((event) => event.status === 200).length).toBeGreaterThanOrEqual(12);
+    // Each with the pid of the worker that served it, both workers among them.
+    expect(new Set(requests.map((event) => event.worker)).size).toBe(2);
+    const health = feed.events.filter((event) => event.type === 'health');
+    expect(health).toEqual([
+      expect.objectContaining({ backend: 'server2', healthy: false, cause: 'health-check' }),
+    ]);
+    expect(health[0]).not.toHaveProperty('worker');
   });
 
   it('replaces a killed worker within 1 s; requests after its death succeed', async () => {

@@ -20,6 +20,8 @@ export interface FleetDeps {
   readonly onMessage: (worker: Worker, message: ToPrimary) => void;
   /** A worker is gone (died or stopped): what it asked for is no longer needed. */
   readonly onGone: (worker: Worker) => void;
+  /** A worker listens (at the start, or a replacement). */
+  readonly onStarted?: (worker: Worker) => void;
   readonly note: (note: FleetNote) => void;
 }
 
@@ -104,6 +106,7 @@ export class WorkerFleet {
         if (listening) return;
         listening = true;
         this.deps.note({ action: 'started', pid: worker.process.pid ?? 0 });
+        this.deps.onStarted?.(worker);
         resolve(true);
       };
       const onExit = (code: number | null, signal: string | null) => {

@@ -68,6 +68,15 @@ export function reloadOrders(channel: PrimaryChannel): Observable<string> {
   );
 }
 
+/** The primary's feed orders: true while someone reads its `/events`. */
+export function feedOrders(channel: PrimaryChannel): Observable<boolean> {
+  return new Observable<boolean>((subscriber) =>
+    fromPrimary(channel).subscribe((message) => {
+      if (message.type === 'rxproxy:feed') subscriber.next(message.on);
+    }),
+  );
+}
+
 /** What this worker reports of itself. */
 export function workerFigures(live: LiveState): WorkerFigures {
   const readiness = live.readiness();

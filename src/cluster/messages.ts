@@ -3,6 +3,7 @@ import type { WireSnapshot } from './snapshotWire';
 import type { TrafficOutcome } from '../operators/outlierEjection';
 import type { LivePool } from '../observability/liveState';
 import type { ServerControl } from '../proxy';
+import type { ProxyEvent } from '../events';
 
 /**
  * The messages between the primary and its workers over the cluster's IPC channel. Every type
@@ -34,6 +35,19 @@ export interface OutcomeNote {
   readonly type: 'rxproxy:outcome';
   readonly pool: string;
   readonly outcome: TrafficOutcome;
+}
+
+/** While someone reads the primary's `/events`, workers send their events (`on`), else not. */
+export interface FeedOrder {
+  readonly type: 'rxproxy:feed';
+  readonly on: boolean;
+}
+
+/** A batch of a worker's events, for the primary's `/events`. */
+export interface EventsNote {
+  readonly type: 'rxproxy:events';
+  readonly pid: number;
+  readonly events: readonly ProxyEvent[];
 }
 
 /** The primary asks every worker to reload the file it has just validated. */
@@ -71,13 +85,15 @@ export interface ControlOrder {
   readonly command: ServerControl;
 }
 
-export type ToPrimary = HealthWatch | OutcomeNote | StatusAnswer;
-export type ToWorker = SnapshotNote | ProbeNote | ReloadOrder | StatusAsk | ControlOrder;
+export type ToPrimary = HealthWatch | OutcomeNote | StatusAnswer | EventsNote;
+export type ToWorker =
+  SnapshotNote | ProbeNote | ReloadOrder | StatusAsk | ControlOrder | FeedOrder;
 
 const TO_PRIMARY: ReadonlySet<string> = new Set([
   'rxproxy:health-watch',
   'rxproxy:outcome',
   'rxproxy:status-result',
+  'rxproxy:events',
 ]);
 const TO_WORKER: ReadonlySet<string> = new Set([
   'rxproxy:snapshot',
@@ -85,6 +101,7 @@ const TO_WORKER: ReadonlySet<string> = new Set([
   'rxproxy:reload',
   'rxproxy:status',
   'rxproxy:control',
+  'rxproxy:feed',
 ]);
 
 function typeOf(message: unknown): unknown {
@@ -103,4 +120,12 @@ export function isToPrimary(message: unknown): message is ToPrimary {
 export function isToWorker(message: unknown): message is ToWorker {
   const type = typeOf(message);
   return typeof type === 'string' && TO_WORKER.has(type);
+}
+
+/**
+ * The events a cluster's primary logs and feeds itself: the health it computes. Workers emit them
+ * too (for their own counters) but neither log nor forward them, so each appears once.
+ */
+export function isPrimaryHealthEvent(event: ProxyEvent): boolean {
+  return event.type === 'health' || event.type === 'health-check';
 }
