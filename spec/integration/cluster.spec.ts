@@ -214,6 +214,41 @@ describe('workers = 2', () => {
     expect(health[0]).not.toHaveProperty('worker');
   });
 
+  it('sends a consistent-hash key to the same backend from every worker', async () => {
+    const seen = new Map<string, Set<string>>();
+    const handler: BackendHandler = (req, res, name) => {
+      const user = String(req.headers['x-user']);
+      seen.set(user, (seen.get(user) ?? new Set()).add(name));
+      answering(() => false)(req, res, name);
+    };
+    const backends = await Promise.all(
+      ['server1', 'server2', 'server3'].map((name) => harness.backend(name, handler)),
+    );
+    const { cli, port } = await cluster(
+      `[http]\nalgorithm=consistent-hash\nhash_key=header:X-User\n` +
+        backends.map((backend, i) => `server${i + 1}=${backend.address}\n`).join(''),
+    );
+    // Fresh connections: node:cluster hands them to the workers in turn.
+    for (let round = 0; round < 4; round++) {
+      for (const user of ['ann', 'bob', 'cy', 'dee', 'eve']) {
+        const status = await new Promise<number>((resolve, reject) => {
+          get(
+            { host: '127.0.0.1', port, path: '/', agent: false, headers: { 'x-user': user } },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            },
+          ).on('error', reject);
+        });
+        expect(status).toBe(200);
+      }
+    }
+    const requests = logLines(cli).filter((line) => line.event === 'request');
+    expect(new Set(requests.map((line) => line.worker)).size).toBe(2);
+    for (const [, names] of seen) expect(names.size).toBe(1);
+    expect(new Set([...seen.values()].flatMap((names) => [...names])).size).toBeGreaterThan(1);
+  });
+
   it('replaces a killed worker within 1 s; requests after its death succeed', async () => {
     const backend = await harness.backend(
       'server1',
