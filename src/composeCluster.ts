@@ -27,7 +27,7 @@ import type { RemoteHealth } from './backendGroup';
 import { isPrimaryHealthEvent } from './cluster/messages';
 import { perProcessConfig } from './cluster/perProcess';
 import { cliReloadTriggers, readForReload, type ReadDigest } from './composeReloads';
-import { describeChanges, reconcile, type AdminConfig, type Config } from './config';
+import { describeChanges, formatProblem, reconcile, type AdminConfig, type Config } from './config';
 import type { ReloadAnswer } from './adapters/adminServer';
 import type * as MetricsModule from './observability/metrics';
 import type { LoadedConfig, Proxy } from './proxy';
@@ -196,7 +196,11 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     }
     const changes = reconcile(current, loaded.config);
     if (changes.admin.keys.length > 0) {
-      logger.warn({ event: 'cluster', workers: count }, '[admin]: a change needs a restart');
+      const problem = await rebindAdmin(loaded.config);
+      if (problem !== undefined) {
+        events.next({ type: 'config-rejected', trigger, problems: [problem] });
+        return { ok: false, problems: [problem] };
+      }
     }
     const summary = describeChanges(changes);
     current = loaded.config;
@@ -213,10 +217,10 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     reloading = next.catch(() => undefined);
     return next;
   };
-  const admin =
-    options.config.admin.port === undefined
+  const newAdmin = (config: Config) =>
+    config.admin.port === undefined
       ? undefined
-      : new ClusterAdmin(options.config, {
+      : new ClusterAdmin(config, {
           fleet,
           config: () => current,
           stopping: () => stopping,
@@ -226,6 +230,26 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
           workers: count,
           onError: (message) => logger.warn({ event: 'internal-error', source: 'admin' }, message),
         });
+  let admin = newAdmin(options.config);
+  /**
+   * A reload that changes `[admin]` binds the new listener before the workers hear of it (on the
+   * same port the old one closes first); a listener that cannot bind rejects the reload.
+   */
+  const rebindAdmin = async (next: Config): Promise<string | undefined> => {
+    const nextAdmin = newAdmin(next);
+    if (nextAdmin && admin && next.admin.port === admin.address?.port) await admin.close();
+    try {
+      await nextAdmin?.listen();
+    } catch (error) {
+      await nextAdmin?.close();
+      const message = `cannot listen: ${(error as Error).message}`;
+      return formatProblem({ file: next.file, section: 'admin', key: 'port', message });
+    }
+    const old = admin;
+    admin = nextAdmin;
+    await old?.close();
+    return undefined;
+  };
   const closeHealth = async () => {
     await health.close();
     events.complete();

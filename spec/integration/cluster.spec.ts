@@ -249,6 +249,42 @@ describe('workers = 2', () => {
     expect(new Set([...seen.values()].flatMap((names) => [...names])).size).toBeGreaterThan(1);
   });
 
+  it('moves the admin listener on a reload; a port that cannot be bound rejects the reload', async () => {
+    const backend = await harness.backend(
+      'server1',
+      answering(() => false),
+    );
+    const [first, second] = [await unusedPort(), await unusedPort()];
+    const adminAt = (adminPort: number) =>
+      `[http]\nserver1=${backend.address}\n[admin]\nhost=127.0.0.1\nport=${adminPort}\n`;
+    const { cli, port } = await cluster(adminAt(first));
+    expect(await freshGet(first, '/livez')).toBe(200);
+    const file = join(folder, 'proxy.ini');
+    const rewrite = (sections: string) =>
+      writeFileSync(
+        file,
+        `[frontend]\nhost=127.0.0.1\nport=${port}\nworkers=2\nlog_level=info\n${sections}`,
+      );
+    rewrite(adminAt(second));
+    cli.child.kill('SIGHUP');
+    await waitUntil(
+      () => logLines(cli).filter((line) => line.event === 'config-applied').length === 2,
+      'both workers apply the file',
+    );
+    expect(await freshGet(second, '/livez')).toBe(200);
+    await expect(freshGet(first, '/livez')).rejects.toThrow();
+    // The front door's port is taken: the admin listener cannot move there.
+    rewrite(adminAt(port));
+    cli.child.kill('SIGHUP');
+    await waitUntil(
+      () => logLines(cli).some((line) => line.event === 'config-rejected'),
+      'the primary rejects the file',
+    );
+    const [rejected] = logLines(cli).filter((line) => line.event === 'config-rejected');
+    expect(String((rejected?.problems as string[] | undefined)?.[0])).toContain('[admin] port');
+    expect(await freshGet(second, '/livez')).toBe(200);
+  });
+
   it('replaces a killed worker within 1 s; requests after its death succeed', async () => {
     const backend = await harness.backend(
       'server1',
