@@ -176,7 +176,7 @@ async function serve(loaded: Loaded, io: Io, role?: WorkerRole): Promise<number>
   const triggers$ = role ? role.reloads$ : cliReloadTriggers(config.file, applied$, !demo, digest);
   const hangups = role ? fromSignals(['SIGHUP', 'SIGINT']).subscribe() : undefined;
   const stopSignals: NodeJS.Signals[] = role ? ['SIGTERM'] : ['SIGTERM', 'SIGINT'];
-  const status = role?.attach(proxy, loaded.config.admin);
+  const status = role?.attach(proxy);
   const reloads = triggers$
     .pipe(
       concatMap(async (trigger) => {

@@ -9,7 +9,7 @@ import {
   filter,
   firstValueFrom,
   switchMap,
-  type Observable,
+  Observable,
   type Subscription,
 } from 'rxjs';
 import { WorkerFleet, type FleetNote } from './adapters/clusterPrimary';
@@ -17,6 +17,7 @@ import {
   answerPrimary,
   feedOrders,
   ipcRemoteHealth,
+  metricsOrders,
   processChannel,
   reloadOrders,
   type PrimaryChannel,
@@ -24,10 +25,10 @@ import {
 import { writeLogRecords, type Logger } from './adapters/logger';
 import { fromSignals } from './adapters/processSignals';
 import type { RemoteHealth } from './backendGroup';
-import { isPrimaryHealthEvent } from './cluster/messages';
+import { isPrimaryHealthEvent, type ToWorker } from './cluster/messages';
 import { perProcessConfig } from './cluster/perProcess';
 import { cliReloadTriggers, readForReload, type ReadDigest } from './composeReloads';
-import { describeChanges, formatProblem, reconcile, type AdminConfig, type Config } from './config';
+import { describeChanges, formatProblem, reconcile, type Config } from './config';
 import type { ReloadAnswer } from './adapters/adminServer';
 import type * as MetricsModule from './observability/metrics';
 import type { LoadedConfig, Proxy } from './proxy';
@@ -53,10 +54,10 @@ export interface WorkerRole {
   share(config: Config): Config;
   shareLoaded(loaded: LoadedConfig): LoadedConfig;
   /**
-   * Answers the primary's status asks and control orders; with the admin listener on (served by
-   * the primary), also counts this worker's metrics for the primary's aggregated `/metrics`.
+   * Answers the primary's status asks and control orders, sends its events while the primary's
+   * `/events` is read, and counts its metrics while the primary's admin listener is on.
    */
-  attach(proxy: Proxy, admin: AdminConfig): Subscription;
+  attach(proxy: Proxy): Subscription;
   /** Removes the worker's IPC listeners and lets the process exit. */
   close(): void;
 }
@@ -74,10 +75,10 @@ export function workerRole(env: NodeJS.ProcessEnv): WorkerRole | undefined {
     logs: (event) => !isPrimaryHealthEvent(event),
     share,
     shareLoaded: (loaded) => (loaded.ok ? { ...loaded, config: share(loaded.config) } : loaded),
-    attach: (proxy, admin) => {
+    attach: (proxy) => {
       const attached = answerPrimary(channel, proxy);
       attached.add(forwardEvents(channel, proxy.events$));
-      if (admin.port !== undefined) attached.add(workerMetrics(proxy, admin));
+      attached.add(countMetrics(channel, proxy));
       return attached;
     },
     close: () => cluster.worker?.disconnect(),
@@ -109,22 +110,42 @@ function forwardEvents(channel: PrimaryChannel, events$: Observable<ProxyEvent>)
 }
 
 /**
- * This worker's metrics, as a single process counts them, answered to the primary's aggregator
- * (prom-client's cluster module answers it once an AggregatorRegistry exists in the worker).
+ * This worker's metrics, as a single process counts them, while the primary's admin listener
+ * is on: answered to the primary's aggregator (prom-client's cluster module answers it once an
+ * AggregatorRegistry exists in the worker). Counting starts afresh when the listener comes back
+ * or its buckets change, as a single process's does when a reload replaces its admin listener.
  */
-function workerMetrics(proxy: Proxy, admin: AdminConfig): Subscription {
-  /* eslint-disable @typescript-eslint/no-require-imports -- loaded with the admin listener only */
-  const { createMetrics } = require('./observability/metrics') as typeof MetricsModule;
-  const { AggregatorRegistry } = require('prom-client') as {
-    AggregatorRegistry: typeof AggregatorRegistryType;
-  };
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  const metrics = createMetrics({ buckets: admin.metricsBuckets, live: proxy.live });
-  new AggregatorRegistry();
-  AggregatorRegistry.setRegistries([metrics.registry]);
-  const counting = proxy.events$.subscribe(metrics.observe);
-  counting.add(() => metrics.close());
-  return counting;
+function countMetrics(channel: PrimaryChannel, proxy: Proxy): Subscription {
+  return metricsOrders(channel)
+    .pipe(
+      distinctUntilChanged(sameBuckets),
+      switchMap((buckets) => (buckets ? workerMetrics(proxy, buckets) : EMPTY)),
+    )
+    .subscribe();
+}
+
+function sameBuckets(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.join() === b.join());
+}
+
+function workerMetrics(proxy: Proxy, buckets: readonly number[]): Observable<never> {
+  return new Observable<never>(() => {
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded with the admin listener only */
+    const { createMetrics } = require('./observability/metrics') as typeof MetricsModule;
+    const { AggregatorRegistry } = require('prom-client') as {
+      AggregatorRegistry: typeof AggregatorRegistryType;
+    };
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const metrics = createMetrics({ buckets, live: proxy.live });
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([metrics.registry]);
+    const counting = proxy.events$.subscribe(metrics.observe);
+    return () => {
+      counting.unsubscribe();
+      AggregatorRegistry.setRegistries([]);
+      metrics.close();
+    };
+  });
 }
 
 export interface PrimaryOptions {
@@ -174,7 +195,10 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
       }
     },
     onGone: (worker) => admin?.forget(worker),
-    onStarted: (worker) => admin?.started(worker),
+    onStarted: (worker) => {
+      admin?.started(worker);
+      fleet.send(worker, metricsOrder(current));
+    },
     note: (note) => logNote(logger, note),
   });
   const health = new ClusterHealth(options.config, {
@@ -201,6 +225,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
         events.next({ type: 'config-rejected', trigger, problems: [problem] });
         return { ok: false, problems: [problem] };
       }
+      fleet.broadcast(metricsOrder(loaded.config));
     }
     const summary = describeChanges(changes);
     current = loaded.config;
@@ -231,6 +256,11 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
           onError: (message) => logger.warn({ event: 'internal-error', source: 'admin' }, message),
         });
   let admin = newAdmin(options.config);
+  /** Workers count metrics while the admin listener, which aggregates them, is on. */
+  const metricsOrder = (config: Config): ToWorker => ({
+    type: 'rxproxy:metrics',
+    buckets: config.admin.port === undefined ? undefined : config.admin.metricsBuckets,
+  });
   /**
    * A reload that changes `[admin]` binds the new listener before the workers hear of it (on the
    * same port the old one closes first); a listener that cannot bind rejects the reload.

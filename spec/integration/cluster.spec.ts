@@ -249,37 +249,44 @@ describe('workers = 2', () => {
     expect(new Set([...seen.values()].flatMap((names) => [...names])).size).toBeGreaterThan(1);
   });
 
-  it('moves the admin listener on a reload; a port that cannot be bound rejects the reload', async () => {
+  it('starts, moves and keeps the admin listener by reload; a port that cannot be bound rejects it', async () => {
     const backend = await harness.backend(
       'server1',
       answering(() => false),
     );
     const [first, second] = [await unusedPort(), await unusedPort()];
-    const adminAt = (adminPort: number) =>
-      `[http]\nserver1=${backend.address}\n[admin]\nhost=127.0.0.1\nport=${adminPort}\n`;
-    const { cli, port } = await cluster(adminAt(first));
-    expect(await freshGet(first, '/livez')).toBe(200);
+    const http = `[http]\nserver1=${backend.address}\n`;
+    const adminAt = (adminPort: number) => `${http}[admin]\nhost=127.0.0.1\nport=${adminPort}\n`;
+    const { cli, port } = await cluster(http);
     const file = join(folder, 'proxy.ini');
-    const rewrite = (sections: string) =>
+    const reload = async (sections: string, applied: number) => {
       writeFileSync(
         file,
         `[frontend]\nhost=127.0.0.1\nport=${port}\nworkers=2\nlog_level=info\n${sections}`,
       );
-    rewrite(adminAt(second));
-    cli.child.kill('SIGHUP');
-    await waitUntil(
-      () => logLines(cli).filter((line) => line.event === 'config-applied').length === 2,
-      'both workers apply the file',
+      cli.child.kill('SIGHUP');
+      await waitUntil(
+        () =>
+          logLines(cli).filter((line) => line.event === 'config-applied').length === applied ||
+          logLines(cli).some((line) => line.event === 'config-rejected'),
+        'the reload is applied or rejected',
+      );
+    };
+    await reload(adminAt(first), 2);
+    expect(await freshGet(first, '/livez')).toBe(200);
+    // The workers count from the reload on, for the primary's /metrics.
+    await sleep(200);
+    for (let i = 0; i < 4; i++) expect(await freshGet(port, `/m/${i}`)).toBe(200);
+    const metrics = await adminText(first, '/metrics');
+    const served = /rxproxy_requests_total\{pool="http",server="server1",code="2xx"\} (\d+)/.exec(
+      metrics,
     );
+    expect(Number(served?.[1])).toBe(4);
+    await reload(adminAt(second), 4);
     expect(await freshGet(second, '/livez')).toBe(200);
     await expect(freshGet(first, '/livez')).rejects.toThrow();
     // The front door's port is taken: the admin listener cannot move there.
-    rewrite(adminAt(port));
-    cli.child.kill('SIGHUP');
-    await waitUntil(
-      () => logLines(cli).some((line) => line.event === 'config-rejected'),
-      'the primary rejects the file',
-    );
+    await reload(adminAt(port), 6);
     const [rejected] = logLines(cli).filter((line) => line.event === 'config-rejected');
     expect(String((rejected?.problems as string[] | undefined)?.[0])).toContain('[admin] port');
     expect(await freshGet(second, '/livez')).toBe(200);

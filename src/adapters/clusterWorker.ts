@@ -77,6 +77,15 @@ export function feedOrders(channel: PrimaryChannel): Observable<boolean> {
   );
 }
 
+/** The primary's metrics orders: the buckets to count with, undefined for none. */
+export function metricsOrders(channel: PrimaryChannel): Observable<readonly number[] | undefined> {
+  return new Observable<readonly number[] | undefined>((subscriber) =>
+    fromPrimary(channel).subscribe((message) => {
+      if (message.type === 'rxproxy:metrics') subscriber.next(message.buckets);
+    }),
+  );
+}
+
 /** What this worker reports of itself. */
 export function workerFigures(live: LiveState): WorkerFigures {
   const readiness = live.readiness();

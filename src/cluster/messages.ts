@@ -43,6 +43,15 @@ export interface FeedOrder {
   readonly on: boolean;
 }
 
+/**
+ * Whether workers count metrics for the primary's `/metrics` (its admin listener is on), and
+ * with which `metrics_buckets`: undefined when off.
+ */
+export interface MetricsOrder {
+  readonly type: 'rxproxy:metrics';
+  readonly buckets: readonly number[] | undefined;
+}
+
 /** A batch of a worker's events, for the primary's `/events`. */
 export interface EventsNote {
   readonly type: 'rxproxy:events';
@@ -87,7 +96,7 @@ export interface ControlOrder {
 
 export type ToPrimary = HealthWatch | OutcomeNote | StatusAnswer | EventsNote;
 export type ToWorker =
-  SnapshotNote | ProbeNote | ReloadOrder | StatusAsk | ControlOrder | FeedOrder;
+  SnapshotNote | ProbeNote | ReloadOrder | StatusAsk | ControlOrder | FeedOrder | MetricsOrder;
 
 const TO_PRIMARY: ReadonlySet<string> = new Set([
   'rxproxy:health-watch',
@@ -102,6 +111,7 @@ const TO_WORKER: ReadonlySet<string> = new Set([
   'rxproxy:status',
   'rxproxy:control',
   'rxproxy:feed',
+  'rxproxy:metrics',
 ]);
 
 function typeOf(message: unknown): unknown {
