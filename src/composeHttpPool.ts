@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { OperatorFunction } from 'rxjs';
-import { createHealthProber } from './adapters/healthProbe';
+import { createHealthProber, type HealthProber } from './adapters/healthProbe';
 import type { ExchangeContext, ExchangeOutcome } from './adapters/httpExchange';
 import type { ExchangeHooks } from './adapters/hookRunner';
 import { PendingLine } from './adapters/pendingLine';
@@ -58,7 +58,8 @@ export class HttpPoolRuntime implements BalancingRuntime<WorkerPool> {
   hashKey: HashKeyOf;
   sticky: StickyCookie | undefined;
   body: BodyLimits;
-  private readonly prober: ReturnType<typeof createHealthProber>;
+  /** None when the pool's health is remote: the cluster's primary probes. */
+  private readonly prober: HealthProber | undefined;
 
   constructor(
     public pool: PoolConfig,
@@ -95,9 +96,9 @@ export class HttpPoolRuntime implements BalancingRuntime<WorkerPool> {
       },
       pool,
     );
-    this.prober = createHealthProber(() => this.pool, deps.probes);
+    this.prober = deps.remote ? undefined : createHealthProber(() => this.pool, deps.probes);
     this.group = new BackendGroup(pool, this.workerPools.members, {
-      probe: this.prober.probe,
+      ...(this.prober ? { probe: this.prober.probe } : {}),
       emit: deps.emit,
       ...(deps.random ? { random: deps.random } : {}),
       ...(deps.mapSnapshots ? { mapSnapshots: deps.mapSnapshots } : {}),
@@ -174,7 +175,7 @@ export class HttpPoolRuntime implements BalancingRuntime<WorkerPool> {
     this.line.close(upstreamError('SHUTTING_DOWN', 'the proxy is shutting down'));
     this.workerPools.destroyAll();
     this.group.stop();
-    await this.prober.close();
+    await this.prober?.close();
   }
 }
 

@@ -69,14 +69,15 @@ export class WsPoolRuntime implements BalancingRuntime<WsBackend> {
       },
       pool,
     );
-    this.prober = leader ? undefined : createHealthProber(() => this.pool, deps.probes);
+    this.prober =
+      leader || deps.remote ? undefined : createHealthProber(() => this.pool, deps.probes);
     this.group = new BackendGroup(pool, this.backends.members, {
       emit: deps.emit,
       ...(deps.random ? { random: deps.random } : {}),
       ...(leader
         ? { leader: leader.group }
         : {
-            probe: (this.prober as HealthProber).probe,
+            ...(this.prober ? { probe: this.prober.probe } : {}),
             ...(deps.mapSnapshots ? { mapSnapshots: deps.mapSnapshots } : {}),
             ...(deps.remote ? { remote: deps.remote } : {}),
           }),
