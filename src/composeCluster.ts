@@ -67,7 +67,7 @@ export function workerRole(env: NodeJS.ProcessEnv): WorkerRole | undefined {
     share,
     shareLoaded: (loaded) => (loaded.ok ? { ...loaded, config: share(loaded.config) } : loaded),
     attach: (proxy, admin) => {
-      const attached = answerPrimary(channel, proxy);
+      const attached = answerPrimary(channel, proxy, admin);
       if (admin.port !== undefined) attached.add(workerMetrics(proxy, admin));
       return attached;
     },

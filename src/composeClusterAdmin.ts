@@ -5,8 +5,8 @@ import type { WorkerFleet } from './adapters/clusterPrimary';
 import { createAdminServer, type ReloadAnswer } from './adapters/adminServer';
 import { DASHBOARD_HTML } from './adapters/dashboardPage';
 import { packageVersion } from './adapters/packageInfo';
-import { clusterReadiness, clusterStatus } from './cluster/clusterStatus';
-import type { StatusAnswer, WorkerFigures } from './cluster/messages';
+import { clusterReadiness, clusterStatus, type WorkerAnswer } from './cluster/clusterStatus';
+import type { StatusAnswer } from './cluster/messages';
 import { poolsByName, type Config } from './config';
 import { routeMatchReport, routesReport } from './observability/routesReport';
 import { RouteTable } from './routing/routeTable';
@@ -36,12 +36,13 @@ function defaultPools(config: Config): string[] {
 
 /**
  * The admin listener of a cluster, served by the primary: `/livez`, `/readyz` (ready while a
- * worker is), `/status` with each worker's figures and the totals, `/metrics` summed over the
- * workers by prom-client's cluster aggregator, server control and `/reload` for every worker.
- * The workers' figures are asked for every 250 ms; `/events` has no feed in a cluster.
+ * worker is), `/status` (a single process's document over every worker, each worker's figures
+ * and the totals), `/metrics` summed over the workers by prom-client's cluster aggregator, server
+ * control and `/reload` for every worker. The workers' figures and status are asked for every
+ * 250 ms; `/events` has no feed in a cluster.
  */
 export class ClusterAdmin {
-  private readonly figures = new Map<Worker, WorkerFigures>();
+  private readonly answers = new Map<Worker, WorkerAnswer>();
   private readonly asked = new Map<number, Worker>();
   private nextId = 1;
   private poll: NodeJS.Timeout | undefined;
@@ -59,7 +60,11 @@ export class ClusterAdmin {
     const aggregator = new AggregatorRegistry();
     const startedAt = Date.now();
     const version = packageVersion();
-    const readiness = () => clusterReadiness(this.current(), deps.stopping());
+    const readiness = () =>
+      clusterReadiness(
+        this.current().map((answer) => answer.figures),
+        deps.stopping(),
+      );
     this.server = createAdminServer(config.admin, {
       readiness,
       status: () =>
@@ -100,11 +105,11 @@ export class ClusterAdmin {
     });
   }
 
-  /** The figures of the workers alive now, in the order they were forked. */
-  private current(): WorkerFigures[] {
+  /** The last answers of the workers alive now, in the order they were forked. */
+  private current(): WorkerAnswer[] {
     return this.deps.fleet.workers.flatMap((worker) => {
-      const figures = this.figures.get(worker);
-      return figures ? [figures] : [];
+      const answer = this.answers.get(worker);
+      return answer ? [answer] : [];
     });
   }
 
@@ -121,11 +126,11 @@ export class ClusterAdmin {
   received(worker: Worker, answer: StatusAnswer): void {
     if (this.asked.get(answer.id) !== worker) return;
     this.asked.delete(answer.id);
-    this.figures.set(worker, answer.figures);
+    this.answers.set(worker, { figures: answer.figures, status: answer.status, at: Date.now() });
   }
 
   forget(worker: Worker): void {
-    this.figures.delete(worker);
+    this.answers.delete(worker);
   }
 
   async listen(): Promise<void> {

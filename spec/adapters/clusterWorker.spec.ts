@@ -1,4 +1,4 @@
-import { firstValueFrom, toArray, take } from 'rxjs';
+import { Subject, firstValueFrom, toArray, take } from 'rxjs';
 import {
   answerPrimary,
   ipcRemoteHealth,
@@ -7,8 +7,10 @@ import {
 } from '../../src/adapters/clusterWorker';
 import { toWire } from '../../src/cluster/snapshotWire';
 import type { HealthySnapshot } from '../../src/streams/healthySet';
-import type { ToPrimary, ToWorker } from '../../src/cluster/messages';
+import type { StatusAnswer, ToPrimary, ToWorker } from '../../src/cluster/messages';
+import type { ProxyEvent } from '../../src/events';
 import { FakeLiveState, liveServer } from '../helpers/fakeLiveState';
+import { requestEvent } from '../helpers/proxyEvents';
 
 /** A channel whose sent messages are recorded and whose incoming ones the test delivers. */
 function fakeChannel() {
@@ -80,19 +82,25 @@ describe('reloadOrders and answerPrimary', () => {
     expect(listeners.size).toBe(0);
   });
 
+  const proxy = (events$ = new Subject<ProxyEvent>(), control = jest.fn()) => ({
+    live: new FakeLiveState([liveServer('http', 'server1')]),
+    events$,
+    config: { file: '/etc/rxproxy.ini' },
+    control,
+  });
+  const withAdmin = { port: 9901, metricsBuckets: [0.1, 1] };
+
   it('answers status asks and applies control orders until unsubscribed', () => {
     const { channel, sent, deliver, listeners } = fakeChannel();
     const control = jest.fn();
-    const answering = answerPrimary(channel, {
-      live: new FakeLiveState([liveServer('http', 'server1')]),
-      control,
-    });
+    const answering = answerPrimary(channel, proxy(undefined, control), withAdmin);
     deliver({ type: 'rxproxy:status', id: 7 });
     expect(sent).toEqual([
       expect.objectContaining({
         type: 'rxproxy:status-result',
         id: 7,
         figures: expect.objectContaining({ pid: process.pid }) as unknown,
+        status: expect.objectContaining({ configFile: '/etc/rxproxy.ini' }) as unknown,
       }),
     ]);
     deliver({
@@ -104,5 +112,23 @@ describe('reloadOrders and answerPrimary', () => {
     expect(control).toHaveBeenCalledWith('http', 'server1', { action: 'drain' });
     answering.unsubscribe();
     expect(listeners.size).toBe(0);
+  });
+
+  it('answers with its own /status, its traffic counted with the admin listener on', () => {
+    const { channel, sent, deliver } = fakeChannel();
+    const events$ = new Subject<ProxyEvent>();
+    const counting = answerPrimary(channel, proxy(events$), withAdmin);
+    const silent = answerPrimary(channel, proxy(events$), { port: undefined, metricsBuckets: [] });
+    events$.next(requestEvent({ durationMs: 50 }));
+    events$.next(requestEvent({ status: 502 }));
+    deliver({ type: 'rxproxy:status', id: 8 });
+    const [counted, uncounted] = sent as StatusAnswer[];
+    const server = counted?.status.pools[0]?.servers[0];
+    expect(server?.requests).toEqual({ inFlight: 0, served: 1, failed: 1, abandoned: 0 });
+    expect(server?.latency).toEqual({ bounds: [0.1, 1], counts: [2, 2, 2], sum: 0.1 });
+    expect(uncounted?.status.pools[0]?.servers[0]?.requests.served).toBe(0);
+    counting.unsubscribe();
+    silent.unsubscribe();
+    expect(events$.observed).toBe(false);
   });
 });

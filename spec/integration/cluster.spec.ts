@@ -334,5 +334,24 @@ describe('workers = 2', () => {
       metrics,
     );
     expect(Number(served?.[1])).toBe(6);
+    // /status has a single process's shape too, its counters summed over both workers.
+    type Summed = {
+      workers: number;
+      requestsInFlight: number;
+      pools: Array<{
+        name: string;
+        servers: Array<{ name: string; requests: { served: number } }>;
+      }>;
+    };
+    const summed = async () => JSON.parse(await text('/status')) as Summed;
+    let whole = await summed();
+    for (let i = 0; i < 40 && whole.pools[0]?.servers[0]?.requests.served !== 6; i++) {
+      await sleep(50);
+      whole = await summed();
+    }
+    expect(whole.workers).toBe(2);
+    expect(whole.requestsInFlight).toBe(0);
+    expect(whole.pools[0]?.name).toBe('http');
+    expect(whole.pools[0]?.servers[0]).toMatchObject({ name: 'server1', requests: { served: 6 } });
   });
 });

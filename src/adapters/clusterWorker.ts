@@ -2,8 +2,13 @@ import { Observable, share, type Subscription } from 'rxjs';
 import type { RemoteHealth, RemoteHealthNote } from '../backendGroup';
 import { isToWorker, type ToPrimary, type ToWorker, type WorkerFigures } from '../cluster/messages';
 import { fromWire } from '../cluster/snapshotWire';
+import type { AdminConfig } from '../config';
+import type { ProxyEvent } from '../events';
 import type { LiveState } from '../observability/liveState';
+import { statusReport } from '../observability/statusReport';
+import { TrafficStats } from '../observability/trafficStats';
 import type { ServerControl } from '../proxy';
+import { packageVersion } from './packageInfo';
 
 /** A cluster worker's side of the IPC channel to its primary. */
 export interface PrimaryChannel {
@@ -83,17 +88,35 @@ export function workerFigures(live: LiveState): WorkerFigures {
 /** What a worker's proxy does at the primary's asking. */
 export interface PrimaryAsks {
   readonly live: LiveState;
+  readonly events$: Observable<ProxyEvent>;
+  readonly config: { readonly file: string };
   control(pool: string, server: string, command: ServerControl): unknown;
 }
 
-/** Answers the primary's status asks and applies its control orders until unsubscribed. */
-export function answerPrimary(channel: PrimaryChannel, proxy: PrimaryAsks): Subscription {
-  return fromPrimary(channel).subscribe((message) => {
+/**
+ * Answers the primary's status asks (the worker's figures and its own `/status`) and applies its
+ * control orders until unsubscribed. With the admin listener on (served by the primary) the
+ * worker counts its traffic for that `/status`, as a single process does.
+ */
+export function answerPrimary(
+  channel: PrimaryChannel,
+  proxy: PrimaryAsks,
+  admin: Pick<AdminConfig, 'port' | 'metricsBuckets'>,
+): Subscription {
+  const stats = new TrafficStats(admin.metricsBuckets);
+  const startedAt = Date.now();
+  const version = packageVersion();
+  const answering = fromPrimary(channel).subscribe((message) => {
     if (message.type === 'rxproxy:control') {
       proxy.control(message.pool, message.server, message.command);
     } else if (message.type === 'rxproxy:status') {
       const figures = workerFigures(proxy.live);
-      channel.send({ type: 'rxproxy:status-result', id: message.id, figures });
+      const meta = { version, configFile: proxy.config.file, startedAt, now: Date.now() };
+      const status = statusReport(proxy.live, stats, meta);
+      channel.send({ type: 'rxproxy:status-result', id: message.id, figures, status });
     }
   });
+  if (admin.port !== undefined)
+    answering.add(proxy.events$.subscribe((event) => stats.observe(event)));
+  return answering;
 }
