@@ -34,6 +34,9 @@ import type * as MetricsModule from './observability/metrics';
 import type { LoadedConfig, Proxy } from './proxy';
 import type { AggregatorRegistry as AggregatorRegistryType } from 'prom-client';
 import { ClusterAdmin } from './composeClusterAdmin';
+import { packageVersion } from './adapters/packageInfo';
+import { statusReport } from './observability/statusReport';
+import { TrafficStats } from './observability/trafficStats';
 import { ClusterHealth } from './composeClusterHealth';
 import type { ProxyEvent } from './events';
 import { logRecords } from './streams/logRecords';
@@ -76,9 +79,22 @@ export function workerRole(env: NodeJS.ProcessEnv): WorkerRole | undefined {
     share,
     shareLoaded: (loaded) => (loaded.ok ? { ...loaded, config: share(loaded.config) } : loaded),
     attach: (proxy) => {
-      const attached = answerPrimary(channel, proxy);
+      const counting: WorkerCounting = { stats: undefined };
+      const startedAt = Date.now();
+      const version = packageVersion();
+      const attached = answerPrimary(channel, {
+        live: proxy.live,
+        control: (pool, server, command) => proxy.control(pool, server, command),
+        status: () =>
+          statusReport(proxy.live, counting.stats ?? new TrafficStats([]), {
+            version,
+            configFile: proxy.config.file,
+            startedAt,
+            now: Date.now(),
+          }),
+      });
       attached.add(forwardEvents(channel, proxy.events$));
-      attached.add(countMetrics(channel, proxy));
+      attached.add(countTraffic(channel, proxy, counting));
       return attached;
     },
     close: () => cluster.worker?.disconnect(),
@@ -109,17 +125,27 @@ function forwardEvents(channel: PrimaryChannel, events$: Observable<ProxyEvent>)
     .subscribe((events) => channel.send({ type: 'rxproxy:events', pid: process.pid, events }));
 }
 
+/** What a worker counts of its traffic for the primary's admin listener, while it is on. */
+interface WorkerCounting {
+  stats: TrafficStats | undefined;
+}
+
 /**
- * This worker's metrics, as a single process counts them, while the primary's admin listener
- * is on: answered to the primary's aggregator (prom-client's cluster module answers it once an
- * AggregatorRegistry exists in the worker). Counting starts afresh when the listener comes back
- * or its buckets change, as a single process's does when a reload replaces its admin listener.
+ * This worker's metrics and status counters, as a single process counts them, while the
+ * primary's admin listener is on: the metrics answered to the primary's aggregator (prom-client's
+ * cluster module answers it once an AggregatorRegistry exists in the worker), the counters in
+ * its status answers. Counting starts afresh when the listener comes back or its buckets change,
+ * as a single process's does when a reload replaces its admin listener.
  */
-function countMetrics(channel: PrimaryChannel, proxy: Proxy): Subscription {
+function countTraffic(
+  channel: PrimaryChannel,
+  proxy: Proxy,
+  counting: WorkerCounting,
+): Subscription {
   return metricsOrders(channel)
     .pipe(
       distinctUntilChanged(sameBuckets),
-      switchMap((buckets) => (buckets ? workerMetrics(proxy, buckets) : EMPTY)),
+      switchMap((buckets) => (buckets ? workerCounters(proxy, buckets, counting) : EMPTY)),
     )
     .subscribe();
 }
@@ -128,7 +154,11 @@ function sameBuckets(a: readonly number[] | undefined, b: readonly number[] | un
   return a === b || (a !== undefined && b !== undefined && a.join() === b.join());
 }
 
-function workerMetrics(proxy: Proxy, buckets: readonly number[]): Observable<never> {
+function workerCounters(
+  proxy: Proxy,
+  buckets: readonly number[],
+  counting: WorkerCounting,
+): Observable<never> {
   return new Observable<never>(() => {
     /* eslint-disable @typescript-eslint/no-require-imports -- loaded with the admin listener only */
     const { createMetrics } = require('./observability/metrics') as typeof MetricsModule;
@@ -137,11 +167,17 @@ function workerMetrics(proxy: Proxy, buckets: readonly number[]): Observable<nev
     };
     /* eslint-enable @typescript-eslint/no-require-imports */
     const metrics = createMetrics({ buckets, live: proxy.live });
+    const stats = new TrafficStats(buckets);
+    counting.stats = stats;
     new AggregatorRegistry();
     AggregatorRegistry.setRegistries([metrics.registry]);
-    const counting = proxy.events$.subscribe(metrics.observe);
+    const observing = proxy.events$.subscribe((event) => {
+      metrics.observe(event);
+      stats.observe(event);
+    });
     return () => {
-      counting.unsubscribe();
+      observing.unsubscribe();
+      if (counting.stats === stats) counting.stats = undefined;
       AggregatorRegistry.setRegistries([]);
       metrics.close();
     };

@@ -1,16 +1,17 @@
 import type { Worker } from 'node:cluster';
-import { Subject, defer, finalize, merge, share, type Observable } from 'rxjs';
+import { Subject, defer, finalize, merge, share, type Observable, type Subscription } from 'rxjs';
 import type { AggregatorRegistry as AggregatorRegistryType } from 'prom-client';
 import type { WorkerFleet } from './adapters/clusterPrimary';
 import { createAdminServer, type ReloadAnswer } from './adapters/adminServer';
 import { DASHBOARD_HTML } from './adapters/dashboardPage';
 import { packageVersion } from './adapters/packageInfo';
-import { clusterReadiness, clusterStatus } from './cluster/clusterStatus';
-import type { EventsNote, StatusAnswer, WorkerFigures } from './cluster/messages';
+import { clusterReadiness, clusterStatus, type WorkerAnswer } from './cluster/clusterStatus';
+import type { EventsNote, StatusAnswer } from './cluster/messages';
 import { poolsByName, type Config } from './config';
 import { routeMatchReport, routesReport } from './observability/routesReport';
 import { RouteTable } from './routing/routeTable';
 import type { ProxyEvent } from './events';
+import type { ProxyStatus } from './observability/statusReport';
 import { eventFeed, parseEventTypes } from './streams/eventFeed';
 import type { ServerControl } from './proxy';
 
@@ -40,17 +41,21 @@ function defaultPools(config: Config): string[] {
 
 /**
  * The admin listener of a cluster, served by the primary: `/livez`, `/readyz` (ready while a
- * worker is), `/status` with each worker's figures and the totals, `/metrics` summed over the
- * workers by prom-client's cluster aggregator, server control and `/reload` for every worker.
- * The workers' figures are asked for every 250 ms. `/events` carries the primary's events and,
- * while someone reads it, every worker's (each with its `worker` pid).
+ * worker is), `/status` (a single process's document over every worker, each worker's figures
+ * and the totals), `/metrics` summed over the workers by prom-client's cluster aggregator, server
+ * control and `/reload` for every worker. The workers' figures and status are asked for every
+ * 250 ms. `/events` carries the primary's events and, while someone reads it, every worker's
+ * (each with its `worker` pid).
  */
 export class ClusterAdmin {
-  private readonly figures = new Map<Worker, WorkerFigures>();
+  private readonly answers = new Map<Worker, WorkerAnswer>();
   private readonly asked = new Map<number, Worker>();
   private nextId = 1;
   private poll: NodeJS.Timeout | undefined;
   private readonly fromWorkers = new Subject<ProxyEvent>();
+  /** The last reload the primary rejected: the workers never hear of it. */
+  private rejectedReload: ProxyStatus['lastReload'] = null;
+  private readonly rejections: Subscription;
   /** Someone reads `/events`: the workers send their events. */
   private feeding = false;
   /** The workers' events while subscribed: the first reader turns the workers' feed on, the last off. */
@@ -75,9 +80,19 @@ export class ClusterAdmin {
       share(),
     );
     const events$ = merge(deps.events$, this.workerEvents$);
+    this.rejections = deps.events$.subscribe((event) => {
+      if (event.type !== 'config-rejected') return;
+      const { trigger, problems } = event;
+      const at = new Date().toISOString();
+      this.rejectedReload = { at, result: 'rejected', trigger, problems };
+    });
     const startedAt = Date.now();
     const version = packageVersion();
-    const readiness = () => clusterReadiness(this.current(), deps.stopping());
+    const readiness = () =>
+      clusterReadiness(
+        this.current().map((answer) => answer.figures),
+        deps.stopping(),
+      );
     this.server = createAdminServer(config.admin, {
       readiness,
       status: () =>
@@ -88,6 +103,7 @@ export class ClusterAdmin {
           now: Date.now(),
           workers: deps.workers,
           readiness: readiness(),
+          rejectedReload: this.rejectedReload,
         }),
       metrics: {
         contentType: aggregator.contentType,
@@ -121,11 +137,11 @@ export class ClusterAdmin {
     });
   }
 
-  /** The figures of the workers alive now, in the order they were forked. */
-  private current(): WorkerFigures[] {
+  /** The last answers of the workers alive now, in the order they were forked. */
+  private current(): WorkerAnswer[] {
     return this.deps.fleet.workers.flatMap((worker) => {
-      const figures = this.figures.get(worker);
-      return figures ? [figures] : [];
+      const answer = this.answers.get(worker);
+      return answer ? [answer] : [];
     });
   }
 
@@ -142,11 +158,11 @@ export class ClusterAdmin {
   received(worker: Worker, answer: StatusAnswer): void {
     if (this.asked.get(answer.id) !== worker) return;
     this.asked.delete(answer.id);
-    this.figures.set(worker, answer.figures);
+    this.answers.set(worker, { figures: answer.figures, status: answer.status, at: Date.now() });
   }
 
   forget(worker: Worker): void {
-    this.figures.delete(worker);
+    this.answers.delete(worker);
   }
 
   private setFeeding(on: boolean): void {
@@ -178,6 +194,7 @@ export class ClusterAdmin {
 
   async close(): Promise<void> {
     clearInterval(this.poll);
+    this.rejections.unsubscribe();
     await this.server.close();
   }
 }

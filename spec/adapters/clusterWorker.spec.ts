@@ -8,6 +8,7 @@ import {
 import { toWire } from '../../src/cluster/snapshotWire';
 import type { HealthySnapshot } from '../../src/streams/healthySet';
 import type { ToPrimary, ToWorker } from '../../src/cluster/messages';
+import type { ProxyStatus } from '../../src/observability/statusReport';
 import { FakeLiveState, liveServer } from '../helpers/fakeLiveState';
 
 /** A channel whose sent messages are recorded and whose incoming ones the test delivers. */
@@ -80,19 +81,23 @@ describe('reloadOrders and answerPrimary', () => {
     expect(listeners.size).toBe(0);
   });
 
+  const asks = (control = jest.fn()) => ({
+    live: new FakeLiveState([liveServer('http', 'server1')]),
+    control,
+    status: () => ({ configFile: '/etc/rxproxy.ini' }) as unknown as ProxyStatus,
+  });
+
   it('answers status asks and applies control orders until unsubscribed', () => {
     const { channel, sent, deliver, listeners } = fakeChannel();
     const control = jest.fn();
-    const answering = answerPrimary(channel, {
-      live: new FakeLiveState([liveServer('http', 'server1')]),
-      control,
-    });
+    const answering = answerPrimary(channel, asks(control));
     deliver({ type: 'rxproxy:status', id: 7 });
     expect(sent).toEqual([
       expect.objectContaining({
         type: 'rxproxy:status-result',
         id: 7,
         figures: expect.objectContaining({ pid: process.pid }) as unknown,
+        status: expect.objectContaining({ configFile: '/etc/rxproxy.ini' }) as unknown,
       }),
     ]);
     deliver({

@@ -4,6 +4,29 @@ import type { PoolStatus, ProxyStatus, ServerStatus } from '../../src/observabil
 /** Prometheus' default buckets, as `[admin] metrics_buckets` has them. */
 const BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** A server of a `/status` document in rotation with weight 1 and no traffic; `changes` on top. */
+export function quietServer(
+  name: string,
+  address: string,
+  bounds: readonly number[],
+  changes: Partial<ServerStatus> = {},
+): ServerStatus {
+  return {
+    name,
+    address,
+    inRotation: true,
+    out: null,
+    weight: { static: 1, effective: 1 },
+    workers: { busy: 0, idle: 0, connecting: 0 },
+    queueDepth: 0,
+    requests: { inFlight: 0, served: 0, failed: 0, abandoned: 0 },
+    websockets: { open: 0, total: 0 },
+    lastHealthCheck: null,
+    latency: { bounds, counts: bounds.map(() => 0).concat(0), sum: 0 },
+    ...changes,
+  };
+}
+
 /** How one fake server behaves while in rotation. */
 export interface FakeTraffic {
   readonly requestsPerSecond: number;
@@ -50,19 +73,9 @@ export class FakeStatus {
     this.now = now;
     this.startedAt = now - uptimeSeconds * 1000;
     Object.entries(traffic).forEach(([name, serverTraffic], index) => {
-      const status: Mutable<ServerStatus> = {
-        name,
-        address: `10.0.3.${11 + index}:8080`,
-        inRotation: true,
-        out: null,
-        weight: { static: 1, effective: 1 },
+      const status = quietServer(name, `10.0.3.${11 + index}:8080`, BOUNDS, {
         workers: { busy: 0, idle: 4, connecting: 0 },
-        queueDepth: 0,
-        requests: { inFlight: 0, served: 0, failed: 0, abandoned: 0 },
-        websockets: { open: 0, total: 0 },
-        lastHealthCheck: null,
-        latency: { bounds: BOUNDS, counts: BOUNDS.map(() => 0).concat(0), sum: 0 },
-      };
+      }) as Mutable<ServerStatus>;
       this.servers.set(name, {
         status,
         traffic: serverTraffic,

@@ -290,6 +290,11 @@ describe('workers = 2', () => {
     const [rejected] = logLines(cli).filter((line) => line.event === 'config-rejected');
     expect(String((rejected?.problems as string[] | undefined)?.[0])).toContain('[admin] port');
     expect(await freshGet(second, '/livez')).toBe(200);
+    const { lastReload } = JSON.parse(await adminText(second, '/status')) as {
+      lastReload: { result: string; trigger: string; problems: string[] };
+    };
+    expect(lastReload).toMatchObject({ result: 'rejected', trigger: 'SIGHUP' });
+    expect(lastReload.problems[0]).toContain('[admin] port');
   });
 
   it('replaces a killed worker within 1 s; requests after its death succeed', async () => {
@@ -452,5 +457,24 @@ describe('workers = 2', () => {
       metrics,
     );
     expect(Number(served?.[1])).toBe(6);
+    // /status has a single process's shape too, its counters summed over both workers.
+    type Summed = {
+      workers: number;
+      requestsInFlight: number;
+      pools: Array<{
+        name: string;
+        servers: Array<{ name: string; requests: { served: number } }>;
+      }>;
+    };
+    const summed = async () => JSON.parse(await text('/status')) as Summed;
+    let whole = await summed();
+    for (let i = 0; i < 40 && whole.pools[0]?.servers[0]?.requests.served !== 6; i++) {
+      await sleep(50);
+      whole = await summed();
+    }
+    expect(whole.workers).toBe(2);
+    expect(whole.requestsInFlight).toBe(0);
+    expect(whole.pools[0]?.name).toBe('http');
+    expect(whole.pools[0]?.servers[0]).toMatchObject({ name: 'server1', requests: { served: 6 } });
   });
 });

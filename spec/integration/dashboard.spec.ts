@@ -1,4 +1,5 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -15,9 +16,11 @@ import {
   waitInPage,
   type DashboardTab,
 } from '../helpers/dashboardBrowser';
+import { unusedPort } from '../helpers/backend';
 import { FakeAdmin } from '../helpers/fakeAdmin';
 import { FakeStatus } from '../helpers/fakeStatus';
 import { useHarness } from '../helpers/harness';
+import { logLines, spawnProxy } from '../helpers/process';
 import { send } from '../helpers/proxy';
 import { waitUntil } from '../helpers/waitUntil';
 
@@ -269,6 +272,50 @@ browserSuite('the dashboard in a real browser', () => {
       expect(await page.textContent('#feed')).toContain('server2 out of rotation');
       await waitForServer(page, 'http/server1', 'up', WAIT_MS);
       expect(await scrollsSideways(page)).toBe(false);
+      expect(errors).toEqual([]);
+    });
+
+    it('shows a cluster’s servers with the counters of every worker summed', async () => {
+      const backend = await harness.backend('a');
+      const folder = mkdtempSync(join(tmpdir(), 'rxproxy-dashboard-'));
+      harness.onCleanup(() => rmSync(folder, { recursive: true, force: true }));
+      const adminPort = await unusedPort();
+      const running = await spawnProxy(
+        folder,
+        `workers=2\n[http]\nserver1=${backend.address}\n` +
+          `[admin]\nhost=127.0.0.1\nport=${adminPort}\ntoken=${TOKEN}\n`,
+        await unusedPort(),
+      );
+      harness.onCleanup(async () => {
+        if (running.cli.child.exitCode === null) running.cli.child.kill('SIGTERM');
+        await running.cli.exited();
+      });
+      await waitUntil(
+        () =>
+          logLines(running.cli).filter(
+            (line) => line.event === 'cluster-worker' && line.action === 'started',
+          ).length >= 2,
+        'both workers listen',
+        WAIT_MS,
+      );
+      // Each GET on a connection of its own, so that node:cluster hands them to both workers.
+      const freshGet = () =>
+        new Promise<void>((resolve, reject) => {
+          get({ host: '127.0.0.1', port: running.port, path: '/', agent: false }, (res) =>
+            res.resume().on('end', resolve),
+          ).on('error', reject);
+        });
+      for (let i = 0; i < 6; i++) await freshGet();
+
+      const { page, errors } = await open();
+      await page.goto(`http://127.0.0.1:${adminPort}/?token=${TOKEN}`);
+      await waitForServer(page, 'http/server1', 'up', WAIT_MS);
+      await waitInPage(
+        page,
+        `document.querySelector('[data-server="http/server1"] .foot').textContent.includes('6 served')`,
+        WAIT_MS,
+      );
+      expect(await page.textContent('#meta')).toMatch(/ · 2 worker processes · /);
       expect(errors).toEqual([]);
     });
   });

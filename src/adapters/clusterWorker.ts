@@ -3,6 +3,7 @@ import type { RemoteHealth, RemoteHealthNote } from '../backendGroup';
 import { isToWorker, type ToPrimary, type ToWorker, type WorkerFigures } from '../cluster/messages';
 import { fromWire } from '../cluster/snapshotWire';
 import type { LiveState } from '../observability/liveState';
+import type { ProxyStatus } from '../observability/statusReport';
 import type { ServerControl } from '../proxy';
 
 /** A cluster worker's side of the IPC channel to its primary. */
@@ -102,16 +103,26 @@ export function workerFigures(live: LiveState): WorkerFigures {
 export interface PrimaryAsks {
   readonly live: LiveState;
   control(pool: string, server: string, command: ServerControl): unknown;
+  /** The worker's own `/status` document, as a single process's. */
+  status(): ProxyStatus;
 }
 
-/** Answers the primary's status asks and applies its control orders until unsubscribed. */
-export function answerPrimary(channel: PrimaryChannel, proxy: PrimaryAsks): Subscription {
+/**
+ * Answers the primary's status asks (the worker's figures and its own `/status`) and applies its
+ * control orders until unsubscribed.
+ */
+export function answerPrimary(channel: PrimaryChannel, asks: PrimaryAsks): Subscription {
   return fromPrimary(channel).subscribe((message) => {
     if (message.type === 'rxproxy:control') {
-      proxy.control(message.pool, message.server, message.command);
+      asks.control(message.pool, message.server, message.command);
     } else if (message.type === 'rxproxy:status') {
-      const figures = workerFigures(proxy.live);
-      channel.send({ type: 'rxproxy:status-result', id: message.id, figures });
+      const figures = workerFigures(asks.live);
+      channel.send({
+        type: 'rxproxy:status-result',
+        id: message.id,
+        figures,
+        status: asks.status(),
+      });
     }
   });
 }

@@ -2,6 +2,7 @@ import type { CheckedProbe } from '../streams/activeHealth';
 import type { WireSnapshot } from './snapshotWire';
 import type { TrafficOutcome } from '../operators/outlierEjection';
 import type { LivePool } from '../observability/liveState';
+import type { ProxyStatus } from '../observability/statusReport';
 import type { ServerControl } from '../proxy';
 import type { ProxyEvent } from '../events';
 
@@ -84,6 +85,8 @@ export interface StatusAnswer {
   readonly type: 'rxproxy:status-result';
   readonly id: number;
   readonly figures: WorkerFigures;
+  /** The worker's own `/status`, as a single process with its traffic would answer it. */
+  readonly status: ProxyStatus;
 }
 
 /** The admin API's server control (drain, enable, weight), for every worker to apply. */

@@ -94,7 +94,8 @@ function render() {
   document.getElementById('version').textContent = 'v' + doc.version;
   if (doc.ready) pill('ready', 'ok', 'Ready');
   else pill('ready', 'bad', 'Not ready: ' + doc.readiness);
-  document.getElementById('meta').textContent = 'up ' + formatDuration(doc.uptimeSeconds) + ' · ' + doc.configFile;
+  var processes = typeof doc.workers === 'number' ? ' · ' + doc.workers + ' worker processes' : '';
+  document.getElementById('meta').textContent = 'up ' + formatDuration(doc.uptimeSeconds) + processes + ' · ' + doc.configFile;
   setHtml('summary', summary(doc));
   setHtml('pools', doc.pools.map(function (pool) { return poolSection(pool, now); }).join(''));
   var down = 0;
