@@ -126,8 +126,19 @@ if RXPROXY_CONFIG="$work/reverse-proxy-config.ini" node dist/cli.js --healthchec
 fi
 ok "--healthcheck fails with no proxy running"
 
-# As the container runs it: config path from the environment, no arguments.
-RXPROXY_CONFIG="$work/reverse-proxy-config.ini" node dist/cli.js \
+# As the container runs it: the CMD's node options, config path from the environment, no
+# arguments.
+cmd_line="$(grep -E '^CMD \[' "$repo/Dockerfile" | tail -n 1)"
+[[ -n "$cmd_line" ]] || fail "Dockerfile has no exec-form CMD"
+options_text="$(node -e "
+const words = JSON.parse(process.argv[1].slice(4));
+const script = words.indexOf('dist/cli.js');
+if (words[0] !== 'node' || script < 1) process.exit(1);
+for (const option of words.slice(1, script)) console.log(option);
+" "$cmd_line")" || fail "Dockerfile CMD is not [\"node\", ...options, \"dist/cli.js\"]: $cmd_line"
+node_options=()
+[[ -z "$options_text" ]] || mapfile -t node_options <<<"$options_text"
+RXPROXY_CONFIG="$work/reverse-proxy-config.ini" node "${node_options[@]}" dist/cli.js \
   >"$work/proxy.out" 2>"$work/proxy.err" &
 proxy_pid=$!
 

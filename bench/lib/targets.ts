@@ -108,6 +108,26 @@ function nodeTarget(
 }
 
 /**
+ * The node options the image's `CMD` starts the proxy with (`["node", ...options,
+ * "dist/cli.js"]` in the Dockerfile of `root`), so the benchmark runs rxproxy as shipped; none
+ * when there is no Dockerfile or its CMD runs something else.
+ */
+export function shippedNodeOptions(root: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  } catch {
+    return [];
+  }
+  const cmd = [...text.matchAll(/^CMD (\[.*\])$/gm)].at(-1)?.[1];
+  if (cmd === undefined) return [];
+  const words = JSON.parse(cmd) as unknown;
+  if (!Array.isArray(words) || !words.every((word) => typeof word === 'string')) return [];
+  const script = words.indexOf('dist/cli.js');
+  return words[0] === 'node' && script > 0 ? words.slice(1, script) : [];
+}
+
+/**
  * rxproxy built in `build` (the checkout itself when undefined): another build, such as the
  * commit before a change, runs as a target of its own so both are measured in one run.
  */
@@ -131,7 +151,10 @@ export function rxproxyTarget(
         : `${join(folder(root), 'dist', 'cli.js')} is missing (npm run build)`,
     version: (root) => {
       const git = gitDescription(folder(root));
-      return `rxproxy ${rootVersion(folder(root))}${git ? ` (${git})` : ''}`;
+      const options = shippedNodeOptions(folder(root));
+      return `rxproxy ${rootVersion(folder(root))}${git ? ` (${git})` : ''}${
+        options.length > 0 ? `, node ${options.join(' ')}` : ''
+      }`;
     },
     start: (ctx) => {
       const servers = ctx.backends.map((hostPort, i) => `server${i + 1}=${hostPort}`).join('\n');
@@ -164,7 +187,12 @@ export function rxproxyTarget(
       return start(
         name,
         process.execPath,
-        [join(folder(ctx.root), 'dist', 'cli.js'), '--config', file],
+        [
+          ...shippedNodeOptions(folder(ctx.root)),
+          join(folder(ctx.root), 'dist', 'cli.js'),
+          '--config',
+          file,
+        ],
         join(ctx.dir, `${name}-${ctx.port}${ctx.tls ? '-tls' : ''}.log`),
         { cwd: ctx.root, env },
       );
