@@ -8,7 +8,8 @@ import { loadHookModule } from './adapters/hookModule';
 import { createLogger, writeLogRecords, type Logger } from './adapters/logger';
 import { readCpuFacts } from './adapters/cpuQuota';
 import { workerCount } from './cluster/workerCount';
-import { runPrimary, workerRole, type WorkerRole } from './composeCluster';
+import type * as ClusterModule from './composeCluster';
+import type { WorkerRole } from './composeCluster';
 import { packageVersion } from './adapters/packageInfo';
 import { fromSignals } from './adapters/processSignals';
 import { selfCheck } from './adapters/selfCheck';
@@ -271,14 +272,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     await loaded.demo?.close();
     return 0;
   }
-  const role = workerRole(io.env);
+  const role = cluster.isWorker ? clusterModule().workerRole(io.env) : undefined;
   if (role) return serve(loaded, io, role);
   const count = loaded.demo ? 1 : workerCount(loaded.config.frontend.workers, readCpuFacts());
   if (count <= 1) return serve(loaded, io);
   const logger = await loggerFor(loaded, io);
   if (typeof logger === 'number') return logger;
   try {
-    return await runPrimary({
+    return await clusterModule().runPrimary({
       config: loaded.config,
       count,
       logger,
@@ -291,6 +292,16 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   } finally {
     logger.flush();
   }
+}
+
+/**
+ * The cluster's composition, loaded by a cluster's primary and workers only: it brings the
+ * cluster's admin listener with its dashboard, which a single process without `[admin]` does
+ * not use (docs/performance.md, Memory).
+ */
+function clusterModule(): typeof ClusterModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./composeCluster') as typeof ClusterModule;
 }
 
 /** A cluster worker that ends (or never started) lets go of its IPC channel, so that it exits. */

@@ -1,6 +1,7 @@
 import type { Subject } from 'rxjs';
-import { createAdminServer, type AdminRoutes, type AdminServer } from './adapters/adminServer';
-import { DASHBOARD_HTML } from './adapters/dashboardPage';
+import type { AdminRoutes, AdminServer } from './adapters/adminServer';
+import type * as AdminServerModule from './adapters/adminServer';
+import type * as DashboardPageModule from './adapters/dashboardPage';
 import { packageVersion } from './adapters/packageInfo';
 import type { Config } from './config';
 import type { ProxyEvent } from './events';
@@ -25,9 +26,13 @@ export function createAdmin(
   const startedAt = Date.now();
   const version = packageVersion();
   // Loaded with the admin listener only: prom-client and what it brings hold several MiB of
-  // resident memory that a proxy without metrics should not pay (docs/performance.md, Memory).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // resident memory that a proxy without metrics should not pay, the server and its dashboard
+  // page some more (docs/performance.md, Memory).
+  /* eslint-disable @typescript-eslint/no-require-imports */
   const { createMetrics } = require('./observability/metrics') as typeof MetricsModule;
+  const { createAdminServer } = require('./adapters/adminServer') as typeof AdminServerModule;
+  const { DASHBOARD_HTML } = require('./adapters/dashboardPage') as typeof DashboardPageModule;
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const metrics = createMetrics({ buckets: config.admin.metricsBuckets, live });
   const counting = events.subscribe((event) => {
     stats.observe(event);
