@@ -4,7 +4,7 @@ import { createHealthProber, type HealthProber } from './adapters/healthProbe';
 import type { ExchangeContext, ExchangeOutcome } from './adapters/httpExchange';
 import type { ExchangeHooks } from './adapters/hookRunner';
 import { PendingLine } from './adapters/pendingLine';
-import type { ProbeSharing } from './adapters/sharedProbes';
+import type { SharedProbes } from './adapters/sharedProbes';
 import { MemoryBudget, type BodyLimits } from './adapters/requestBody';
 import { upstreamError } from './adapters/upstreamWorker';
 import { WorkerPool } from './adapters/workerPool';
@@ -41,7 +41,7 @@ export interface HttpPoolDeps {
   /** `[frontend] body_timeout`. */
   readonly bodyTimeoutMs: () => number;
   /** One probe per server address, path and interval, whatever the pools listing it. */
-  readonly probes?: ProbeSharing;
+  readonly probes?: SharedProbes;
   /** The pool's health is the cluster primary's. */
   readonly remote?: RemoteHealth;
 }

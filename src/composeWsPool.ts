@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { OperatorFunction } from 'rxjs';
 import { createHealthProber, type HealthProber } from './adapters/healthProbe';
 import type { ExchangeHooks } from './adapters/hookRunner';
-import type { ProbeSharing } from './adapters/sharedProbes';
+import type { SharedProbes } from './adapters/sharedProbes';
 import { WsBackend, WsProxy, type WsProxyContext } from './adapters/wsProxy';
 import type { TrafficOutcome } from './operators/outlierEjection';
 import { BackendGroup, type RemoteHealth } from './backendGroup';
@@ -23,7 +23,7 @@ export interface WsPoolDeps {
   readonly clientAddress: (req: IncomingMessage) => string | undefined;
   readonly hooks: () => ExchangeHooks | undefined;
   /** One probe per server address, path and interval, whatever the pools listing it. */
-  readonly probes?: ProbeSharing;
+  readonly probes?: SharedProbes;
   /** The pool's health is the cluster primary's. */
   readonly remote?: RemoteHealth;
   /** Another pool's WebSocket proxy, for handshakes whose hooks set `req.pool`. */

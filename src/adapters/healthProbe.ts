@@ -5,7 +5,7 @@ import { Agent, request } from './undiciCore';
 import { sameValue, type BackendTls, type PoolConfig, type ServerConfig } from '../config';
 import { interpretProbe, probeFailure, type ProbeResult } from '../health/probeResult';
 import type { Probe } from '../streams/activeHealth';
-import type { ProbeKey, ProbeSharing } from './sharedProbes';
+import type { ProbeKey, SharedProbes } from './sharedProbes';
 
 /** Health responses are small; more than this is not read. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -36,7 +36,7 @@ async function readSome(body: AsyncIterable<Buffer>): Promise<string> {
  */
 export function createHealthProber(
   settings: () => PoolConfig,
-  shared?: ProbeSharing,
+  shared?: SharedProbes,
 ): HealthProber {
   const agentFor = probeAgent;
   const tlsOf = (pool: PoolConfig) => pool.servers.find((server) => server.tls)?.tls;

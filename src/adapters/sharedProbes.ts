@@ -21,20 +21,6 @@ export interface ProbeKey {
  */
 export const REUSE_SHARE = 0.9;
 
-/**
- * What a prober needs of the probes it shares: SharedProbes in one process, or an adapter that
- * asks the cluster's primary (whose SharedProbes makes the requests) over IPC.
- */
-export interface ProbeSharing {
-  probe(
-    user: object,
-    key: ProbeKey,
-    backend: string,
-    request: ProbeRequest,
-  ): Observable<ProbeResult>;
-  release(user: object): void;
-}
-
 /** Starts the request of a probe; `signal` aborts it. A failed probe is a result, not a rejection. */
 export type ProbeRequest = (signal: AbortSignal) => Promise<ProbeResult>;
 
@@ -58,7 +44,7 @@ interface Entry {
  * waits for it; one finding a recent result takes it. Each caller gets the result under its own
  * backend name.
  */
-export class SharedProbes implements ProbeSharing {
+export class SharedProbes {
   /** Entries by the key's text fields; entries under one text differ by TLS settings. */
   private readonly entries = new Map<string, Entry[]>();
 
