@@ -56,6 +56,12 @@ describe('workers = 2', () => {
     folder = mkdtempSync(join(tmpdir(), 'rxproxy-cluster-'));
   });
   afterEach(() => rmSync(folder, { recursive: true, force: true }));
+  /** A backend that answers every request 200. */
+  const healthy = (name: string) =>
+    harness.backend(
+      name,
+      answering(() => false),
+    );
 
   /** The CLI with two workers on a free port, once both listen; stopped after the test. */
   async function cluster(sections: string): Promise<{ cli: CliProcess; port: number }> {
@@ -98,10 +104,7 @@ describe('workers = 2', () => {
   });
 
   it('ejects a backend that fails the traffic of one worker in both', async () => {
-    const good = await harness.backend(
-      'good',
-      answering(() => false),
-    );
+    const good = await healthy('good');
     const bad = await harness.backend(
       'bad',
       answering(() => true),
@@ -176,10 +179,7 @@ describe('workers = 2', () => {
   });
 
   it('feeds /events from the primary: every worker’s events while read, the health once', async () => {
-    const backend = await harness.backend(
-      'server1',
-      answering(() => false),
-    );
+    const backend = await healthy('server1');
     let failingNow = false;
     const failing = await harness.backend('failing', (req, res) => {
       req.resume();
@@ -250,10 +250,7 @@ describe('workers = 2', () => {
   });
 
   it('starts, moves and keeps the admin listener by reload; a port that cannot be bound rejects it', async () => {
-    const backend = await harness.backend(
-      'server1',
-      answering(() => false),
-    );
+    const backend = await healthy('server1');
     const [first, second] = [await unusedPort(), await unusedPort()];
     const http = `[http]\nserver1=${backend.address}\n`;
     const adminAt = (adminPort: number) => `${http}[admin]\nhost=127.0.0.1\nport=${adminPort}\n`;
@@ -298,10 +295,7 @@ describe('workers = 2', () => {
   });
 
   it('replaces a killed worker within 1 s; requests after its death succeed', async () => {
-    const backend = await harness.backend(
-      'server1',
-      answering(() => false),
-    );
+    const backend = await healthy('server1');
     const { cli, port } = await cluster(`[http]\nserver1=${backend.address}`);
     const victim = Number(workerNotes(cli, 'started')[0]?.pid);
     const results: Array<{ at: number; ok: boolean }> = [];
@@ -383,14 +377,8 @@ describe('workers = 2', () => {
   });
 
   it('validates a reload once: an invalid file leaves the workers alone, a valid one reaches both', async () => {
-    const backend = await harness.backend(
-      'server1',
-      answering(() => false),
-    );
-    const next = await harness.backend(
-      'server2',
-      answering(() => false),
-    );
+    const backend = await healthy('server1');
+    const next = await healthy('server2');
     const { cli, port } = await cluster(`[http]\nserver1=${backend.address}`);
     const file = join(folder, 'proxy.ini');
     writeFileSync(
@@ -422,10 +410,7 @@ describe('workers = 2', () => {
   });
 
   it('serves the admin listener from the primary: per-worker status, summed metrics, probes', async () => {
-    const backend = await harness.backend(
-      'server1',
-      answering(() => false),
-    );
+    const backend = await healthy('server1');
     const adminPort = await unusedPort();
     const { port } = await cluster(
       `[http]\nserver1=${backend.address}\n[admin]\nhost=127.0.0.1\nport=${adminPort}`,
