@@ -12,8 +12,8 @@ import {
   isConnectionFailure,
   type ProxyAnswer,
 } from '../forwarding/failures';
-import { clientResponseHeaders, protoOf, upstreamRequestHeaders } from '../forwarding/headers';
-import { asksToClose, trailerPairs } from '../forwarding/responseHeaders';
+import { clientResponseHead, protoOf, upstreamRequestHeaders } from '../forwarding/headers';
+import { trailerPairs } from '../forwarding/responseHeaders';
 import { hasBody, originFormPath } from '../forwarding/requestTarget';
 import { cameOverTls } from '../forwarding/stickyCookie';
 import { headerMapOf, rawHeadersOf } from '../hooks/proxyRequest';
@@ -291,11 +291,11 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     statusText: string,
   ): boolean {
     if (statusCode < 200) return true;
-    if (asksToClose(rawHeaders)) this.reusable = false;
+    const { headers, closes } = clientResponseHead(rawHeaders);
+    if (closes) this.reusable = false;
     // A good answer counts once its body is complete too (onComplete): a backend that dies
     // mid-response has failed.
     if (this.pool && statusCode >= 500) this.context.reportOutcome(this.pool, false, 'response');
-    const headers = clientResponseHeaders(rawHeaders);
     const stickyCookie = this.pool
       ? this.context.sticky?.setCookie(
           this.pool.server.address,
