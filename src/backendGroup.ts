@@ -19,7 +19,7 @@ import {
   type OperatorFunction,
   type SchedulerLike,
   type Subscription,
-} from 'rxjs';
+} from './rx';
 import { createPicker, type Candidate, type Picker, type RandomSource } from './balancing';
 import { sameEndpoint, type PoolConfig } from './config';
 import type { ProxyEvent } from './events';

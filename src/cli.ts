@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
-import { concatMap, config as rxjsConfig, filter, firstValueFrom } from 'rxjs';
+import { concatMap, config as rxjsConfig, filter, firstValueFrom } from './rx';
 import { loadConfigFile, parseConfigText } from './adapters/configFile';
 import type { DemoBackends } from './adapters/demoBackends';
 import { loadHookModule } from './adapters/hookModule';

@@ -1,4 +1,4 @@
-import type { Subject } from 'rxjs';
+import type { Subject } from './rx';
 import type { AdminRoutes, AdminServer } from './adapters/adminServer';
 import type * as AdminServerModule from './adapters/adminServer';
 import type * as DashboardPageModule from './adapters/dashboardPage';

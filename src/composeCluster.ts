@@ -11,7 +11,7 @@ import {
   switchMap,
   Observable,
   type Subscription,
-} from 'rxjs';
+} from './rx';
 import { WorkerFleet, type FleetNote } from './adapters/clusterPrimary';
 import {
   answerPrimary,

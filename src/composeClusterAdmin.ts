@@ -1,5 +1,5 @@
 import type { Worker } from 'node:cluster';
-import { Subject, defer, finalize, merge, share, type Observable, type Subscription } from 'rxjs';
+import { Subject, defer, finalize, merge, share, type Observable, type Subscription } from './rx';
 import type { AggregatorRegistry as AggregatorRegistryType } from 'prom-client';
 import type { WorkerFleet } from './adapters/clusterPrimary';
 import { createAdminServer, type ReloadAnswer } from './adapters/adminServer';

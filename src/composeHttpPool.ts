@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from './rx';
 import { createHealthProber, type HealthProber } from './adapters/healthProbe';
 import type { ExchangeContext, ExchangeOutcome } from './adapters/httpExchange';
 import type { ExchangeHooks } from './adapters/hookRunner';

@@ -1,4 +1,4 @@
-import { asyncScheduler, merge, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, merge, type Observable, type SchedulerLike } from './rx';
 import type { WorkerPool } from './adapters/workerPool';
 import { idleSamples } from './streams/idleSamples';
 import { limitsOf, poolScaling, type PoolCommand } from './streams/poolScaling';

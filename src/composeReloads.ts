@@ -1,4 +1,4 @@
-import { filter, map, of, shareReplay, startWith, type Observable } from 'rxjs';
+import { filter, map, of, shareReplay, startWith, type Observable } from './rx';
 import { loadConfigFile } from './adapters/configFile';
 import { fileDigest, watchConfigFile } from './adapters/configWatch';
 import { loadHookModule } from './adapters/hookModule';

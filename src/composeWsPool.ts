@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from './rx';
 import { createHealthProber, type HealthProber } from './adapters/healthProbe';
 import type { ExchangeHooks } from './adapters/hookRunner';
 import type { SharedProbes } from './adapters/sharedProbes';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Subject, defer, filter, lastValueFrom, map, startWith, type Observable } from 'rxjs';
+import { Subject, defer, filter, lastValueFrom, map, startWith, type Observable } from './rx';
 import { HttpExchange } from './adapters/httpExchange';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';

@@ -5,9 +5,12 @@ import { request } from 'undici';
 import { startBackend, unusedPort } from '../helpers/backend';
 import { runCli, spawnProxy } from '../helpers/process';
 
-/** An ES module hook: refuses /admin, tags everything else. */
-const ESM_HOOKS = `export default ({ rxjs: { map }, reply }) => ({
-  request: (request$) => request$.pipe(map((req) => {
+/**
+ * An ES module hook: refuses /admin, tags everything else. It uses `identity`, which the proxy
+ * itself never loads: a hook module gets the whole of RxJS.
+ */
+const ESM_HOOKS = `export default ({ rxjs: { identity, map }, reply }) => ({
+  request: (request$) => request$.pipe(identity, map((req) => {
     if (req.path.startsWith('/admin')) return reply(req, 401, { error: 'login first' });
     req.headers['x-hooked'] = 'esm';
     return req;

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Observable } from 'rxjs';
+import type { Observable } from '../rx';
 import type { AdminConfig } from '../config';
 import { AdminAuth } from '../observability/adminAuth';
 import type { Readiness } from '../observability/liveState';

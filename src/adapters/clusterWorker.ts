@@ -1,4 +1,4 @@
-import { Observable, share, type Subscription } from 'rxjs';
+import { Observable, share, type Subscription } from '../rx';
 import type { RemoteHealth, RemoteHealthNote } from '../backendGroup';
 import { isToWorker, type ToPrimary, type ToWorker, type WorkerFigures } from '../cluster/messages';
 import { fromWire } from '../cluster/snapshotWire';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, unwatchFile, watch, watchFile, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { Observable } from 'rxjs';
+import { Observable } from '../rx';
 
 export interface ConfigWatchOptions {
   /** Quiet time after the last file-system event before the file is read. */

@@ -1,4 +1,4 @@
-import { Subject, type Observable, type Subscription } from 'rxjs';
+import { Subject, type Observable, type Subscription } from '../rx';
 import type { ProxyEvent } from '../events';
 import type { EventsHook } from '../hooks/types';
 

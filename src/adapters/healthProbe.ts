@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Observable, defer, of } from 'rxjs';
+import { Observable, defer, of } from '../rx';
 import { backendTlsOptions } from './backendTls';
 import { Agent, request } from './undiciCore';
 import { sameValue, type BackendTls, type PoolConfig, type ServerConfig } from '../config';

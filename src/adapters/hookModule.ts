@@ -1,18 +1,25 @@
 import { createRequire } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as rxjs from 'rxjs';
+import type * as Rxjs from 'rxjs';
 import * as operators from '../operators/builtins';
 import { reply, type ProxyHooks } from '../hooks/types';
 
 /** What a hook module's function receives, so it needs no `require('rxproxy')` of its own. */
 export interface HookModuleApi {
-  readonly rxjs: typeof rxjs;
+  readonly rxjs: typeof Rxjs;
   readonly operators: typeof operators;
   readonly reply: typeof reply;
 }
 
-export const HOOK_MODULE_API: HookModuleApi = { rxjs, operators, reply };
+/**
+ * What hook modules get. RxJS's whole index (what `require('rxjs')` gives a module) is loaded
+ * only when a hook module is: the proxy itself loads RxJS module by module (src/rx.ts).
+ */
+export function hookModuleApi(): HookModuleApi {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use only
+  return { rxjs: require('rxjs') as typeof Rxjs, operators, reply };
+}
 
 const HOOK_KINDS = ['request', 'response', 'events', 'healthySet'] as const;
 
@@ -57,7 +64,7 @@ function checkHooks(value: unknown): string | undefined {
  */
 export async function loadHookModule(
   path: string,
-  api = HOOK_MODULE_API,
+  api: HookModuleApi = hookModuleApi(),
   fresh = false,
 ): Promise<ProxyHooks> {
   const file = isAbsolute(path) ? path : resolve(path);

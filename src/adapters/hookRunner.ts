@@ -8,7 +8,7 @@ import {
   type OperatorFunction,
   type SchedulerLike,
   type Subscription,
-} from 'rxjs';
+} from '../rx';
 import { hasStep } from '../hooks/syncHook';
 import { renderAnswer } from '../forwarding/failures';
 import {

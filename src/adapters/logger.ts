@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import type { Observable, Subscription } from 'rxjs';
+import type { Observable, Subscription } from '../rx';
 import type { LogLevel } from '../config';
 import type { LogRecord } from '../streams/logRecords';
 

@@ -1,4 +1,4 @@
-import { Observable } from 'rxjs';
+import { Observable } from '../rx';
 
 /** The termination signals as a stream; unsubscribing removes the handlers. */
 export function fromSignals(

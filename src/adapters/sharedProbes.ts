@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Observable } from 'rxjs';
+import { Observable } from '../rx';
 import { sameValue, type BackendTls } from '../config';
 import { probeFailure, type ProbeResult } from '../health/probeResult';
 

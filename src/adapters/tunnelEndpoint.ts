@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable, type Subscriber } from '../rx';
 import { closeFrame, pingFrame } from '../net/wsControlFrames';
 import { FrameScanner, ScanResult } from '../net/wsFrameScanner';
 import type { TunnelEvent, TunnelSide } from '../streams/tunnelSession';

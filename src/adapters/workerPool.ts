@@ -5,7 +5,7 @@ import {
   type Observable,
   type SchedulerLike,
   type Subscription,
-} from 'rxjs';
+} from '../rx';
 import type { PoolConfig, ServerConfig } from '../config';
 import type { ProxyEvent } from '../events';
 import type { WorkerCounts } from '../observability/liveState';

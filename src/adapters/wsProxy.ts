@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Observer } from 'rxjs';
+import type { Observer } from '../rx';
 import type { Duplex } from 'node:stream';
 import type { ServerConfig } from '../config';
 import type { ProxyEvent } from '../events';

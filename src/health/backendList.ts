@@ -1,4 +1,4 @@
-import { of, type Observable } from 'rxjs';
+import { of, type Observable } from '../rx';
 
 /**
  * A pool's backends: a fixed list, or a stream of lists that changes while the pipeline runs.

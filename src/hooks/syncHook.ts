@@ -1,4 +1,4 @@
-import { map, type OperatorFunction } from 'rxjs';
+import { map, type OperatorFunction } from '../rx';
 
 /** A hook that also offers its work as a plain function, so the runner can skip the stream. */
 export type SyncHook<T, R> = OperatorFunction<T, R> & { readonly step: (value: T) => R };

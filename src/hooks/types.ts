@@ -1,4 +1,4 @@
-import type { Observable, OperatorFunction } from 'rxjs';
+import type { Observable, OperatorFunction } from '../rx';
 import type { ProxyEvent } from '../events';
 import type { HealthySnapshot } from '../streams/healthySet';
 

@@ -12,7 +12,7 @@ import {
   timer,
   type OperatorFunction,
   type SchedulerLike,
-} from 'rxjs';
+} from '../rx';
 import { backendLists, followList, type BackendList } from '../health/backendList';
 
 /** The result of one request (or connection attempt) to a backend, as seen by the proxy. */

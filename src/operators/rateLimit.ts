@@ -1,4 +1,4 @@
-import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, type SchedulerLike } from '../rx';
 import { syncHook } from '../hooks/syncHook';
 import { reply, type ProxyRequest, type RequestHook } from '../hooks/types';
 

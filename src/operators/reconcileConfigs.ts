@@ -1,4 +1,4 @@
-import { defer, map, type Observable, type OperatorFunction } from 'rxjs';
+import { defer, map, type Observable, type OperatorFunction } from '../rx';
 import type { Config } from '../config';
 import { initialChanges, reconcile, type ConfigChanges } from '../config/reconcile';
 

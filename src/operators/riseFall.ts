@@ -1,4 +1,4 @@
-import { defer, map, type Observable, type OperatorFunction } from 'rxjs';
+import { defer, map, type Observable, type OperatorFunction } from '../rx';
 
 /**
  * Health-check hysteresis: `fall` failed probes in a row take a backend out, `rise` good ones

@@ -15,7 +15,7 @@ import {
   timer,
   type Observable,
   type SchedulerLike,
-} from 'rxjs';
+} from '../rx';
 import { followList } from '../health/backendList';
 import { probeFailure, type ProbeResult } from '../health/probeResult';
 import { riseFall } from '../operators/riseFall';

@@ -9,7 +9,7 @@ import {
   timer,
   type Observable,
   type SchedulerLike,
-} from 'rxjs';
+} from '../rx';
 
 export interface DrainOutcome {
   readonly drained: boolean;

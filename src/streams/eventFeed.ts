@@ -1,4 +1,4 @@
-import { filter, map, type Observable } from 'rxjs';
+import { filter, map, type Observable } from '../rx';
 import type { ProxyEvent, ProxyEventType } from '../events';
 
 /** Every event type, for `/events?type=` validation. */

@@ -11,7 +11,7 @@ import {
   tap,
   type Observable,
   type SchedulerLike,
-} from 'rxjs';
+} from '../rx';
 import { backendLists, followList, type BackendList } from '../health/backendList';
 import {
   freshState,

@@ -8,7 +8,7 @@ import {
   switchMap,
   type Observable,
   type SchedulerLike,
-} from 'rxjs';
+} from '../rx';
 import type { PoolSignal } from './poolScaling';
 
 /** How often idle workers are sampled for retirement: a quarter of worker_timeout, 50 ms to 1 s. */

@@ -1,4 +1,4 @@
-import { filter, map, type Observable } from 'rxjs';
+import { filter, map, type Observable } from '../rx';
 import type { ProxyEvent } from '../events';
 
 export type LogLevelName = 'error' | 'warn' | 'info' | 'debug';

@@ -9,7 +9,7 @@ import {
   type Observable,
   type ObservableInput,
   type SchedulerLike,
-} from 'rxjs';
+} from '../rx';
 import type { ServerConfig } from '../config';
 
 export interface PoolLimits {

@@ -1,4 +1,4 @@
-import { EMPTY, distinctUntilChanged, map, merge, switchMap, type Observable } from 'rxjs';
+import { EMPTY, distinctUntilChanged, map, merge, switchMap, type Observable } from '../rx';
 
 export type ReloadTrigger = 'SIGHUP' | 'watch';
 

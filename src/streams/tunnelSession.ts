@@ -1,4 +1,4 @@
-import { Observable, Subscription, type Observer, type Subscriber } from 'rxjs';
+import { Observable, Subscription, type Observer, type Subscriber } from '../rx';
 
 /**
  * What one side of a WebSocket tunnel reports. Only the connection's lifecycle: the bytes
