@@ -65,6 +65,7 @@ import {
   type Target,
 } from './lib/targets';
 import { makeBenchCertificate } from './lib/certificate';
+import { inRoundOrder } from './lib/stats';
 import { versionLine, which } from './lib/tools';
 
 const root = resolve(__dirname, '..', '..', '..', '..');
@@ -367,6 +368,7 @@ async function main(): Promise<void> {
   const peakScopeOk = resetPeakRss(process.pid);
   const settings: Settings = {
     mode: options.quick ? 'quick' : 'full',
+    orderRotated: true,
     rounds: options.rounds,
     loadGenerator: options.load,
     loadGeneratorVersion: generatorVersion(options.load, root),
@@ -662,7 +664,7 @@ async function main(): Promise<void> {
     }
   }
   for (let round = 1; round <= settings.rounds; round++) {
-    for (const r of running.filter(alive)) {
+    for (const r of inRoundOrder(running.filter(alive), round)) {
       try {
         const run = await httpRun(r, round, settings.httpSeconds);
         results.http.push(run);
@@ -680,7 +682,7 @@ async function main(): Promise<void> {
   // WebSocket ping-pong rounds.
   const wsTargets = running.filter((r) => r.target.websocket);
   for (let round = 1; round <= settings.rounds; round++) {
-    for (const r of wsTargets.filter(alive)) {
+    for (const r of inRoundOrder(wsTargets.filter(alive), round)) {
       const client = start(
         'ws-client',
         process.execPath,
@@ -828,7 +830,7 @@ async function main(): Promise<void> {
       }
     }
     for (let round = 1; round <= settings.rounds; round++) {
-      for (const r of phaseRunning.filter(phaseAlive)) {
+      for (const r of inRoundOrder(phaseRunning.filter(phaseAlive), round)) {
         try {
           const run = await phase.run(r, round, settings.httpSeconds);
           record.push(run);

@@ -439,7 +439,7 @@ export function markdown(results: Results, options: MarkdownOptions = {}): strin
   const headline = headlineRatios(results);
   const out: string[] = [];
   out.push(
-    `**rxproxy benchmark**, ${results.date} (${s.mode} mode: ${s.rounds} round${s.rounds === 1 ? '' : 's'}, targets interleaved in each round)`,
+    `**rxproxy benchmark**, ${results.date} (${s.mode} mode: ${s.rounds} round${s.rounds === 1 ? '' : 's'}, targets interleaved in each round${s.orderRotated ? ', order rotated each round' : ''})`,
     '',
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB.toFixed(0)} GiB, Linux ${m.kernel}, Node ${m.node}, ` +
       `load average ${fixed(m.loadAverage.start, 2)} at the start and ${fixed(m.loadAverage.end, 2)} at the end. ` +

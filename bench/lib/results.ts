@@ -16,6 +16,8 @@ export interface Machine {
 export interface Settings {
   mode: 'full' | 'quick';
   rounds: number;
+  /** Each round ran the targets in an order rotated by one (absent in runs before 2026-12-07). */
+  orderRotated?: boolean;
   loadGenerator: LoadGenerator;
   loadGeneratorVersion: string;
   httpConnections: number;

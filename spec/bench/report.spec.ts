@@ -39,6 +39,13 @@ describe('benchmark report blocks', () => {
     );
   });
 
+  it('says when the rounds rotated the order of the targets', () => {
+    const rotated = { ...latest, settings: { ...latest.settings, orderRotated: true } };
+    const fixed = { ...latest, settings: { ...latest.settings, orderRotated: undefined } };
+    expect(markdown(rotated, {})).toContain('targets interleaved in each round, order rotated');
+    expect(markdown(fixed, {})).not.toContain('order rotated');
+  });
+
   it('refuses a document without markers', () => {
     expect(() => replaceBenchBlock('# Title\n', 'new')).toThrow(BENCH_START);
   });
