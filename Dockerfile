@@ -25,5 +25,6 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 \
   CMD ["node", "dist/cli.js", "--healthcheck"]
 # Exec form: node is PID 1 and handles SIGTERM/SIGINT itself (graceful drain).
 # --max-semi-space-size=4: V8's young generation stays at 2 x 4 MiB instead of growing to 2 x 16
-# MiB under load, which holds idle WebSockets' memory down (docs/decisions.md, "Memory").
-CMD ["node", "--max-semi-space-size=4", "dist/cli.js"]
+# MiB under load, which holds idle WebSockets' memory down. --v8-pool-size=1: one V8 helper
+# thread instead of four; a proxy runs a process per core (docs/decisions.md, "Memory").
+CMD ["node", "--max-semi-space-size=4", "--v8-pool-size=1", "dist/cli.js"]

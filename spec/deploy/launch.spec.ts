@@ -37,6 +37,17 @@ function newSpaceBytes(options: readonly string[]): number {
   return Number(run.stdout.trim());
 }
 
+/** Threads of a node process started with these options, once it runs its script. */
+function threadCount(options: readonly string[]): number {
+  const run = spawnSync(
+    process.execPath,
+    [...options, '-e', "console.log(require('fs').readdirSync('/proc/self/task').length)"],
+    { encoding: 'utf8' },
+  );
+  expect(run.status).toBe(0);
+  return Number(run.stdout.trim());
+}
+
 describe('how the proxy is launched', () => {
   const command = imageCommand();
   const options = command.slice(1, command.indexOf('dist/cli.js'));
@@ -44,7 +55,7 @@ describe('how the proxy is launched', () => {
   it('the image runs node with the options before dist/cli.js', () => {
     expect(command[0]).toBe('node');
     expect(command.at(-1)).toBe('dist/cli.js');
-    expect(options).toEqual(['--max-semi-space-size=4']);
+    expect(options).toEqual(['--max-semi-space-size=4', '--v8-pool-size=1']);
   });
 
   it('npm start and the benchmark launch it with the same options', () => {
@@ -54,6 +65,10 @@ describe('how the proxy is launched', () => {
 
   it('no options for a build without a Dockerfile', () => {
     expect(shippedNodeOptions(join(REPOSITORY, 'spec'))).toEqual([]);
+  });
+
+  it('the options leave V8 one helper thread instead of four', () => {
+    expect(threadCount([])).toBe(threadCount(options) + 3);
   });
 
   it('the options let V8 new space grow to 2 x 4 MiB and no further', () => {
