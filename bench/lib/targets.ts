@@ -282,6 +282,48 @@ export const nodeFloor: Target = {
   version: (root) =>
     `node:http + undici ${packageVersion(root, 'undici')}, sockets piped for WebSockets`,
 };
+/**
+ * A proxy on raw sockets, forwarding only bodiless requests and Content-Length answers: with
+ * `http`, node:http in front and raw sockets behind (what undici costs, against node-floor);
+ * with `raw`, raw sockets both sides (what node:http costs too). Floors, not proxies.
+ */
+function rawFloor(name: string, front: 'http' | 'raw', description: string): Target {
+  return {
+    name,
+    websocket: false,
+    tls: false,
+    http2: false,
+    unavailable: () => undefined,
+    version: () => description,
+    start: (ctx) =>
+      start(
+        name,
+        process.execPath,
+        [
+          join(ctx.jsDir, 'servers', 'raw-floor-target.js'),
+          '--port',
+          String(ctx.port),
+          '--backends',
+          ctx.backends.join(','),
+          '--front',
+          front,
+        ],
+        join(ctx.dir, `${name}-${ctx.port}.log`),
+        { cwd: ctx.root, jsonLines: true },
+      ),
+  };
+}
+export const nodeRawUpstream = rawFloor(
+  'node-raw-upstream',
+  'http',
+  'node:http in front, raw sockets to the backends (no undici)',
+);
+export const nodeRaw = rawFloor(
+  'node-raw',
+  'raw',
+  'raw sockets both sides (no node:http, no undici)',
+);
+
 export const fastify: Target = {
   ...nodeTarget('fastify', 'fastify-target.js', 'fastify', false),
   version: (root) =>
@@ -440,5 +482,7 @@ export const optionalTargets: Target[] = [
   rxproxyWorkers2,
   rxproxyPool2,
   rxproxyIdlePool,
+  nodeRawUpstream,
+  nodeRaw,
 ];
 export const quickTargets: Target[] = [rxproxy, nodeHttpProxy, fastify];
