@@ -1,8 +1,8 @@
 /*
- * The parts of RxJS the proxy uses, each from its own module. The package's index loads all of
- * its 230-odd modules, about 6 MiB of resident memory that an idle proxy would carry; the proxy's
- * sources import RxJS from here instead (tests and the benchmark may use the index). The modules
- * are the ones the index itself re-exports, so classes and types are the same.
+ * The parts of RxJS the proxy uses, each from its own module. The package's index loads all 223
+ * of its modules, 1.4 MiB more resident memory in an idle proxy than the 85 these bring; the
+ * proxy's sources import RxJS from here instead (tests and the benchmark may use the index). The
+ * modules are the ones the index itself re-exports, so classes and types are the same.
  */
 export { BehaviorSubject } from 'rxjs/internal/BehaviorSubject';
 export { Observable } from 'rxjs/internal/Observable';
