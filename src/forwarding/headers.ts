@@ -1,4 +1,4 @@
-/** Headers that describe one connection, never forwarded (RFC 9110 7.6.1), plus `Expect`, which the front end answers itself. */
+/** Headers that describe one connection, never forwarded (RFC 9110 7.6.1). */
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -10,24 +10,17 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /**
- * Whether a header name of this length may be one the request path handles itself (hop-by-hop,
- * `Expect`, `Host`, the `X-Forwarded-*` ones): only those names are lowercased and looked up.
+ * Names the request path handles itself besides the hop-by-hop ones: `Expect` (the front end
+ * answers it), Host and the forwarding headers it sets.
  */
-function mayBeHandled(length: number): boolean {
-  return (
-    length === 2 ||
-    length === 4 ||
-    length === 6 ||
-    length === 7 ||
-    length === 10 ||
-    (length >= 15 && length <= 17)
-  );
-}
+const FORWARDING = ['expect', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'];
 
-/** Whether a header name of this length may be hop-by-hop (2, 7, 10, 16 or 17 characters). */
-function mayBeHopByHop(length: number): boolean {
-  return length === 2 || length === 7 || length === 10 || length === 16 || length === 17;
-}
+/**
+ * The lengths of the names each path handles: a name of another length is none of them, so only
+ * names of these lengths are lowercased and looked up.
+ */
+const HOP_BY_HOP_LENGTHS = new Set([...HOP_BY_HOP].map((name) => name.length));
+const HANDLED_LENGTHS = new Set([...HOP_BY_HOP, ...FORWARDING].map((name) => name.length));
 
 /** What a `Connection` header says: `close`, and the other headers it names (RFC 9110 7.6.1). */
 interface ConnectionOptions {
@@ -36,29 +29,37 @@ interface ConnectionOptions {
   listed: Set<string> | undefined;
 }
 
-function readConnection(value: string, into: ConnectionOptions): void {
-  // What nearly every backend and client sends, without splitting.
-  if (value === 'keep-alive' || value === 'Keep-Alive') return;
+/**
+ * Adds what one `Connection` value says to `into`, made when first needed: the usual
+ * `keep-alive` needs nothing, and is not split.
+ */
+function readConnection(
+  value: string,
+  into: ConnectionOptions | undefined,
+): ConnectionOptions | undefined {
+  if (value === 'keep-alive' || value === 'Keep-Alive') return into;
+  const options = into ?? { closes: false, listed: undefined };
   if (value === 'close' || value === 'Close') {
-    into.closes = true;
-    return;
+    options.closes = true;
+    return options;
   }
   for (const token of value.split(',')) {
     const name = token.trim().toLowerCase();
-    if (name === 'close') into.closes = true;
-    else if (name !== '' && !HOP_BY_HOP.has(name)) (into.listed ??= new Set()).add(name);
+    if (name === 'close') options.closes = true;
+    else if (name !== '' && !HOP_BY_HOP.has(name)) (options.listed ??= new Set()).add(name);
   }
+  return options;
 }
 
 /** The names a request's `Connection` headers list; the length test skips most names cheaply. */
-function connectionOptions(rawHeaders: readonly string[]): ConnectionOptions {
-  const options: ConnectionOptions = { closes: false, listed: undefined };
+function connectionListed(rawHeaders: readonly string[]): Set<string> | undefined {
+  let options: ConnectionOptions | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] ?? '';
     if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
-    readConnection(rawHeaders[i + 1] ?? '', options);
+    options = readConnection(rawHeaders[i + 1] ?? '', options);
   }
-  return options;
+  return options?.listed;
 }
 
 export interface ForwardedFor {
@@ -77,14 +78,14 @@ export function upstreamRequestHeaders(
   rawHeaders: readonly string[],
   forwarded: ForwardedFor,
 ): string[] {
-  const { listed } = connectionOptions(rawHeaders);
+  const listed = connectionListed(rawHeaders);
   const headers: string[] = [];
   let forwardedFor: string | undefined;
   let host: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] ?? '';
     const value = rawHeaders[i + 1] ?? '';
-    if (!mayBeHandled(name.length) && listed === undefined) {
+    if (!HANDLED_LENGTHS.has(name.length) && listed === undefined) {
       headers.push(name, value);
       continue;
     }
@@ -130,21 +131,24 @@ export interface ClientResponseHead {
  */
 export function clientResponseHead(rawHeaders: readonly Buffer[]): ClientResponseHead {
   const headers: string[] = [];
-  const connection: ConnectionOptions = { closes: false, listed: undefined };
+  let connection: ConnectionOptions | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]?.toString('latin1') ?? '';
     const value = rawHeaders[i + 1]?.toString('latin1') ?? '';
-    if (mayBeHopByHop(name.length)) {
+    if (HOP_BY_HOP_LENGTHS.has(name.length)) {
       const lower = name.toLowerCase();
       if (HOP_BY_HOP.has(lower)) {
-        if (lower === 'connection') readConnection(value, connection);
+        if (lower === 'connection') connection = readConnection(value, connection);
         continue;
       }
     }
     headers.push(name, value);
   }
-  const { listed, closes } = connection;
-  return { headers: listed ? withoutNamed(headers, listed) : headers, closes };
+  const listed = connection?.listed;
+  return {
+    headers: listed ? withoutNamed(headers, listed) : headers,
+    closes: connection?.closes ?? false,
+  };
 }
 
 /** The backend's response headers for the client, order and repeats kept, hop-by-hop removed. */
