@@ -80,6 +80,8 @@ function nodeTarget(
   pkg: string,
   websocket: boolean,
   tls = false,
+  /** More arguments for the script. */
+  extraArgs: readonly string[] = [],
 ): Target {
   return {
     name,
@@ -100,6 +102,7 @@ function nodeTarget(
           '--backends',
           ctx.backends.join(','),
           ...(ctx.tls ? ['--tls-cert', ctx.tls.cert, '--tls-key', ctx.tls.key] : []),
+          ...extraArgs,
         ],
         join(ctx.dir, `${name}-${ctx.port}${ctx.tls ? '-tls' : ''}.log`),
         { cwd: ctx.root, jsonLines: true },
@@ -289,28 +292,10 @@ export const nodeFloor: Target = {
  */
 function rawFloor(name: string, front: 'http' | 'raw', description: string): Target {
   return {
-    name,
-    websocket: false,
-    tls: false,
-    http2: false,
+    // Nothing to install: node:http and node:net only.
+    ...nodeTarget(name, 'raw-floor-target.js', 'undici', false, false, ['--front', front]),
     unavailable: () => undefined,
     version: () => description,
-    start: (ctx) =>
-      start(
-        name,
-        process.execPath,
-        [
-          join(ctx.jsDir, 'servers', 'raw-floor-target.js'),
-          '--port',
-          String(ctx.port),
-          '--backends',
-          ctx.backends.join(','),
-          '--front',
-          front,
-        ],
-        join(ctx.dir, `${name}-${ctx.port}.log`),
-        { cwd: ctx.root, jsonLines: true },
-      ),
   };
 }
 export const nodeRawUpstream = rawFloor(

@@ -29,21 +29,12 @@ const space = require('node:v8').getHeapSpaceStatistics().find((s) => s.space_na
 console.log(space.space_size);
 `;
 
-function newSpaceBytes(options: readonly string[]): number {
-  const run = spawnSync(process.execPath, [...options, '-e', GROW_NEW_SPACE], {
-    encoding: 'utf8',
-  });
-  expect(run.status).toBe(0);
-  return Number(run.stdout.trim());
-}
+/** Prints the number of threads the process runs. */
+const COUNT_THREADS = "console.log(require('node:fs').readdirSync('/proc/self/task').length)";
 
-/** Threads of a node process started with these options, once it runs its script. */
-function threadCount(options: readonly string[]): number {
-  const run = spawnSync(
-    process.execPath,
-    [...options, '-e', "console.log(require('fs').readdirSync('/proc/self/task').length)"],
-    { encoding: 'utf8' },
-  );
+/** The number a node process started with these options prints when it runs `script`. */
+function printedBy(options: readonly string[], script: string): number {
+  const run = spawnSync(process.execPath, [...options, '-e', script], { encoding: 'utf8' });
   expect(run.status).toBe(0);
   return Number(run.stdout.trim());
 }
@@ -68,10 +59,10 @@ describe('how the proxy is launched', () => {
   });
 
   it('the options leave V8 one helper thread instead of four', () => {
-    expect(threadCount([])).toBe(threadCount(options) + 3);
+    expect(printedBy([], COUNT_THREADS)).toBe(printedBy(options, COUNT_THREADS) + 3);
   });
 
   it('the options let V8 new space grow to 2 x 4 MiB and no further', () => {
-    expect(newSpaceBytes(options)).toBe(8 * 1024 * 1024);
+    expect(printedBy(options, GROW_NEW_SPACE)).toBe(8 * 1024 * 1024);
   });
 });
