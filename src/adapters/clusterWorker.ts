@@ -60,31 +60,33 @@ export function ipcRemoteHealth(channel: PrimaryChannel): RemoteHealth {
   };
 }
 
-/** The primary's reload orders, as the trigger each names. */
-export function reloadOrders(channel: PrimaryChannel): Observable<string> {
-  return new Observable<string>((subscriber) =>
+/** The primary's messages of one type, each as `pick` reads it. */
+function ordersOf<Type extends ToWorker['type'], Value>(
+  channel: PrimaryChannel,
+  type: Type,
+  pick: (message: Extract<ToWorker, { type: Type }>) => Value,
+): Observable<Value> {
+  return new Observable<Value>((subscriber) =>
     fromPrimary(channel).subscribe((message) => {
-      if (message.type === 'rxproxy:reload') subscriber.next(message.trigger);
+      if (message.type === type)
+        subscriber.next(pick(message as Extract<ToWorker, { type: Type }>));
     }),
   );
+}
+
+/** The primary's reload orders, as the trigger each names. */
+export function reloadOrders(channel: PrimaryChannel): Observable<string> {
+  return ordersOf(channel, 'rxproxy:reload', (message) => message.trigger);
 }
 
 /** The primary's feed orders: true while someone reads its `/events`. */
 export function feedOrders(channel: PrimaryChannel): Observable<boolean> {
-  return new Observable<boolean>((subscriber) =>
-    fromPrimary(channel).subscribe((message) => {
-      if (message.type === 'rxproxy:feed') subscriber.next(message.on);
-    }),
-  );
+  return ordersOf(channel, 'rxproxy:feed', (message) => message.on);
 }
 
 /** The primary's metrics orders: the buckets to count with, undefined for none. */
 export function metricsOrders(channel: PrimaryChannel): Observable<readonly number[] | undefined> {
-  return new Observable<readonly number[] | undefined>((subscriber) =>
-    fromPrimary(channel).subscribe((message) => {
-      if (message.type === 'rxproxy:metrics') subscriber.next(message.buckets);
-    }),
-  );
+  return ordersOf(channel, 'rxproxy:metrics', (message) => message.buckets);
 }
 
 /** What this worker reports of itself. */
