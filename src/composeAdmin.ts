@@ -9,7 +9,7 @@ import type { LiveState } from './observability/liveState';
 import type * as MetricsModule from './observability/metrics';
 import { statusReport } from './observability/statusReport';
 import { TrafficStats } from './observability/trafficStats';
-import { eventFeed, parseEventTypes } from './streams/eventFeed';
+import { eventFeedFor } from './streams/eventFeed';
 
 /**
  * The admin listener wired to the proxy: traffic stats and metrics subscribe to the events
@@ -43,10 +43,7 @@ export function createAdmin(
     status: () =>
       statusReport(live, stats, { version, configFile: config.file, startedAt, now: Date.now() }),
     metrics,
-    feed: (query) => {
-      const parsed = parseEventTypes(query);
-      return parsed.ok ? eventFeed(events, parsed.types) : { unknown: parsed.unknown };
-    },
+    feed: (query) => eventFeedFor(events, query),
     dashboard: DASHBOARD_HTML,
     ...commands,
     onError: (message) => events.next({ type: 'internal-error', source: 'admin', message }),

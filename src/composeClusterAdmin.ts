@@ -12,7 +12,7 @@ import { routeMatchReport, routesReport } from './observability/routesReport';
 import { RouteTable } from './routing/routeTable';
 import type { ProxyEvent } from './events';
 import type { ProxyStatus } from './observability/statusReport';
-import { eventFeed, parseEventTypes } from './streams/eventFeed';
+import { eventFeedFor } from './streams/eventFeed';
 import type { ServerControl } from './proxy';
 
 /** How often the primary asks its workers for their figures while the admin listener runs. */
@@ -109,10 +109,7 @@ export class ClusterAdmin {
         contentType: aggregator.contentType,
         scrape: () => aggregator.clusterMetrics(),
       },
-      feed: (query) => {
-        const parsed = parseEventTypes(query);
-        return parsed.ok ? eventFeed(events$, parsed.types) : { unknown: parsed.unknown };
-      },
+      feed: (query) => eventFeedFor(events$, query),
       dashboard: DASHBOARD_HTML,
       reload: deps.reload,
       control: (pool, server, command) => {

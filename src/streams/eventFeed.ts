@@ -54,3 +54,15 @@ export function eventFeed(
     ),
   );
 }
+
+/**
+ * The admin listener's `/events` answer to a `?type=` query: the feed of the types asked for, or
+ * the names that are no event type.
+ */
+export function eventFeedFor(
+  events$: Observable<ProxyEvent>,
+  query: string | null,
+): Observable<string> | { readonly unknown: string[] } {
+  const parsed = parseEventTypes(query);
+  return parsed.ok ? eventFeed(events$, parsed.types) : { unknown: parsed.unknown };
+}
