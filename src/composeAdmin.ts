@@ -6,9 +6,8 @@ import { packageVersion } from './adapters/packageInfo';
 import type { Config } from './config';
 import type { ProxyEvent } from './events';
 import type { LiveState } from './observability/liveState';
-import type * as MetricsModule from './observability/metrics';
+import type * as TrafficCountersModule from './composeTrafficCounters';
 import { statusReport } from './observability/statusReport';
-import { TrafficStats } from './observability/trafficStats';
 import { eventFeedFor } from './streams/eventFeed';
 
 /**
@@ -22,22 +21,18 @@ export function createAdmin(
   commands: Pick<AdminRoutes, 'control' | 'reload' | 'routing'>,
 ): AdminServer | undefined {
   if (config.admin.port === undefined) return undefined;
-  const stats = new TrafficStats(config.admin.metricsBuckets);
   const startedAt = Date.now();
   const version = packageVersion();
   // Loaded with the admin listener only: prom-client and what it brings hold several MiB of
   // resident memory that a proxy without metrics should not pay, the server and its dashboard
   // page some more (docs/performance.md, Memory).
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { createMetrics } = require('./observability/metrics') as typeof MetricsModule;
+  const { countTraffic } = require('./composeTrafficCounters') as typeof TrafficCountersModule;
   const { createAdminServer } = require('./adapters/adminServer') as typeof AdminServerModule;
   const { DASHBOARD_HTML } = require('./adapters/dashboardPage') as typeof DashboardPageModule;
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const metrics = createMetrics({ buckets: config.admin.metricsBuckets, live });
-  const counting = events.subscribe((event) => {
-    stats.observe(event);
-    metrics.observe(event);
-  });
+  const counters = countTraffic(events, config.admin.metricsBuckets, live);
+  const { metrics, stats } = counters;
   const server = createAdminServer(config.admin, {
     readiness: () => live.readiness(),
     status: () =>
@@ -57,8 +52,7 @@ export function createAdmin(
       return server.address;
     },
     close: async () => {
-      counting.unsubscribe();
-      metrics.close();
+      counters.close();
       await server.close();
     },
   };

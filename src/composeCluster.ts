@@ -30,7 +30,7 @@ import { perProcessConfig } from './cluster/perProcess';
 import { cliReloadTriggers, readForReload, type ReadDigest } from './composeReloads';
 import { describeChanges, formatProblem, reconcile, type Config } from './config';
 import type { ReloadAnswer } from './adapters/adminServer';
-import type * as MetricsModule from './observability/metrics';
+import type * as TrafficCountersModule from './composeTrafficCounters';
 import type { LoadedConfig, Proxy } from './proxy';
 import type { AggregatorRegistry as AggregatorRegistryType } from 'prom-client';
 import { ClusterAdmin } from './composeClusterAdmin';
@@ -94,7 +94,7 @@ export function workerRole(env: NodeJS.ProcessEnv): WorkerRole | undefined {
           }),
       });
       attached.add(forwardEvents(channel, proxy.events$));
-      attached.add(countTraffic(channel, proxy, counting));
+      attached.add(countForPrimary(channel, proxy, counting));
       return attached;
     },
     close: () => cluster.worker?.disconnect(),
@@ -137,7 +137,7 @@ interface WorkerCounting {
  * its status answers. Counting starts afresh when the listener comes back or its buckets change,
  * as a single process's does when a reload replaces its admin listener.
  */
-function countTraffic(
+function countForPrimary(
   channel: PrimaryChannel,
   proxy: Proxy,
   counting: WorkerCounting,
@@ -161,25 +161,19 @@ function workerCounters(
 ): Observable<never> {
   return new Observable<never>(() => {
     /* eslint-disable @typescript-eslint/no-require-imports -- loaded with the admin listener only */
-    const { createMetrics } = require('./observability/metrics') as typeof MetricsModule;
+    const { countTraffic } = require('./composeTrafficCounters') as typeof TrafficCountersModule;
     const { AggregatorRegistry } = require('prom-client') as {
       AggregatorRegistry: typeof AggregatorRegistryType;
     };
     /* eslint-enable @typescript-eslint/no-require-imports */
-    const metrics = createMetrics({ buckets, live: proxy.live });
-    const stats = new TrafficStats(buckets);
-    counting.stats = stats;
+    const counters = countTraffic(proxy.events$, buckets, proxy.live);
+    counting.stats = counters.stats;
     new AggregatorRegistry();
-    AggregatorRegistry.setRegistries([metrics.registry]);
-    const observing = proxy.events$.subscribe((event) => {
-      metrics.observe(event);
-      stats.observe(event);
-    });
+    AggregatorRegistry.setRegistries([counters.metrics.registry]);
     return () => {
-      observing.unsubscribe();
-      if (counting.stats === stats) counting.stats = undefined;
+      if (counting.stats === counters.stats) counting.stats = undefined;
       AggregatorRegistry.setRegistries([]);
-      metrics.close();
+      counters.close();
     };
   });
 }
