@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { map, type OperatorFunction } from 'rxjs';
-import type { Dispatcher } from 'undici';
 import { WebSocket } from 'ws';
 import {
   HttpExchange,
@@ -11,6 +10,7 @@ import {
 } from '../../src/adapters/httpExchange';
 import type { ExchangeHooks } from '../../src/adapters/hookRunner';
 import { MemoryBudget } from '../../src/adapters/requestBody';
+import type { UpstreamHandler, UpstreamRequest } from '../../src/adapters/http1Connection';
 import type { UpstreamWorker } from '../../src/adapters/upstreamWorker';
 import type { WorkerPool, WorkerRequest } from '../../src/adapters/workerPool';
 import { WsBackend, WsProxy } from '../../src/adapters/wsProxy';
@@ -76,18 +76,13 @@ class FakeHttpPool {
   private member(backend: string): WorkerPool {
     const worker = {
       served: 0,
-      dispatch: (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) => {
+      dispatch: (options: UpstreamRequest, handler: UpstreamHandler) => {
         this.served.push({ pool: this.name, backend, path: options.path });
         const body = Buffer.from(`${this.name}/${backend} ${options.path}`);
-        handler.onConnect?.(() => undefined);
-        handler.onHeaders?.(
-          200,
-          [Buffer.from('content-length'), Buffer.from(String(body.length))],
-          () => undefined,
-          'OK',
-        );
-        handler.onData?.(body);
-        handler.onComplete?.(null);
+        handler.onConnect(() => undefined);
+        handler.onHeaders(200, ['content-length', String(body.length)], () => undefined, 'OK');
+        handler.onData(body);
+        handler.onComplete([], true);
       },
     } as unknown as UpstreamWorker;
     const member = {

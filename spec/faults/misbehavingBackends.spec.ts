@@ -175,7 +175,7 @@ describe('misbehaving backends', () => {
     expect(seen).toEqual(cleanAnswer(BAD_GATEWAY));
     expect(seen.map((outcome) => outcome.body).join('')).not.toMatch(/hello|smuggled/);
     // llhttp refuses the head; undici reports it as a length mismatch since no body byte came.
-    expect(logged).toEqual(loggedAs(502, /CONTENT_LENGTH_MISMATCH/));
+    expect(logged).toEqual(loggedAs(502, /HPE_UNEXPECTED_CONTENT_LENGTH/));
   });
 
   it('cuts the client connection when the backend closes in the middle of the body, and logs 502', async () => {

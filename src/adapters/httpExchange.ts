@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { Dispatcher } from 'undici';
 import { keyOwner } from '../balancing/keyOwner';
 import { afterFailure } from '../forwarding/afterFailure';
 import {
@@ -20,6 +19,7 @@ import { headerMapOf, rawHeadersOf } from '../hooks/proxyRequest';
 import { HOOK_FAILED, HOOK_TIMEOUT } from '../hooks/replies';
 import type { ProxyRequest, ProxyResponse } from '../hooks/types';
 import type { BalancedPool } from './balancedPool';
+import type { UpstreamHandler } from './http1Connection';
 import {
   HookRun,
   poolChoice,
@@ -95,10 +95,10 @@ function ignoreLateWriteError(): void {}
 
 /**
  * One client request: placed on a backend's worker (or its queue), relayed with backpressure
- * both ways as an undici dispatch handler, and retried on another backend when the connection
+ * both ways as the upstream connection's handler, and retried on another backend when the connection
  * fails before any response byte and retrying is safe.
  */
-export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, BodyOwner {
+export class HttpExchange implements UpstreamHandler, WorkerRequest, BodyOwner {
   private readonly startedAt = performance.now();
   private readonly method: string;
   private readonly withBody: boolean;
@@ -135,7 +135,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
   private reusedConnection = false;
   private upstreamDone = false;
   private reusable = true;
-  private abortUpstream: ((error?: Error) => void) | undefined;
+  private abortUpstream: ((error: Error) => void) | undefined;
   private resumeUpstream: (() => void) | undefined;
   private status = 0;
   private error: string | undefined;
@@ -266,8 +266,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
         method: this.method,
         headers: this.body ? this.body.upstreamHeaders(headers) : headers,
         body: this.body ? this.body.upstreamBody() : null,
-        headersTimeout: responseTimeoutMs,
-        bodyTimeout: responseTimeoutMs,
+        timeoutMs: responseTimeoutMs,
       },
       this,
     );
@@ -279,14 +278,14 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     this.fail(error);
   }
 
-  onConnect(abort: (error?: Error) => void): void {
+  onConnect(abort: (error: Error) => void): void {
     this.abortUpstream = abort;
     if (this.clientGone()) abort(new ClientClosedError());
   }
 
   onHeaders(
     statusCode: number,
-    rawHeaders: Buffer[],
+    rawHeaders: string[],
     resume: () => void,
     statusText: string,
   ): boolean {
@@ -407,14 +406,15 @@ export class HttpExchange implements Dispatcher.DispatchHandler, WorkerRequest, 
     return false;
   }
 
-  onComplete(trailers: (Buffer | string)[] | null): void {
+  onComplete(trailers: string[], reusable: boolean): void {
     if (this.heldChunks) {
-      this.heldEnd = () => this.onComplete(trailers);
+      this.heldEnd = () => this.onComplete(trailers, reusable);
       return;
     }
+    if (!reusable) this.reusable = false;
     this.upstreamDone = true;
     if (this.pool && this.status < 500) this.context.reportOutcome(this.pool, true);
-    if (trailers && trailers.length > 0 && !this.res.destroyed) {
+    if (trailers.length > 0 && !this.res.destroyed) {
       this.res.addTrailers(trailerPairs(trailers));
     }
     this.res.end();

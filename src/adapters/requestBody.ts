@@ -97,10 +97,10 @@ export class RequestBody {
     return [...headers, 'content-length', String(this.buffered.length)];
   }
 
-  /** What undici sends: the buffer, or the request itself, watched from here on. */
+  /** What goes upstream: the buffer, or the request itself, watched from here on. */
   upstreamBody(): Buffer | IncomingMessage {
     if (this.buffered) return this.buffered;
-    // Paused first, so that the watcher does not start the flow before undici listens.
+    // Paused first, so that the watcher does not start the flow before the connection listens.
     this.req.pause();
     if (this.mode === 'streaming') this.listen();
     return this.req;

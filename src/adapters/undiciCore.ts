@@ -1,12 +1,11 @@
-import type { Agent as UndiciAgent, Client as UndiciClient, Dispatcher } from 'undici';
+import type { Agent as UndiciAgent, Dispatcher } from 'undici';
 
 /*
  * undici's index loads fetch, caches, mocks, proxies and more: about 9 MiB of resident memory
- * that the proxy never uses (idle RSS 67 → 58 MiB). Only the dispatchers and the request helper
- * it does use are loaded, from the same package version.
+ * that the proxy never uses (idle RSS 67 → 58 MiB). Only the dispatcher and the request helper
+ * the health checks use are loaded, from the same package version.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
-export const Client = require('undici/lib/dispatcher/client') as typeof UndiciClient;
 export const Agent = require('undici/lib/dispatcher/agent') as typeof UndiciAgent;
 const requestApi = require('undici/lib/api/api-request') as (
   this: Dispatcher,
@@ -14,7 +13,6 @@ const requestApi = require('undici/lib/api/api-request') as (
 ) => Promise<Dispatcher.ResponseData>;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-export type Client = UndiciClient;
 export type Agent = UndiciAgent;
 export type { Dispatcher };
 

@@ -1,12 +1,14 @@
 import { connect, type Socket } from 'node:net';
 import { connectTls } from './backendTls';
-import { Client, type Dispatcher } from './undiciCore';
+import {
+  Http1Connection,
+  upstreamError,
+  type UpstreamHandler,
+  type UpstreamRequest,
+} from './http1Connection';
 import type { PoolConfig, ServerConfig } from '../config';
 
-/** An upstream failure with a code the forwarding rules understand. */
-export function upstreamError(code: string, message: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(message), { code });
-}
+export { upstreamError };
 
 export interface WorkerOwner {
   onReady(worker: UpstreamWorker): void;
@@ -16,13 +18,10 @@ export interface WorkerOwner {
 
 export type WorkerState = 'connecting' | 'idle' | 'busy' | 'closed';
 
-/** Long enough that idle retirement is the pool's decision, not undici's. */
-const CLIENT_KEEP_ALIVE_MS = 10 * 60_000;
-
 /**
  * One persistent upstream connection serving one request at a time. The TCP connection is
- * opened when the worker is spawned (so min_workers exist before any request) and handed to an
- * undici Client on first use. When it closes the worker is done: the pool replaces it.
+ * opened when the worker is spawned (so min_workers exist before any request) and speaks
+ * HTTP/1.1 through an `Http1Connection`. When it closes the worker is done: the pool replaces it.
  */
 export class UpstreamWorker {
   state: WorkerState = 'connecting';
@@ -33,8 +32,7 @@ export class UpstreamWorker {
   /** Set when the pool retired the worker while it was busy. */
   retireWhenDone = false;
   private readonly socket: Socket;
-  private readonly client: Client;
-  private handedOver = false;
+  private readonly client: Http1Connection;
   private lastError: Error | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
 
@@ -59,31 +57,13 @@ export class UpstreamWorker {
     this.socket.on('error', this.onSocketError);
     this.socket.once('close', this.onClose);
     this.connectTimer = setTimeout(this.onConnectTimeout, pool.connectTimeoutMs);
-    // `http:` even over TLS: the connection is the worker's own, and with an `https:` origin
-    // undici would drop it whenever a request's Host differs from the origin (its SNI check).
-    this.client = new Client(`http://${server.address}`, {
-      connect: (_options, callback) => {
-        if (this.handedOver || this.socket.destroyed) {
-          callback(upstreamError('WORKER_CLOSED', 'upstream connection already closed'), null);
-          return;
-        }
-        this.handedOver = true;
-        // undici expects the connector to answer asynchronously, as a real connect would.
-        process.nextTick(callback, null, this.socket);
-      },
-      pipelining: 1,
-      headersTimeout: pool.responseTimeoutMs,
-      bodyTimeout: pool.responseTimeoutMs,
-      keepAliveTimeout: CLIENT_KEEP_ALIVE_MS,
-      keepAliveMaxTimeout: CLIENT_KEEP_ALIVE_MS,
-    });
-    this.client.on('connectionError', () => undefined);
+    this.client = new Http1Connection(this.socket, server.address);
   }
 
-  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
+  dispatch(request: UpstreamRequest, handler: UpstreamHandler): void {
     this.state = 'busy';
     this.served++;
-    this.client.dispatch(options, handler);
+    this.client.dispatch(request, handler);
   }
 
   /** Closes the connection without telling the owner (it asked). */
@@ -91,8 +71,7 @@ export class UpstreamWorker {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.clearConnectTimer();
-    this.client.destroy().catch(() => undefined);
-    this.socket.destroy();
+    this.client.close();
   }
 
   private readonly onConnect = (): void => {
@@ -115,10 +94,9 @@ export class UpstreamWorker {
     if (this.state === 'closed') return;
     const connected = this.state !== 'connecting';
     this.state = 'closed';
-    // undici handles the close of its socket after this listener and fails the request in
-    // flight with the socket's error; destroying the client first would hide that error.
-    setImmediate(() => void this.client.destroy().catch(() => undefined));
+    // The pool hears of the loss first, so that the failed request is not handed this worker.
     this.owner.onLost(this, connected, this.lastError);
+    this.client.socketClosed(this.lastError);
   };
 
   private clearConnectTimer(): void {

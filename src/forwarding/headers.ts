@@ -129,12 +129,12 @@ export interface ClientResponseHead {
  * closes. Only names of a hop-by-hop length are lowercased; headers a `Connection` header names
  * are taken out afterwards, which almost no response needs.
  */
-export function clientResponseHead(rawHeaders: readonly Buffer[]): ClientResponseHead {
+export function clientResponseHead(rawHeaders: readonly (string | Buffer)[]): ClientResponseHead {
   const headers: string[] = [];
   let connection: ConnectionOptions | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]?.toString('latin1') ?? '';
-    const value = rawHeaders[i + 1]?.toString('latin1') ?? '';
+    const name = latin1(rawHeaders[i]);
+    const value = latin1(rawHeaders[i + 1]);
     if (HOP_BY_HOP_LENGTHS.has(name.length)) {
       const lower = name.toLowerCase();
       if (HOP_BY_HOP.has(lower)) {
@@ -151,8 +151,12 @@ export function clientResponseHead(rawHeaders: readonly Buffer[]): ClientRespons
   };
 }
 
+function latin1(raw: string | Buffer | undefined): string {
+  return typeof raw === 'string' ? raw : (raw?.toString('latin1') ?? '');
+}
+
 /** The backend's response headers for the client, order and repeats kept, hop-by-hop removed. */
-export function clientResponseHeaders(rawHeaders: readonly Buffer[]): string[] {
+export function clientResponseHeaders(rawHeaders: readonly (string | Buffer)[]): string[] {
   return clientResponseHead(rawHeaders).headers;
 }
 
