@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Observable, defer, of } from '../rx';
 import { backendTlsOptions } from './backendTls';
-import { Agent, request } from './undiciCore';
+import { newAgent, request, type Agent } from './undiciCore';
 import { sameValue, type BackendTls, type PoolConfig, type ServerConfig } from '../config';
 import { interpretProbe, probeFailure, type ProbeResult } from '../health/probeResult';
 import type { Probe } from '../streams/activeHealth';
@@ -42,7 +42,8 @@ export function createHealthProber(
   const tlsOf = (pool: PoolConfig) => pool.servers.find((server) => server.tls)?.tls;
   let timeoutMs = settings().healthCheckTimeoutMs;
   let tls = tlsOf(settings());
-  let agent = agentFor(timeoutMs, tls);
+  /** Made for the first probe: a pool without active checks loads no HTTP client for them. */
+  let agent: Agent | undefined;
   /** The connect options are the agent's: a reloaded timeout or TLS setting gets a new agent. */
   const agentOf = (pool: PoolConfig): Agent => {
     const poolTls = tlsOf(pool);
@@ -52,8 +53,9 @@ export function createHealthProber(
       tls = poolTls;
       agent = agentFor(timeoutMs, tls);
       // Probes already running on the previous agent finish; then its connections close.
-      previous.close().catch(() => undefined);
+      previous?.close().catch(() => undefined);
     }
+    agent ??= agentFor(timeoutMs, tls);
     return agent;
   };
   /** One probe request on this prober's connections; resolves with the result, never rejects. */
@@ -80,8 +82,8 @@ export function createHealthProber(
     const current = settings();
     const server = current.servers.find((candidate) => candidate.name === backend);
     if (server === undefined) return of(probeFailure(backend, 'unknown backend'));
-    // A closed prober's agent fails every request: such failures are not shared.
-    if (shared && !closed) {
+    if (closed) return of(probeFailure(backend, 'health checks stopped'));
+    if (shared) {
       const key: ProbeKey = {
         origin: originOf(server),
         tls: server.tls,
@@ -110,7 +112,7 @@ export function createHealthProber(
       shared?.release(user);
       // A request another prober joined keeps running: undici's close() lets requests already
       // given to the agent finish before it closes their connections.
-      return agent.close();
+      return agent?.close() ?? Promise.resolve();
     },
   };
 }
@@ -120,7 +122,7 @@ export function createHealthProber(
  * server of a pool shares the pool's tls_* settings: one agent serves them all.
  */
 export function probeAgent(timeoutMs: number, tls: BackendTls | undefined): Agent {
-  return new Agent({
+  return newAgent({
     connections: 1,
     connect: { timeout: timeoutMs, ...(tls ? backendTlsOptions(tls) : {}) },
     headersTimeout: timeoutMs,
