@@ -1,10 +1,11 @@
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { request } from 'undici';
 import { map } from 'rxjs';
 import type { ProxyRequest } from '../../src/hooks/types';
 import { useHarness } from '../helpers/harness';
 import { iniWith, startProxy } from '../helpers/proxy';
-import { waitUntil } from '../helpers/waitUntil';
+import { sleep, waitUntil } from '../helpers/waitUntil';
 
 /** Each connection the proxy opened, with when the proxy ended it (ms after it opened). */
 interface Connection {
@@ -179,5 +180,36 @@ describe('upstream connections (HTTP/1.1 on a worker)', () => {
     expect((await get(`${proxy.url}/hooked`)).status).toBe(400);
     expect(await get(`${proxy.url}/plain`)).toEqual({ status: 200, body: 'ok' });
     expect(heads).toEqual(['GET /plain HTTP/1.1']);
+  });
+
+  it('does not time the backend while the client is still sending a streamed body', async () => {
+    const backend = createHttpServer((req, res) => {
+      let length = 0;
+      req.on('data', (chunk: Buffer) => (length += chunk.length));
+      req.on('end', () => res.end(`got ${length}`));
+    });
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+    harness.onCleanup(() => new Promise<void>((resolve) => backend.close(() => resolve())));
+    const { port } = backend.address() as AddressInfo;
+    const proxy = await harness.proxy(
+      `[http]\nserver1=127.0.0.1:${port}\nrequest_buffer_size=0\nresponse_timeout=300ms\n`,
+    );
+    // Three pieces 500 ms apart: each gap is longer than response_timeout.
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(`${proxy.url}/upload`, { method: 'POST' }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      void (async () => {
+        for (let piece = 0; piece < 3; piece++) {
+          req.write(Buffer.alloc(1000, 1));
+          await sleep(500);
+        }
+        req.end();
+      })();
+    });
+    expect(answer).toEqual({ status: 200, body: 'got 3000' });
   });
 });

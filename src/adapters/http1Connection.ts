@@ -323,8 +323,9 @@ export class Http1Connection implements ResponseSink {
 
   private readonly onTimeout = (): void => {
     if (!this.handler) return;
-    // A paused response waits for the client, not for the backend.
-    if (this.paused) {
+    // A paused response waits for the client, not for the backend; so does a request body the
+    // client is still sending (its own body_timeout bounds that).
+    if (this.paused || (!this.bodySent && !this.inBody)) {
       this.timer?.refresh();
       return;
     }
