@@ -37,10 +37,9 @@ const CR = 13;
 const LF = 10;
 /** A token (RFC 9110 5.6.2): what a method or a field name is made of. */
 export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Control characters a field value or reason may not hold (tab is allowed; RFC 9110 5.5). */
+/** Control characters a reason phrase may not hold (tab is allowed; RFC 9110 5.5). */
 // eslint-disable-next-line no-control-regex -- finding control characters is its purpose
 const CONTROL = /[\0-\x08\x0a-\x1f\x7f]/;
-const DIGITS = /^[0-9]+$/;
 const HEX = /^[0-9A-Fa-f]+$/;
 /** Longest chunk-size line (with extensions) accepted. */
 const MAX_CHUNK_LINE = 4096;
@@ -65,6 +64,16 @@ function trimOws(value: string): string {
   return start === 0 && end === value.length ? value : value.slice(start, end);
 }
 
+/** One to 15 decimal digits and nothing else. */
+function isDigits(text: string): boolean {
+  if (text.length === 0 || text.length > 15) return false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
+}
+
 /** Whether a comma-separated header value lists `token` (lowercase), in any case. */
 function listsToken(value: string, token: string): boolean {
   const lower = value.toLowerCase();
@@ -75,10 +84,11 @@ function listsToken(value: string, token: string): boolean {
 
 /** A `Content-Length` value: digits, or a list of the same digits (RFC 9110 8.6). */
 function contentLengthOf(value: string, previous: number | undefined): number {
+  if (previous === undefined && isDigits(value)) return Number(value);
   let length: number | undefined;
   for (const item of value.includes(',') ? value.split(',') : [value]) {
     const digits = item.trim();
-    if (!DIGITS.test(digits) || digits.length > 15) {
+    if (!isDigits(digits)) {
       throw fault('HPE_INVALID_CONTENT_LENGTH', `invalid Content-Length "${value}"`);
     }
     const next = Number(digits);
@@ -95,22 +105,25 @@ function contentLengthOf(value: string, previous: number | undefined): number {
 
 /** The status line's parts; anything but `HTTP/1.x NNN[ reason]` is refused. */
 function statusLine(line: string): { status: number; statusText: string; http10: boolean } {
+  const minor = line.charCodeAt(7);
   const valid =
     line.length >= 12 &&
     line.startsWith('HTTP/1.') &&
-    (line[7] === '1' || line[7] === '0') &&
-    line[8] === ' ' &&
-    (line.length === 12 || line[12] === ' ');
-  const status = valid ? Number(line.slice(9, 12)) : NaN;
-  if (!valid || !DIGITS.test(line.slice(9, 12)) || status < 100) {
+    (minor === 48 || minor === 49) &&
+    line.charCodeAt(8) === 32 &&
+    (line.length === 12 || line.charCodeAt(12) === 32) &&
+    isDigits(line.slice(9, 12));
+  const status = valid ? Number(line.slice(9, 12)) : 0;
+  if (status < 100) {
     throw fault('HPE_INVALID_CONSTANT', `not an HTTP/1.x status line: "${line.slice(0, 40)}"`);
   }
-  const statusText = line.slice(13);
+  const statusText = line.length > 13 ? line.slice(13) : '';
   if (CONTROL.test(statusText)) throw fault('HPE_INVALID_STATUS', 'control character in reason');
-  return { status, statusText, http10: line[7] === '0' };
+  return { status, statusText, http10: minor === 48 };
 }
 
 const VERSION_PREFIX = Buffer.from('HTTP/1.', 'latin1');
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 /**
  * Refuses an unfinished head whose start already cannot be a status line, rather than waiting
@@ -139,7 +152,8 @@ export class Http1ResponseParser {
   private partial: Buffer | undefined;
   /** Body bytes left: of the Content-Length, or of the current chunk; CR seen in `chunkEnd`. */
   private remaining = 0;
-  private trailers: string[] = [];
+  /** Made when the first trailer arrives: most responses have none. */
+  private trailers: string[] | undefined;
   private trailerBytes = 0;
   /** The sink let parsing go on after the head. */
   private goOn = true;
@@ -160,7 +174,7 @@ export class Http1ResponseParser {
     this.noBody = method === 'HEAD';
     this.partial = undefined;
     this.remaining = 0;
-    this.trailers = [];
+    this.trailers = undefined;
     this.trailerBytes = 0;
   }
 
@@ -250,8 +264,8 @@ export class Http1ResponseParser {
 
   private end(offset: number, length: number): number {
     this.state = 'idle';
-    const trailers = this.trailers;
-    this.trailers = [];
+    const trailers = this.trailers ?? [];
+    this.trailers = undefined;
     this.sink.onEnd(trailers, offset < length);
     return offset;
   }
@@ -270,7 +284,7 @@ export class Http1ResponseParser {
       start = 0;
       searchFrom = Math.max(0, partial.length - 3);
     }
-    const end = source.indexOf('\r\n\r\n', searchFrom, 'latin1');
+    const end = source.indexOf(HEAD_END, searchFrom);
     if ((end < 0 ? source.length : end + 4) - start > this.maxHeadSize) {
       throw fault('UND_ERR_HEADERS_OVERFLOW', 'response headers too large');
     }
@@ -292,25 +306,26 @@ export class Http1ResponseParser {
     if (lineEnd < 0) lineEnd = text.length;
     const { status, statusText, http10 } = statusLine(text.slice(0, lineEnd));
     const rawHeaders: string[] = [];
+    readFields(text, lineEnd + 2, rawHeaders);
     let contentLength: number | undefined;
     let chunked = false;
     let transferEncoding = false;
     let connectionClose = false;
     let connectionKeepAlive = false;
     let keepAliveMs: number | undefined;
-    let position = lineEnd + 2;
-    while (position < text.length) {
-      let next = text.indexOf('\r\n', position);
-      if (next < 0) next = text.length;
-      const { name, value } = headerLine(text.slice(position, next));
-      position = next + 2;
-      rawHeaders.push(name, value);
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i] ?? '';
+      const value = rawHeaders[i + 1] ?? '';
       switch (name.length) {
         case 10: {
-          const lower = name.toLowerCase();
+          const lower = name === 'Connection' ? 'connection' : name.toLowerCase();
           if (lower === 'connection') {
-            if (listsToken(value, 'close')) connectionClose = true;
-            if (listsToken(value, 'keep-alive')) connectionKeepAlive = true;
+            if (value === 'keep-alive') connectionKeepAlive = true;
+            else if (value === 'close') connectionClose = true;
+            else {
+              if (listsToken(value, 'close')) connectionClose = true;
+              if (listsToken(value, 'keep-alive')) connectionKeepAlive = true;
+            }
           } else if (lower === 'keep-alive') {
             const timeout = KEEP_ALIVE_TIMEOUT.exec(value)?.[1];
             if (timeout !== undefined) keepAliveMs = Number(timeout) * 1000;
@@ -318,7 +333,7 @@ export class Http1ResponseParser {
           break;
         }
         case 14:
-          if (name.toLowerCase() === 'content-length') {
+          if (name === 'content-length' || name.toLowerCase() === 'content-length') {
             contentLength = contentLengthOf(value, contentLength);
           }
           break;
@@ -397,22 +412,52 @@ export class Http1ResponseParser {
   }
 
   private onTrailer(line: string): void {
-    const { name, value } = headerLine(line);
-    this.trailers.push(name, value);
+    readFields(line, 0, (this.trailers ??= []));
   }
 }
 
-/** `name: value`, the name a token (no space before the colon, no obs-fold). */
-function headerLine(line: string): { name: string; value: string } {
-  const colon = line.indexOf(':');
-  const name = colon > 0 ? line.slice(0, colon) : '';
-  if (!TOKEN.test(name)) {
-    throw fault('HPE_INVALID_HEADER_TOKEN', `invalid header line "${line.slice(0, 40)}"`);
+/** Which character codes a token may hold (RFC 9110 5.6.2). */
+const TOKEN_CHARS = new Uint8Array(128);
+for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+  TOKEN_CHARS[char.charCodeAt(0)] = 1;
+}
+
+/**
+ * Reads the `name: value` lines of `text` from `position` to its end (lines separated by CRLF)
+ * into `into`, in one pass over the characters: a name must be a token followed by a colon (no
+ * space before it, no obs-fold), a value is trimmed of spaces and tabs and may hold no control
+ * character but tab (so no bare CR or LF either).
+ */
+function readFields(text: string, position: number, into: string[]): void {
+  const length = text.length;
+  let i = position;
+  while (i < length) {
+    const nameStart = i;
+    let code = text.charCodeAt(i);
+    while (code < 128 && TOKEN_CHARS[code] === 1) code = text.charCodeAt(++i);
+    if (i === nameStart || code !== 58) {
+      const end = text.indexOf('\r\n', nameStart);
+      const line = text.slice(nameStart, end < 0 ? length : end);
+      throw fault('HPE_INVALID_HEADER_TOKEN', `invalid header line "${line.slice(0, 40)}"`);
+    }
+    const name = text.slice(nameStart, i);
+    i++;
+    while (i < length && ((code = text.charCodeAt(i)) === 32 || code === 9)) i++;
+    const valueStart = i;
+    let valueEnd = i;
+    while (i < length) {
+      code = text.charCodeAt(i);
+      if (code === 13) break;
+      if ((code < 32 && code !== 9) || code === 127) {
+        throw fault('HPE_INVALID_HEADER_TOKEN', `invalid character in header ${name}`);
+      }
+      i++;
+      if (code !== 32 && code !== 9) valueEnd = i;
+    }
+    if (i < length && text.charCodeAt(i + 1) !== 10) {
+      throw fault('HPE_INVALID_HEADER_TOKEN', `invalid character in header ${name}`);
+    }
+    into.push(name, text.slice(valueStart, valueEnd));
+    i += 2;
   }
-  const value = trimOws(line.slice(colon + 1));
-  // A bare CR or LF would let a backend slip a header past the rules; NUL and others are invalid.
-  if (CONTROL.test(value)) {
-    throw fault('HPE_INVALID_HEADER_TOKEN', `invalid character in header ${name}`);
-  }
-  return { name, value };
 }
