@@ -6,7 +6,7 @@ import type { ExchangeHooks } from './adapters/hookRunner';
 import { PendingLine } from './adapters/pendingLine';
 import type { SharedProbes } from './adapters/sharedProbes';
 import { MemoryBudget, type BodyLimits } from './adapters/requestBody';
-import { upstreamError } from './adapters/upstreamWorker';
+import { upstreamError } from './forwarding/failures';
 import { WorkerPool } from './adapters/workerPool';
 import { BackendGroup, type RemoteHealth } from './backendGroup';
 import type { RandomSource } from './balancing';

@@ -1,17 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { maxHeaderSize } from 'node:http';
 import type { Socket } from 'node:net';
+import { upstreamError } from '../forwarding/failures';
 import {
   Http1ResponseParser,
   TOKEN,
   type ResponseHead,
   type ResponseSink,
 } from '../net/http1ResponseParser';
-
-/** An upstream failure with a code the forwarding rules understand. */
-export function upstreamError(code: string, message: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(message), { code });
-}
 
 /** One request for a backend, its headers already those the backend should see. */
 export interface UpstreamRequest {

@@ -95,8 +95,8 @@ function ignoreLateWriteError(): void {}
 
 /**
  * One client request: placed on a backend's worker (or its queue), relayed with backpressure
- * both ways as the upstream connection's handler, and retried on another backend when the connection
- * fails before any response byte and retrying is safe.
+ * both ways as the handler of the worker's connection, and retried on another backend when the
+ * connection fails before any response byte and retrying is safe.
  */
 export class HttpExchange implements UpstreamHandler, WorkerRequest, BodyOwner {
   private readonly startedAt = performance.now();

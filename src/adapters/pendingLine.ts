@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { upstreamError } from './upstreamWorker';
+import { upstreamError } from '../forwarding/failures';
 import type { WorkerPool, WorkerRequest } from './workerPool';
 
 interface Waiting {

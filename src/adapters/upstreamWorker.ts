@@ -1,14 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { connectTls } from './backendTls';
-import {
-  Http1Connection,
-  upstreamError,
-  type UpstreamHandler,
-  type UpstreamRequest,
-} from './http1Connection';
+import { Http1Connection, type UpstreamHandler, type UpstreamRequest } from './http1Connection';
 import type { PoolConfig, ServerConfig } from '../config';
-
-export { upstreamError };
+import { upstreamError } from '../forwarding/failures';
 
 export interface WorkerOwner {
   onReady(worker: UpstreamWorker): void;

@@ -16,7 +16,8 @@ import {
   type SpawnReason,
 } from '../streams/poolScaling';
 import type { PendingLine } from './pendingLine';
-import { UpstreamWorker, upstreamError, type WorkerOwner } from './upstreamWorker';
+import { upstreamError } from '../forwarding/failures';
+import { UpstreamWorker, type WorkerOwner } from './upstreamWorker';
 
 /** A request that needs a worker: the exchange implements it. */
 export interface WorkerRequest {

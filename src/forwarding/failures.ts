@@ -80,6 +80,11 @@ export const NO_HEALTHY_BACKEND: ProxyAnswer = {
   reason: 'no_healthy_backend',
 };
 
+/** An upstream failure with a code the forwarding rules understand. */
+export function upstreamError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code });
+}
+
 /** Failures that say nothing about the backend: the proxy refused, or the request was invalid. */
 export function isProxyRefusal(code: string | undefined): boolean {
   return (
