@@ -132,9 +132,7 @@ export class Http1Connection implements ResponseSink {
   socketClosed(error: Error | undefined): void {
     this.closed = true;
     this.clearTimer();
-    if (!this.handler) return;
-    if (this.parser.finish()) return;
-    this.fail(error ?? upstreamError('UND_ERR_SOCKET', 'other side closed'));
+    this.inputEnded(error);
   }
 
   onHead(head: ResponseHead): boolean {
@@ -230,9 +228,14 @@ export class Http1Connection implements ResponseSink {
   }
 
   private readonly onSocketEnd = (): void => {
-    if (this.handler && this.parser.finish()) return;
-    if (this.handler) this.fail(upstreamError('UND_ERR_SOCKET', 'other side closed'));
+    this.inputEnded(undefined);
   };
+
+  /** No more bytes will come: that ends a body read until close, or fails the request. */
+  private inputEnded(error: Error | undefined): void {
+    if (!this.handler || this.parser.finish()) return;
+    this.fail(error ?? upstreamError('UND_ERR_SOCKET', 'other side closed'));
+  }
 
   private fail(error: Error): void {
     const handler = this.handler;
