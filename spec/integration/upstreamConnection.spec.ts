@@ -1,5 +1,5 @@
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { request } from 'undici';
 import { map } from 'rxjs';
 import type { ProxyRequest } from '../../src/hooks/types';
@@ -180,6 +180,38 @@ describe('upstream connections (HTTP/1.1 on a worker)', () => {
     expect((await get(`${proxy.url}/hooked`)).status).toBe(400);
     expect(await get(`${proxy.url}/plain`)).toEqual({ status: 200, body: 'ok' });
     expect(heads).toEqual(['GET /plain HTTP/1.1']);
+  });
+
+  // Requests from the HTTP/1.1 front door skip the upstream connection's own checks of method,
+  // target and headers: Node's parser must refuse each of these first.
+  it.each([
+    ['a control character in a header value', 'GET / HTTP/1.1\r\nHost: a\r\nX: a\x01b\r\n\r\n'],
+    ['DEL in a header value', 'GET / HTTP/1.1\r\nHost: a\r\nX: a\x7fb\r\n\r\n'],
+    ['a bare CR in a header value', 'GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n'],
+    ['a separator in a header name', 'GET / HTTP/1.1\r\nHost: a\r\nX@y: 1\r\n\r\n'],
+    ['a space in a header name', 'GET / HTTP/1.1\r\nHost: a\r\nX y: 1\r\n\r\n'],
+    ['a control character in the target', 'GET /a\x01b HTTP/1.1\r\nHost: a\r\n\r\n'],
+    ['a tab in the target', 'GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n'],
+    ['a byte above 0x7e in the target', 'GET /a\xe9b HTTP/1.1\r\nHost: a\r\n\r\n'],
+    ['a separator in the method', 'G{T / HTTP/1.1\r\nHost: a\r\n\r\n'],
+  ])('answers 400 at the front door, sending nothing, to a request with %s', async (_what, raw) => {
+    const heads: string[] = [];
+    const backend = await recorded((socket, _index, head) => {
+      heads.push(head);
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+    });
+    const url = new URL(await proxyTo(backend, 1));
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () =>
+        socket.end(Buffer.from(raw, 'latin1')),
+      );
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      socket.on('close', () => resolve(received));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(heads).toEqual([]);
   });
 
   it('does not time the backend while the client is still sending a streamed body', async () => {

@@ -19,6 +19,11 @@ export interface UpstreamRequest {
   readonly body: Buffer | IncomingMessage | null;
   /** How long the backend may take to start its response, and to send each piece of it. */
   readonly timeoutMs: number;
+  /**
+   * The method, target and headers came from Node's HTTP/1.1 parser, which refuses everything
+   * the checks here refuse, with only the proxy's own headers added: they are not checked again.
+   */
+  readonly checkedByParser: boolean;
 }
 
 /** What follows one request on its connection; `false` from onHeaders or onData pauses it. */
@@ -344,21 +349,18 @@ const CHUNKED_HEAD_END = 'transfer-encoding: chunked\r\n\r\n';
  */
 function requestHead(request: UpstreamRequest, defaultHost: string): string | Error {
   const { method, path, headers, body } = request;
-  if (!TOKEN.test(method)) return upstreamError('UND_ERR_INVALID_ARG', 'invalid method');
-  if (INVALID_PATH.test(path)) return upstreamError('UND_ERR_INVALID_ARG', 'invalid request path');
+  if (!request.checkedByParser) {
+    const refusal = unsendable(request);
+    if (refusal) return refusal;
+  }
   let head = `${method} ${path} HTTP/1.1\r\n`;
   let hasHost = false;
   let hasLength = false;
   for (let i = 0; i + 1 < headers.length; i += 2) {
     const name = headers[i] ?? '';
-    const value = headers[i + 1] ?? '';
-    if (!TOKEN.test(name)) return upstreamError('UND_ERR_INVALID_ARG', `invalid header name`);
-    if (INVALID_VALUE.test(value)) {
-      return upstreamError('UND_ERR_INVALID_ARG', `invalid value for header ${name}`);
-    }
     if (name.length === 4 && name.toLowerCase() === 'host') hasHost = true;
     else if (name.length === 14 && name.toLowerCase() === 'content-length') hasLength = true;
-    head += `${name}: ${value}\r\n`;
+    head += `${name}: ${headers[i + 1] ?? ''}\r\n`;
   }
   if (!hasHost) head += `host: ${defaultHost}\r\n`;
   if (body === null) {
@@ -369,4 +371,18 @@ function requestHead(request: UpstreamRequest, defaultHost: string): string | Er
     return head + CHUNKED_HEAD_END;
   }
   return head + CRLF;
+}
+
+/** A method, target, header name or value that hooks (or HTTP/2) left and HTTP/1.1 cannot carry. */
+function unsendable({ method, path, headers }: UpstreamRequest): Error | undefined {
+  if (!TOKEN.test(method)) return upstreamError('UND_ERR_INVALID_ARG', 'invalid method');
+  if (INVALID_PATH.test(path)) return upstreamError('UND_ERR_INVALID_ARG', 'invalid request path');
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = headers[i] ?? '';
+    if (!TOKEN.test(name)) return upstreamError('UND_ERR_INVALID_ARG', `invalid header name`);
+    if (INVALID_VALUE.test(headers[i + 1] ?? '')) {
+      return upstreamError('UND_ERR_INVALID_ARG', `invalid value for header ${name}`);
+    }
+  }
+  return undefined;
 }

@@ -267,6 +267,8 @@ export class HttpExchange implements UpstreamHandler, WorkerRequest, BodyOwner {
         headers: this.body ? this.body.upstreamHeaders(headers) : headers,
         body: this.body ? this.body.upstreamBody() : null,
         timeoutMs: responseTimeoutMs,
+        // Request hooks may leave anything; HTTP/2's header rules are not HTTP/1.1's.
+        checkedByParser: this.hooked === undefined && this.req.httpVersionMajor === 1,
       },
       this,
     );
