@@ -59,16 +59,18 @@ export interface ProxyProcess {
 
 /**
  * `node dist/cli.js` with a config of `[frontend]` on a free loopback port plus `sections`,
- * written into `folder`; resolves once it logged that it listens (at log level info).
+ * written into `folder`, with `env` added to the environment; resolves once it logged that it
+ * listens (at log level info).
  */
 export async function spawnProxy(
   folder: string,
   sections: string,
   port: number,
+  env: Record<string, string> = {},
 ): Promise<ProxyProcess> {
   const file = join(folder, `proxy-${port}.ini`);
   writeFileSync(file, `[frontend]\nhost=127.0.0.1\nport=${port}\nlog_level=info\n${sections}`);
-  const cli = runCli(['--config', file]);
+  const cli = runCli(['--config', file], env);
   await cli.waitFor('"event":"listening"');
   const pid = cli.child.pid;
   if (pid === undefined) throw new Error('proxy process has no pid');

@@ -1,9 +1,14 @@
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { map } from 'rxjs';
 import type { ProxyRequest } from '../../src/hooks/types';
 import { useHarness } from '../helpers/harness';
+import { unusedPort } from '../helpers/backend';
+import { spawnProxy } from '../helpers/process';
 import { iniWith, startProxy } from '../helpers/proxy';
 import { sleep, waitUntil } from '../helpers/waitUntil';
 
@@ -212,6 +217,43 @@ describe('upstream connections (HTTP/1.1 on a worker)', () => {
     });
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(heads).toEqual([]);
+  });
+
+  it('checks the request head itself when Node parses leniently (--insecure-http-parser)', async () => {
+    const heads: string[] = [];
+    const backend = await recorded((socket, _index, head) => {
+      heads.push(head.split('\r\n')[0] ?? '');
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+    });
+    const folder = mkdtempSync(join(tmpdir(), 'rxproxy-lenient-'));
+    const { cli, port } = await spawnProxy(
+      folder,
+      `[http]\nserver1=${backend.address}\nmin_workers=1\nmax_workers=1\nretries=0\n`,
+      await unusedPort(),
+      { NODE_OPTIONS: '--insecure-http-parser' },
+    );
+    harness.onCleanup(async () => {
+      cli.child.kill('SIGTERM');
+      await cli.exited();
+      rmSync(folder, { recursive: true, force: true });
+    });
+    const send = (raw: string) =>
+      new Promise<string>((resolve, reject) => {
+        // Written, not ended: a client's FIN before the answer counts as leaving (499).
+        const socket = connect(port, '127.0.0.1', () => socket.write(Buffer.from(raw, 'latin1')));
+        let received = '';
+        socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+        socket.on('close', () => resolve(received));
+        socket.on('error', reject);
+      });
+    // Node's lenient parser lets the control character through; the proxy must not send it on.
+    expect(
+      await send('GET /bad HTTP/1.1\r\nHost: a\r\nConnection: close\r\nX: a\x01b\r\n\r\n'),
+    ).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await send('GET /good HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')).toMatch(
+      /^HTTP\/1\.1 200 /,
+    );
+    expect(heads).toEqual(['GET /good HTTP/1.1']);
   });
 
   it('does not time the backend while the client is still sending a streamed body', async () => {

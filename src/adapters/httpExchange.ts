@@ -13,7 +13,7 @@ import {
 } from '../forwarding/failures';
 import { clientResponseHead, protoOf, upstreamRequestHeaders } from '../forwarding/headers';
 import { trailerPairs } from '../forwarding/responseHeaders';
-import { hasBody, originFormPath } from '../forwarding/requestTarget';
+import { hasBody, lenientHttpParser, originFormPath } from '../forwarding/requestTarget';
 import { cameOverTls } from '../forwarding/stickyCookie';
 import { headerMapOf, rawHeadersOf } from '../hooks/proxyRequest';
 import { HOOK_FAILED, HOOK_TIMEOUT } from '../hooks/replies';
@@ -89,6 +89,9 @@ class ClientClosedError extends Error {
     super('client closed the connection');
   }
 }
+
+/** Requests from Node's HTTP/1.1 parser need no second check of their head (see runOn). */
+const STRICT_HTTP1_PARSER = !lenientHttpParser(process.execArgv, process.env.NODE_OPTIONS);
 
 /** A write after the client vanished fails again on 'close', where it is accounted for. */
 function ignoreLateWriteError(): void {}
@@ -268,7 +271,8 @@ export class HttpExchange implements UpstreamHandler, WorkerRequest, BodyOwner {
         body: this.body ? this.body.upstreamBody() : null,
         timeoutMs: responseTimeoutMs,
         // Request hooks may leave anything; HTTP/2's header rules are not HTTP/1.1's.
-        checkedByParser: this.hooked === undefined && this.req.httpVersionMajor === 1,
+        checkedByParser:
+          STRICT_HTTP1_PARSER && this.hooked === undefined && this.req.httpVersionMajor === 1,
       },
       this,
     );

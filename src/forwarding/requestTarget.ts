@@ -16,3 +16,12 @@ export function originFormPath(url: string): string {
     return url;
   }
 }
+
+/**
+ * Whether Node was started with `--insecure-http-parser` (on its command line or in
+ * NODE_OPTIONS): its HTTP/1.1 parser then lets through header bytes it otherwise refuses.
+ */
+export function lenientHttpParser(execArgv: readonly string[], nodeOptions = ''): boolean {
+  const flag = '--insecure-http-parser';
+  return execArgv.includes(flag) || nodeOptions.split(/\s+/).includes(flag);
+}
