@@ -4,10 +4,10 @@ import type { Socket } from 'node:net';
 import { upstreamError } from '../forwarding/failures';
 import {
   Http1ResponseParser,
-  TOKEN,
   type ResponseHead,
   type ResponseSink,
 } from '../net/http1ResponseParser';
+import { INVALID_FIELD_VALUE, TOKEN } from '../net/httpSyntax';
 
 /** One request for a backend, its headers already those the backend should see. */
 export interface UpstreamRequest {
@@ -37,8 +37,6 @@ export interface UpstreamHandler {
   onError(error: Error): void;
 }
 
-/** Header value characters: tab, visible ASCII, space and obs-text (RFC 9110 5.5). */
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 /** A request target's characters: visible, no spaces or controls. */
 const INVALID_PATH = /[^\u0021-\u00ff]/;
 /** Methods whose requests carry a body by definition: without one they say Content-Length: 0. */
@@ -380,7 +378,7 @@ function unsendable({ method, path, headers }: UpstreamRequest): Error | undefin
   for (let i = 0; i + 1 < headers.length; i += 2) {
     const name = headers[i] ?? '';
     if (!TOKEN.test(name)) return upstreamError('UND_ERR_INVALID_ARG', `invalid header name`);
-    if (INVALID_VALUE.test(headers[i + 1] ?? '')) {
+    if (INVALID_FIELD_VALUE.test(headers[i + 1] ?? '')) {
       return upstreamError('UND_ERR_INVALID_ARG', `invalid value for header ${name}`);
     }
   }

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { TOKEN } from '../net/httpSyntax';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const KEY = /^[+/0-9A-Za-z]{22}==$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const PERMESSAGE_DEFLATE = 'permessage-deflate';
 
 /** The `Sec-WebSocket-Accept` value that answers a `Sec-WebSocket-Key` (RFC 6455 section 4.2.2). */

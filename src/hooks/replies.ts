@@ -1,4 +1,5 @@
 import type { ProxyAnswer, RenderedAnswer } from '../forwarding/failures';
+import { INVALID_FIELD_VALUE, TOKEN } from '../net/httpSyntax';
 import type { ProxyReply } from './types';
 
 export const HOOK_FAILED: ProxyAnswer = {
@@ -31,9 +32,6 @@ function bodyOf(body: unknown): { bytes: Buffer; type: string | undefined } {
   return { bytes: Buffer.from(JSON.stringify(body)), type: 'application/json' };
 }
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
 /**
  * A hook's reply as bytes: objects as JSON, strings and Buffers as they are. Throws on a status
  * outside 200-599 (or 1xx) or a header that is not a valid field, so that a hook cannot split a
@@ -47,7 +45,7 @@ export function renderReply(reply: ProxyReply): RenderedReply {
   const headers: string[] = [];
   let typed = false;
   for (const [name, value] of Object.entries(reply.headers)) {
-    if (!TOKEN.test(name) || !FIELD_VALUE.test(String(value))) {
+    if (!TOKEN.test(name) || INVALID_FIELD_VALUE.test(String(value))) {
       throw new Error(`a reply's header ${JSON.stringify(name)} is not a valid header field`);
     }
     const lower = name.toLowerCase();

@@ -1,3 +1,5 @@
+import { TOKEN_CHARS } from './httpSyntax';
+
 /** A response head as the backend sent it. */
 export interface ResponseHead {
   /** The final status (1xx heads are read past). */
@@ -35,8 +37,6 @@ type State =
 
 const CR = 13;
 const LF = 10;
-/** A token (RFC 9110 5.6.2): what a method or a field name is made of. */
-export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Control characters a reason phrase may not hold (tab is allowed; RFC 9110 5.5). */
 // eslint-disable-next-line no-control-regex -- finding control characters is its purpose
 const CONTROL = /[\0-\x08\x0a-\x1f\x7f]/;
@@ -414,12 +414,6 @@ export class Http1ResponseParser {
   private onTrailer(line: string): void {
     readFields(line, 0, (this.trailers ??= []));
   }
-}
-
-/** Which character codes a token may hold (RFC 9110 5.6.2). */
-const TOKEN_CHARS = new Uint8Array(128);
-for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
-  TOKEN_CHARS[char.charCodeAt(0)] = 1;
 }
 
 /**
