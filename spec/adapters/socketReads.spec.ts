@@ -1,43 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { connect as connectTls, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { readSocket } from '../../src/adapters/socketReads';
+import { socketPairs, type SocketPairs } from '../helpers/socketPair';
 import { createTestCertificates } from '../helpers/testCertificates';
-
-/** A connected pair of TCP sockets on loopback: `[client, accepted]`. */
-async function socketPair(server: Server): Promise<[Socket, Socket]> {
-  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
-  const { port } = server.address() as { port: number };
-  const client = connect(port, '127.0.0.1');
-  client.on('error', () => undefined);
-  await new Promise<void>((resolve) => client.once('connect', resolve));
-  const other = await accepted;
-  other.on('error', () => undefined);
-  return [client, other];
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('readSocket', () => {
-  let server: Server;
-  const open: Socket[] = [];
+  let sockets: SocketPairs;
 
   beforeEach(async () => {
-    server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    sockets = await socketPairs();
   });
 
-  afterEach(async () => {
-    for (const socket of open.splice(0)) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  afterEach(() => sockets.close());
 
-  async function pair(): Promise<[Socket, Socket]> {
-    const sockets = await socketPair(server);
-    open.push(...sockets);
-    return sockets;
-  }
+  const pair = (): Promise<[Socket, Socket]> => sockets.pair();
 
   it('reads a TCP socket directly: every byte in order, first what its Readable had buffered', async () => {
     const [client, accepted] = await pair();

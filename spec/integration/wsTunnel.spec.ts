@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { constants, inflateRawSync } from 'node:zlib';
 import { WebSocket } from 'ws';
+import { unusedPort } from '../helpers/backend';
 import { useHarness } from '../helpers/harness';
+import { spawnProxy } from '../helpers/process';
 import { eventsOf, type RunningProxy } from '../helpers/proxy';
 import {
   CLOSE,
@@ -18,7 +23,7 @@ import {
 import { sleep, waitUntil } from '../helpers/waitUntil';
 import { frame, frameHeader, OP } from '../helpers/wsFrames';
 import { startWsBackend, type TestWsBackend, type WsBackendOptions } from '../helpers/wsBackend';
-import { openRecording } from '../helpers/wsClient';
+import { echoOf, openRecording } from '../helpers/wsClient';
 
 const KEY = Buffer.from([1, 2, 3, 4]);
 /** An unmasked frame, as a backend sends it. */
@@ -294,5 +299,26 @@ describe('WebSocket tunnel', () => {
     );
     await sleep(50);
     expect(cut.client.after()).toEqual(partial);
+  });
+
+  it('relays through the stream API where Node would throw on its deprecated stream binding', async () => {
+    const backend = await wsBackend();
+    const folder = mkdtempSync(join(tmpdir(), 'rxproxy-nobinding-'));
+    const { cli, port } = await spawnProxy(
+      folder,
+      `[websocket]\nserver1=${backend.address}\n`,
+      await unusedPort(),
+      { NODE_OPTIONS: '--pending-deprecation --throw-deprecation' },
+    );
+    harness.onCleanup(async () => {
+      cli.child.kill('SIGTERM');
+      await cli.exited();
+      rmSync(folder, { recursive: true, force: true });
+    });
+    const client = await openRecording(`ws://127.0.0.1:${port}/`, harness.onCleanup);
+    const big = 'x'.repeat(300_000);
+    expect(await echoOf(client, 'one')).toBe('one');
+    expect(await echoOf(client, big)).toBe(big);
+    expect(cli.child.exitCode).toBeNull();
   });
 });

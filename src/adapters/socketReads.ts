@@ -1,6 +1,8 @@
-import { Socket, type SocketConstructorOpts } from 'node:net';
-import { TLSSocket } from 'node:tls';
+// Imported: the global `Buffer` costs a global lookup on every read.
+import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
+import { streamBinding } from './streamBinding';
+import { tcpHandle, type TcpHandle } from './tcpHandle';
 
 /** What libuv is offered per read: Node's own default. */
 const READ_BUFFER_SIZE = 64 * 1024;
@@ -15,59 +17,19 @@ export interface SocketReads {
   resume(): void;
 }
 
-/** The part of a TCP handle (Node's `TCPWrap`) that direct reads use. */
-interface StreamHandle {
-  reading: boolean;
-  readStart(): number;
-  readStop(): number;
-  useUserBuffer(buffer: Uint8Array): void;
-}
-
-/** The keys under which a net.Socket keeps its `onread` option. */
-interface OnreadKeys {
-  readonly buffer: symbol;
-  readonly callback: symbol;
-  readonly generator: symbol;
-}
-
-/**
- * Found on a socket made with the `onread` option, the public way to read into a buffer of
- * one's own. A socket accepted by an HTTP server or handed over by an upgrade cannot be given
- * that option, but Node checks these keys on every read of any socket.
- */
-function findOnreadKeys(): OnreadKeys | undefined {
-  // The constructor takes `onread` as `connect` does; @types/node declares it for `connect` only.
-  const onread = { buffer: Buffer.alloc(1), callback: () => true };
-  const probe = new Socket({ onread } as SocketConstructorOpts);
-  const keys = new Map(Object.getOwnPropertySymbols(probe).map((key) => [key.description, key]));
-  probe.destroy();
-  const buffer = keys.get('kBuffer');
-  const callback = keys.get('kBufferCb');
-  const generator = keys.get('kBufferGen');
-  return buffer && callback && generator ? { buffer, callback, generator } : undefined;
-}
-
-const onreadKeys = findOnreadKeys();
 /** One buffer for every socket: each read is copied out of it before the next can happen. */
 let sharedReadBuffer: Buffer | undefined;
 
-function streamHandle(socket: Duplex): StreamHandle | undefined {
-  // A TLS socket's handle (a TLSWrap) has the same methods, but its reads are the encrypted
-  // bytes' business: its plain bytes come only through the Readable.
-  if (socket instanceof TLSSocket) return undefined;
-  // `_handle` is not typed: the TCP handle of a net.Socket, absent on other Duplex streams.
-  const handle = (socket as unknown as { _handle?: Partial<StreamHandle> | null })._handle;
-  return handle &&
-    typeof handle.useUserBuffer === 'function' &&
-    typeof handle.readStart === 'function' &&
-    typeof handle.readStop === 'function'
-    ? (handle as StreamHandle)
-    : undefined;
+/** The socket's handle while it has one (none once the socket is destroyed). */
+function currentHandle(
+  socket: Duplex,
+): Pick<TcpHandle, 'reading' | 'readStart' | 'readStop'> | null {
+  return (socket as unknown as { _handle: TcpHandle | null })._handle;
 }
 
 /**
  * A TCP socket's direct reads: one object per socket, its `pause` and `resume` methods and one
- * closure (the read callback Node calls) rather than a closure per operation.
+ * closure (the read callback the handle calls) rather than a closure per operation.
  */
 class DirectReads implements SocketReads {
   readonly direct = true;
@@ -78,7 +40,7 @@ class DirectReads implements SocketReads {
   pause(): void {
     if (this.paused) return;
     this.paused = true;
-    const current = streamHandle(this.socket);
+    const current = currentHandle(this.socket);
     if (current?.reading) {
       current.reading = false;
       current.readStop();
@@ -87,7 +49,7 @@ class DirectReads implements SocketReads {
 
   resume(): void {
     this.paused = false;
-    const current = streamHandle(this.socket);
+    const current = currentHandle(this.socket);
     if (current && !current.reading) {
       current.reading = true;
       current.readStart();
@@ -106,36 +68,43 @@ function dataEvents(socket: Duplex, received: (chunk: Buffer) => void): SocketRe
 }
 
 /**
- * The read callback Node calls with the length read into the buffer. Made here, apart from
- * `readSocket`, so that what it keeps for the socket's lifetime is `received` alone.
+ * The handle's read callback: bytes read into the shared buffer go to `received` as a copy;
+ * the end of the stream and read errors go to Node's own callback, which turns them into the
+ * socket's `'end'` or its destruction. Made apart from `readSocket`, so that what it keeps for
+ * the socket's lifetime is the two functions.
  */
-function copyingTo(received: (chunk: Buffer) => void) {
-  return (length: number, buffer: Buffer): boolean => {
+function readingInto(
+  buffer: Buffer,
+  received: (chunk: Buffer) => void,
+  nodeOnread: TcpHandle['onread'],
+  { streamBaseState, kReadBytesOrError }: NonNullable<typeof streamBinding>,
+): TcpHandle['onread'] {
+  return function (this: TcpHandle, arrayBuffer?: ArrayBuffer): unknown {
+    const length = streamBaseState[kReadBytesOrError] ?? 0;
+    if (length <= 0) return nodeOnread.call(this, arrayBuffer);
     const copy = Buffer.allocUnsafe(length);
     buffer.copy(copy, 0, 0, length);
     received(copy);
-    return true;
+    return undefined;
   };
 }
 
 /**
  * Hands every chunk the socket receives to `received`, starting with what its Readable has
- * buffered. Where the socket is a plain TCP socket, reads go into one process-wide buffer and each
- * chunk is copied out of it (small chunks into Node's shared pool): no 64 KiB allocation, no
- * Readable bookkeeping and no `'data'` event per read. Elsewhere (TLS sockets included),
- * `'data'` events.
+ * buffered. Where the socket is a plain TCP socket, its handle reads into one process-wide
+ * buffer and calls rxproxy's callback in place of Node's: each chunk is copied out of the buffer
+ * (small chunks into Node's shared pool), with no 64 KiB allocation, no Readable bookkeeping and
+ * no `'data'` event per read. Elsewhere (TLS sockets included), `'data'` events.
  *
  * The socket's `'end'`, `'error'` and `'close'` events are emitted as before.
  */
 export function readSocket(socket: Duplex, received: (chunk: Buffer) => void): SocketReads {
-  const handle = streamHandle(socket);
-  if (!onreadKeys || !handle) return dataEvents(socket, received);
+  const handle = tcpHandle(socket);
+  if (!streamBinding || !handle) return dataEvents(socket, received);
   let chunk: unknown;
   while ((chunk = socket.read()) !== null) received(chunk as Buffer);
   sharedReadBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
-  const slots = socket as unknown as Record<symbol, unknown>;
-  slots[onreadKeys.buffer] = sharedReadBuffer;
-  slots[onreadKeys.callback] = copyingTo(received);
+  handle.onread = readingInto(sharedReadBuffer, received, handle.onread, streamBinding);
   handle.useUserBuffer(sharedReadBuffer);
   const reads = new DirectReads(socket);
   reads.resume();

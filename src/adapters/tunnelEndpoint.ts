@@ -4,6 +4,7 @@ import { closeFrame, pingFrame } from '../net/wsControlFrames';
 import { FrameScanner, ScanResult } from '../net/wsFrameScanner';
 import type { TunnelEvent, TunnelSide } from '../streams/tunnelSession';
 import { readSocket, type SocketReads } from './socketReads';
+import { writeSocket, type SocketWrites, type WriteQueueOwner } from './socketWrites';
 
 /** Above this many bytes queued toward a peer, the connection that feeds it stops being read. */
 const HIGH_WATER_MARK = 1024 * 1024;
@@ -27,15 +28,15 @@ export interface TunnelOptions {
 
 /**
  * One connection of a WebSocket tunnel. The bytes it receives go to its peer's socket as they
- * came (the chunk itself, not a copy), with a FrameScanner reading their frame headers on the
- * way: counts, close frames and violations. The proxy writes frames of its own (pings, closes)
- * only where the stream toward a peer is at a frame boundary.
+ * came (each chunk as read, not re-framed), with a FrameScanner reading their frame headers on
+ * the way: counts, close frames and violations. The proxy writes frames of its own (pings,
+ * closes) only where the stream toward a peer is at a frame boundary.
  *
- * The hot path is the 'data' handler: a scan, a write and a check of the peer's queue, with no
- * allocation and no RxJS notification per chunk. `events$` carries the lifecycle only (a close
- * frame, a violation, the end), a handful of values per connection.
+ * The hot path is `received`: a scan, a write and a check of the peer's queue, with no
+ * allocation beyond the read's copy and no RxJS notification per chunk. `events$` carries the
+ * lifecycle only (a close frame, a violation, the end), a handful of values per connection.
  */
-export class TunnelEndpoint implements TunnelSide {
+export class TunnelEndpoint implements TunnelSide, WriteQueueOwner {
   readonly events$: Observable<TunnelEvent>;
   /** Reads what this peer sends. */
   private readonly scanner: FrameScanner;
@@ -56,6 +57,8 @@ export class TunnelEndpoint implements TunnelSide {
   private closeTimer: NodeJS.Timeout | undefined;
   private subscriber: Subscriber<TunnelEvent> | undefined;
   private reads: SocketReads | undefined;
+  /** Writes to this peer, by its peer (what it relays) and by the proxy (pings, closes). */
+  private readonly writes: SocketWrites;
 
   /** `fromClient`: this is the client's connection (its frames are masked, ours to it are not). */
   constructor(
@@ -64,6 +67,7 @@ export class TunnelEndpoint implements TunnelSide {
     options: TunnelOptions,
   ) {
     this.scanner = new FrameScanner({ masked: fromClient, ...options });
+    this.writes = writeSocket(socket, this);
     // One subscriber, the session: the adapter calls it directly rather than through a Subject.
     // No teardown (a closure per connection): a subscriber that unsubscribed is closed, and a
     // closed subscriber ignores what is still sent to it.
@@ -116,7 +120,7 @@ export class TunnelEndpoint implements TunnelSide {
       this.drop();
       return;
     }
-    this.socket.write(closeFrame(code, reason, !this.fromClient));
+    this.writes.write(closeFrame(code, reason, !this.fromClient));
     this.closing();
     if (this.closeReceived || this.violated) this.finish();
     // Its answer must be read; nothing goes to it any more, so its peer may be read too.
@@ -135,8 +139,7 @@ export class TunnelEndpoint implements TunnelSide {
     this.heard = false;
     this.pinged = false;
     if (!this.peer.forwardedToBoundary()) return;
-    this.socket.write(pingFrame(!this.fromClient));
-    this.pinged = this.socket.writableLength === 0;
+    this.pinged = this.writes.write(pingFrame(!this.fromClient)) === 0;
   }
 
   /** Closes the connection at once, without a close frame. */
@@ -158,8 +161,13 @@ export class TunnelEndpoint implements TunnelSide {
   };
 
   /** Its queue is empty: the peer that feeds it may be read again. */
+  writesDrained(): void {
+    this.peer.resumeReading();
+  }
+
+  /** Its Writable's queue is empty (writes that go through the Writable). */
   private static readonly onDrain = function (this: Duplex): void {
-    endpointOf(this).peer.resumeReading();
+    endpointOf(this).writesDrained();
   };
 
   /**
@@ -183,13 +191,9 @@ export class TunnelEndpoint implements TunnelSide {
       return;
     }
     const peer = this.peer;
-    if (peer.open) {
-      const out = peer.socket;
-      out.write(chunk);
-      if (out.writableLength > HIGH_WATER_MARK && !this.paused) {
-        this.paused = true;
-        this.reads?.pause();
-      }
+    if (peer.open && peer.writes.write(chunk) > HIGH_WATER_MARK && !this.paused) {
+      this.paused = true;
+      this.reads?.pause();
     }
     if (result === ScanResult.Close) this.closeFrameReceived();
   };
@@ -198,7 +202,7 @@ export class TunnelEndpoint implements TunnelSide {
     const offset = this.scanner.violationOffset;
     this.violated = true;
     this.violationAtBoundary = offset >= 0;
-    if (offset > 0 && this.peer.open) this.peer.socket.write(chunk.subarray(0, offset));
+    if (offset > 0 && this.peer.open) this.peer.writes.write(chunk.subarray(0, offset));
     this.subscriber?.next({ type: 'violation', code: this.scanner.violationCode });
   }
 
