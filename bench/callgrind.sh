@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Instructions per proxied request, counted by valgrind (repeatable where timings are not):
-#   bash bench/callgrind.sh [BUILD_DIR] [--hooks | --admin | --ws]
+#   bash bench/callgrind.sh [BUILD_DIR] [--hooks] [--admin] [--ws]
 # BUILD_DIR holds a built rxproxy (dist/cli.js; default: this checkout). With --hooks the proxy
 # runs with request_id, one request header line and a rate limit that never refuses; with
 # --admin it runs the admin listener (metrics and status counting every request). With --ws it
@@ -11,7 +11,8 @@
 # the callgrind dump there (for callgrind_annotate).
 set -euo pipefail
 build=$(cd "${1:-$(dirname "$0")/..}" && pwd)
-hooks=${2:-}
+flags=("${@:2}")
+has() { [[ " ${flags[*]} " == *" $1 "* ]]; }
 requests=${N:-10000}
 port=18090
 backend_port=19091
@@ -46,11 +47,11 @@ min_workers=4
 algorithm=round-robin
 server1=127.0.0.1:$backend_port
 INI
-if [ "$hooks" = "--hooks" ]; then
+if has --hooks; then
   printf '[hooks]\nrequest_id=true\nrequest_header1=X-Env: bench\nrate_limit=10000000/s\n' \
     >> "$work/proxy.ini"
 fi
-if [ "$hooks" = "--admin" ]; then
+if has --admin; then
   # The admin listener on: metrics and status count every request.
   printf '[admin]\nhost=127.0.0.1\nport=0\n' >> "$work/proxy.ini"
 fi
@@ -63,7 +64,7 @@ for _ in $(seq 1 600); do
   curl -s -o /dev/null "127.0.0.1:$port/" && break
   sleep 0.2
 done
-if [ "$hooks" = "--ws" ]; then
+if has --ws; then
   # Warm-up round trips, then a line on stdin ("go") after the counters are zeroed.
   mkfifo "$work/go"
   node -e "
@@ -116,5 +117,5 @@ total=0
 for dump in "$work"/callgrind.*.1-*; do total=$((total + $(thread_total "$dump"))); done
 main=$(thread_total "$main_dump")
 unit=requests
-[ "$hooks" = "--ws" ] && unit="round trips"
-echo "$build ${hooks:-(no hooks)}: $total instructions for $requests $unit, $((total / requests)) per ${unit%s}; main thread $((main / requests))"
+if has --ws; then unit="round trips"; fi
+echo "$build ${flags[*]:-(no flags)}: $total instructions for $requests $unit, $((total / requests)) per ${unit%s}; main thread $((main / requests))"
