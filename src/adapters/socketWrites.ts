@@ -46,7 +46,8 @@ let idleRequest: DirectWriteRequest | undefined;
 
 /** A libuv error code as the Error Node's stream would have been destroyed with. */
 function writeError(status: number | undefined): NodeJS.ErrnoException {
-  const code = status === undefined ? 'EBADF' : getSystemErrorName(status);
+  // A closed handle answers undefined; libuv's codes are negative.
+  const code = status !== undefined && status < 0 ? getSystemErrorName(status) : 'EBADF';
   return Object.assign(new Error(`write ${code}`), { code, errno: status, syscall: 'write' });
 }
 
