@@ -110,12 +110,14 @@ describe('writeSocket', () => {
     expect(writeSocket(timed, drainCounter()).direct).toBe(false);
   });
 
-  it('goes through the Writable of a stream without a TCP handle', () => {
+  it("goes through the Writable of a stream without a TCP handle, draining at its 'drain'", async () => {
     const stream = new PassThrough({ highWaterMark: 4 });
-    const writes = writeSocket(stream, drainCounter());
+    const owner = drainCounter();
+    const writes = writeSocket(stream, owner);
     expect(writes.direct).toBe(false);
     expect(writes.write(Buffer.from('abcdef'))).toBe(6);
     expect(writes.queued()).toBe(6);
     expect(String(stream.read())).toBe('abcdef');
+    await waitUntil(() => owner.drains === 1, 'the owner is told of the drain');
   });
 });

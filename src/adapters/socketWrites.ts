@@ -104,7 +104,12 @@ class DirectWrites implements SocketWrites {
 class StreamWrites implements SocketWrites {
   readonly direct = false;
 
-  constructor(private readonly socket: Duplex) {}
+  constructor(
+    private readonly socket: Duplex,
+    owner: WriteQueueOwner,
+  ) {
+    socket.on('drain', () => owner.writesDrained());
+  }
 
   write(chunk: Buffer): number {
     this.socket.write(chunk);
@@ -118,12 +123,12 @@ class StreamWrites implements SocketWrites {
 
 /**
  * Writes to `socket`: straight through its handle where it is a plain TCP socket with nothing
- * waiting in its Writable, through the Writable elsewhere (TLS sockets, HTTP/2 streams). With
- * the Writable, the owner is not told of drains: it listens for `'drain'` itself.
+ * waiting in its Writable, through the Writable elsewhere (TLS sockets, HTTP/2 streams). Either
+ * way the owner is told when what waited has gone (with the Writable, at its `'drain'`).
  */
 export function writeSocket(socket: Duplex, owner: WriteQueueOwner): SocketWrites {
   const handle = tcpHandle(socket);
   return streamBinding && handle && socket.writableLength === 0
     ? new DirectWrites(socket, handle, streamBinding, owner)
-    : new StreamWrites(socket);
+    : new StreamWrites(socket, owner);
 }

@@ -98,13 +98,12 @@ export class TunnelEndpoint implements TunnelSide, WriteQueueOwner {
       return;
     }
     endpoints.set(socket, this);
-    // The hot 'data' listener is the endpoint's own (no lookup per chunk); the others are shared
-    // by all sockets, five closures per connection less to keep. They run with `this` as the
-    // socket, which is how an EventEmitter calls its listeners.
+    // The hot read callback is the endpoint's own (no lookup per chunk); these listeners are
+    // shared by all sockets, four closures per connection less to keep. They run with `this` as
+    // the socket, which is how an EventEmitter calls its listeners.
     /* eslint-disable @typescript-eslint/unbound-method */
     socket.on('end', TunnelEndpoint.onEnd);
     socket.on('error', TunnelEndpoint.onError);
-    socket.on('drain', TunnelEndpoint.onDrain);
     socket.on('finish', TunnelEndpoint.onFinish);
     socket.on('close', TunnelEndpoint.onClose);
     /* eslint-enable @typescript-eslint/unbound-method */
@@ -164,11 +163,6 @@ export class TunnelEndpoint implements TunnelSide, WriteQueueOwner {
   writesDrained(): void {
     this.peer.resumeReading();
   }
-
-  /** Its Writable's queue is empty (writes that go through the Writable). */
-  private static readonly onDrain = function (this: Duplex): void {
-    endpointOf(this).writesDrained();
-  };
 
   /**
    * Without this, a peer that keeps its side of the connection open after the close handshake
