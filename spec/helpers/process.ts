@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { unusedPort } from './backend';
 
 export const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 
@@ -75,6 +77,25 @@ export async function spawnProxy(
   const pid = cli.child.pid;
   if (pid === undefined) throw new Error('proxy process has no pid');
   return { cli, port, pid };
+}
+
+/**
+ * `spawnProxy` in a temporary folder of its own, on an unused port: `onCleanup` stops the
+ * process and removes the folder.
+ */
+export async function spawnProxyInTempFolder(
+  onCleanup: (cleanup: () => Promise<void> | void) => void,
+  sections: string,
+  env: Record<string, string> = {},
+): Promise<ProxyProcess> {
+  const folder = mkdtempSync(join(tmpdir(), 'rxproxy-spawned-'));
+  onCleanup(() => rmSync(folder, { recursive: true, force: true }));
+  const proxy = await spawnProxy(folder, sections, await unusedPort(), env);
+  onCleanup(async () => {
+    proxy.cli.child.kill('SIGTERM');
+    await proxy.cli.exited();
+  });
+  return proxy;
 }
 
 /** One JSON log line of the process. */

@@ -1,14 +1,10 @@
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { request } from 'undici';
 import { map } from 'rxjs';
 import type { ProxyRequest } from '../../src/hooks/types';
 import { useHarness } from '../helpers/harness';
-import { unusedPort } from '../helpers/backend';
-import { spawnProxy } from '../helpers/process';
+import { spawnProxyInTempFolder } from '../helpers/process';
 import { iniWith, startProxy } from '../helpers/proxy';
 import { sleep, waitUntil } from '../helpers/waitUntil';
 
@@ -225,18 +221,11 @@ describe('upstream connections (HTTP/1.1 on a worker)', () => {
       heads.push(head.split('\r\n')[0] ?? '');
       socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
     });
-    const folder = mkdtempSync(join(tmpdir(), 'rxproxy-lenient-'));
-    const { cli, port } = await spawnProxy(
-      folder,
+    const { port } = await spawnProxyInTempFolder(
+      harness.onCleanup,
       `[http]\nserver1=${backend.address}\nmin_workers=1\nmax_workers=1\nretries=0\n`,
-      await unusedPort(),
       { NODE_OPTIONS: '--insecure-http-parser' },
     );
-    harness.onCleanup(async () => {
-      cli.child.kill('SIGTERM');
-      await cli.exited();
-      rmSync(folder, { recursive: true, force: true });
-    });
     const send = (raw: string) =>
       new Promise<string>((resolve, reject) => {
         // Written, not ended: a client's FIN before the answer counts as leaving (499).

@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { constants, inflateRawSync } from 'node:zlib';
 import { WebSocket } from 'ws';
-import { unusedPort } from '../helpers/backend';
 import { useHarness } from '../helpers/harness';
-import { spawnProxy } from '../helpers/process';
+import { spawnProxyInTempFolder } from '../helpers/process';
 import { eventsOf, type RunningProxy } from '../helpers/proxy';
 import {
   CLOSE,
@@ -303,18 +299,11 @@ describe('WebSocket tunnel', () => {
 
   it('relays through the stream API where Node would throw on its deprecated stream binding', async () => {
     const backend = await wsBackend();
-    const folder = mkdtempSync(join(tmpdir(), 'rxproxy-nobinding-'));
-    const { cli, port } = await spawnProxy(
-      folder,
+    const { cli, port } = await spawnProxyInTempFolder(
+      harness.onCleanup,
       `[websocket]\nserver1=${backend.address}\n`,
-      await unusedPort(),
       { NODE_OPTIONS: '--pending-deprecation --throw-deprecation' },
     );
-    harness.onCleanup(async () => {
-      cli.child.kill('SIGTERM');
-      await cli.exited();
-      rmSync(folder, { recursive: true, force: true });
-    });
     const client = await openRecording(`ws://127.0.0.1:${port}/`, harness.onCleanup);
     const big = 'x'.repeat(300_000);
     expect(await echoOf(client, 'one')).toBe('one');
